@@ -1,0 +1,57 @@
+"""basesim: scenario analysis of multi-actor negotiations.
+
+Load an evidence-cited scenario, simulate many negotiations with an
+agent-based model of bargaining rounds, and read off outcome probabilities
+with confidence intervals.
+
+>>> import basesim
+>>> scn = basesim.load_scenario("syria-2025")
+>>> [a.name for a in scn.actors]
+['syria', 'russia', 'turkey', 'investors']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.  Modules are imported on first use, so
+# ``import basesim`` stays light (Mesa and Matplotlib load only when needed).
+_EXPORTS = {
+    "Actor": "basesim.actors",
+    "BasesimError": "basesim.exceptions",
+    "Distribution": "basesim.parameters",
+    "Evidence": "basesim.parameters",
+    "Issue": "basesim.issues",
+    "NegotiationModel": "basesim.model",
+    "Parameter": "basesim.parameters",
+    "ProtocolError": "basesim.exceptions",
+    "ProtocolSettings": "basesim.scenario",
+    "ResultError": "basesim.exceptions",
+    "Scenario": "basesim.scenario",
+    "ScenarioError": "basesim.exceptions",
+    "SimulationResult": "basesim.results",
+    "Stance": "basesim.actors",
+    "list_scenarios": "basesim.scenarios",
+    "load_result": "basesim.results",
+    "load_scenario": "basesim.scenarios",
+    "save_scenario": "basesim.scenarios",
+    "simulate": "basesim.experiments",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'basesim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

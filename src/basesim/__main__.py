@@ -1,0 +1,7 @@
+"""``python -m basesim``: the command line."""
+
+import sys
+
+from basesim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Vectorised numerical kernels of the batch simulation engine."""

@@ -1,0 +1,259 @@
+"""A scenario compiled to arrays, and each run's random inputs.
+
+Both engines (the Mesa model and the batch engine) consume exactly these
+arrays, which is what lets them be compared run by run.
+
+Random inputs are drawn in blocks of :data:`BLOCK_SIZE` runs.  Block ``b`` of a
+computation draws from child ``b`` of the computation's root
+:class:`numpy.random.SeedSequence` (``root.spawn``), in a fixed order: the
+uncertain parameters' quantiles ``(n, P)``, the recognition draws ``(n, T)``
+and the perception-noise draws ``(n, T, N)``.  Run ``i`` therefore gets the
+same inputs whatever batch it is simulated in, serially or in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from basesim.parameters import Distribution
+from basesim.scenario import Scenario
+
+__all__ = [
+    "BLOCK_SIZE",
+    "CompiledScenario",
+    "RandomInputs",
+    "RunParameters",
+    "block_seed",
+    "compile_scenario",
+    "draw_block",
+    "draw_inputs",
+]
+
+#: Runs per child seed.  Part of the reproducibility contract: changing it
+#: changes which random numbers each run gets.
+BLOCK_SIZE = 1024
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunParameters:
+    """Every numeric parameter of a batch of runs (leading axis: run)."""
+
+    position: FloatArray  # (n, N, K) initial ideal points
+    salience: FloatArray  # (n, N, K)
+    capability: FloatArray  # (n, N)
+    anchoring: FloatArray  # (n, N)
+    discount: FloatArray  # (n, N)
+    concession: FloatArray  # (n, N)
+    noise: FloatArray  # (n, N)
+    disagreement: FloatArray  # (n, N); NaN where the breakdown package defines it
+    influence: FloatArray  # (n, N, N): influence[r, i, j] is j's pull on i
+    status_quo: FloatArray  # (n, K)
+    breakdown: FloatArray  # (n, K)
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs in the batch."""
+        return int(self.capability.shape[0])
+
+    def take(self, rows: NDArray[np.intp] | slice) -> RunParameters:
+        """The parameters of a subset of runs."""
+        return RunParameters(**{name: getattr(self, name)[rows] for name in self.__slots__})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RandomInputs:
+    """Each run's random inputs (leading axis: run)."""
+
+    quantiles: FloatArray  # (n, P) uniform draws for the uncertain parameters
+    recognition: FloatArray  # (n, T) uniform draws choosing the proposer
+    noise: FloatArray  # (n, T, N) standard normal perception errors
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return int(self.recognition.shape[0])
+
+    def take(self, rows: NDArray[np.intp] | slice) -> RandomInputs:
+        """The inputs of a subset of runs."""
+        return RandomInputs(
+            quantiles=self.quantiles[rows], recognition=self.recognition[rows], noise=self.noise[rows]
+        )
+
+    @staticmethod
+    def concatenate(parts: list[RandomInputs]) -> RandomInputs:
+        """Join the inputs of consecutive run ranges."""
+        return RandomInputs(
+            quantiles=np.concatenate([p.quantiles for p in parts]),
+            recognition=np.concatenate([p.recognition for p in parts]),
+            noise=np.concatenate([p.noise for p in parts]),
+        )
+
+
+# Where each uncertain parameter lands: (array name, index tuple without the run axis).
+_Slot = tuple[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompiledScenario:
+    """The arrays and tables the engines need, derived once from a scenario."""
+
+    scenario: Scenario
+    actor_names: tuple[str, ...]
+    issue_names: tuple[str, ...]
+    horizon: int
+    exponent: int
+    recognition: str
+    rotation: NDArray[np.intp]  # actor indices, for recognition = "rotation"
+    reservation: str
+    veto: NDArray[np.bool_]  # (N, K)
+    nominal: RunParameters  # n = 1
+    uncertain_paths: tuple[str, ...]
+    uncertain_distributions: tuple[Distribution, ...]
+    uncertain_slots: tuple[_Slot, ...]
+
+    @property
+    def n_actors(self) -> int:
+        """N."""
+        return len(self.actor_names)
+
+    @property
+    def n_issues(self) -> int:
+        """K."""
+        return len(self.issue_names)
+
+    @property
+    def n_uncertain(self) -> int:
+        """P, the number of uncertain parameters."""
+        return len(self.uncertain_paths)
+
+    def parameters(self, quantiles: FloatArray) -> RunParameters:
+        """Each run's parameters from its uncertain parameters' quantiles ``(n, P)``."""
+        n = quantiles.shape[0]
+        arrays = {
+            name: np.repeat(getattr(self.nominal, name), n, axis=0) for name in RunParameters.__slots__
+        }
+        for p, ((name, index), dist) in enumerate(
+            zip(self.uncertain_slots, self.uncertain_distributions, strict=True)
+        ):
+            arrays[name][(slice(None), *index)] = dist.ppf(quantiles[:, p])
+        return RunParameters(**arrays)
+
+
+def compile_scenario(scenario: Scenario) -> CompiledScenario:
+    """Turn a validated scenario into arrays for the engines."""
+    actors = scenario.actors
+    issues = scenario.issues
+    a_index = {a.name: i for i, a in enumerate(actors)}
+    k_index = {k.name: i for i, k in enumerate(issues)}
+    n_act, n_iss = len(actors), len(issues)
+
+    arrays: dict[str, FloatArray] = {
+        "position": np.zeros((1, n_act, n_iss)),
+        "salience": np.zeros((1, n_act, n_iss)),
+        "capability": np.zeros((1, n_act)),
+        "anchoring": np.zeros((1, n_act)),
+        "discount": np.zeros((1, n_act)),
+        "concession": np.zeros((1, n_act)),
+        "noise": np.zeros((1, n_act)),
+        "disagreement": np.full((1, n_act), np.nan),
+        "influence": np.zeros((1, n_act, n_act)),
+        "status_quo": np.zeros((1, n_iss)),
+        "breakdown": np.zeros((1, n_iss)),
+    }
+    paths: list[str] = []
+    dists: list[Distribution] = []
+    slots: list[_Slot] = []
+
+    def put(path: str, param: object, name: str, index: tuple[int, ...]) -> None:
+        from basesim.parameters import Parameter
+
+        assert isinstance(param, Parameter)
+        arrays[name][(0, *index)] = param.value
+        if param.distribution is not None:
+            paths.append(path)
+            dists.append(param.distribution)
+            slots.append((name, index))
+
+    for k, issue in enumerate(issues):
+        put(f"issues.{issue.name}.status_quo", issue.status_quo, "status_quo", (k,))
+        put(f"issues.{issue.name}.breakdown", issue.breakdown_parameter, "breakdown", (k,))
+    for i, actor in enumerate(actors):
+        base = f"actors.{actor.name}"
+        put(f"{base}.capability", actor.capability, "capability", (i,))
+        for issue_name, stance in actor.stances.items():
+            k = k_index[issue_name]
+            put(f"{base}.{issue_name}.position", stance.position, "position", (i, k))
+            put(f"{base}.{issue_name}.salience", stance.salience, "salience", (i, k))
+        for name in ("anchoring", "discount", "concession", "noise"):
+            put(f"{base}.{name}", getattr(actor, name), name, (i,))
+        if actor.disagreement is not None:
+            put(f"{base}.disagreement", actor.disagreement, "disagreement", (i,))
+        for target, weight in actor.influence.items():
+            put(f"{base}.influence.{target}", weight, "influence", (a_index[target], i))
+
+    veto = np.zeros((n_act, n_iss), dtype=bool)
+    for i, actor in enumerate(actors):
+        for issue_name in actor.veto:
+            veto[i, k_index[issue_name]] = True
+    proto = scenario.protocol
+    return CompiledScenario(
+        scenario=scenario,
+        actor_names=scenario.actor_names,
+        issue_names=scenario.issue_names,
+        horizon=scenario.horizon,
+        exponent=proto.utility_exponent,
+        recognition=proto.recognition,
+        rotation=np.array([a_index[name] for name in proto.rotation], dtype=np.intp),
+        reservation=proto.reservation,
+        veto=veto,
+        nominal=RunParameters(**arrays),
+        uncertain_paths=tuple(paths),
+        uncertain_distributions=tuple(dists),
+        uncertain_slots=tuple(slots),
+    )
+
+
+def draw_block(compiled: CompiledScenario, seed: np.random.SeedSequence, n: int) -> RandomInputs:
+    """Draw the random inputs of one block of ``n`` runs from ``seed``."""
+    gen = np.random.Generator(np.random.PCG64(seed))
+    quantiles = gen.random((n, compiled.n_uncertain))
+    recognition = gen.random((n, compiled.horizon))
+    noise = gen.standard_normal((n, compiled.horizon, compiled.n_actors))
+    return RandomInputs(quantiles=quantiles, recognition=recognition, noise=noise)
+
+
+def draw_inputs(
+    compiled: CompiledScenario, root: np.random.SeedSequence, start: int, stop: int
+) -> RandomInputs:
+    """The random inputs of runs ``start`` to ``stop - 1`` of the computation seeded by ``root``.
+
+    Run ``i`` is row ``i % BLOCK_SIZE`` of block ``i // BLOCK_SIZE``, whose seed
+    is child ``i // BLOCK_SIZE`` of ``root``; so any range gives the same rows.
+    """
+    if stop <= start:
+        return draw_block(compiled, root, 0)
+    first, last = start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE
+    parts = []
+    for b in range(first, last + 1):
+        block = draw_block(compiled, block_seed(root, b), BLOCK_SIZE)
+        lo = max(start - b * BLOCK_SIZE, 0)
+        hi = min(stop - b * BLOCK_SIZE, BLOCK_SIZE)
+        parts.append(block.take(slice(lo, hi)))
+    return parts[0] if len(parts) == 1 else RandomInputs.concatenate(parts)
+
+
+def block_seed(root: np.random.SeedSequence, block: int) -> np.random.SeedSequence:
+    """Child ``block`` of ``root``: what ``root.spawn`` would give as its child number ``block``.
+
+    ``SeedSequence.spawn`` is stateful (it counts the children it made), so the
+    child is derived directly from the spawn key, leaving ``root`` untouched and
+    any block reachable without making the ones before it.
+    """
+    return np.random.SeedSequence(
+        root.entropy, spawn_key=(*root.spawn_key, block), pool_size=root.pool_size
+    )

@@ -1,0 +1,44 @@
+"""The errors basesim raises for a user's mistake.
+
+Every error subclasses :class:`BasesimError`, so ``except basesim.BasesimError``
+catches them all.  Messages name the field (its full path), the rule it broke and
+the value it got.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BasesimError", "ProtocolError", "ResultError", "ScenarioError", "SimulationError"]
+
+
+class BasesimError(Exception):
+    """Base class of every error basesim raises for bad input."""
+
+
+class ScenarioError(BasesimError, ValueError):
+    """A scenario (file or object) breaks a rule of the scenario format.
+
+    Parameters
+    ----------
+    message
+        What is wrong: the field's path, the rule and the bad value.
+    source
+        The file (or other origin) the scenario came from, if any; it is
+        appended to the message as ``in <source>``.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.field_message = message
+        self.source = source
+        super().__init__(message if source is None else f"{message} in {source}")
+
+
+class ProtocolError(BasesimError, ValueError):
+    """A negotiation protocol was asked for something it cannot do."""
+
+
+class ResultError(BasesimError, ValueError):
+    """A saved result is malformed, or a result was asked for something it lacks."""
+
+
+class SimulationError(BasesimError, ValueError):
+    """A simulation, comparison or sweep was called with bad arguments."""

@@ -1,0 +1,72 @@
+"""Issues: the dimensions a negotiation is about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from basesim.parameters import Evidence, Parameter
+
+__all__ = ["Issue"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Issue:
+    """One issue under negotiation: a continuous scale on [0, 1].
+
+    Parameters
+    ----------
+    name
+        Identifier used in field paths and tables (``"basing"``).
+    label
+        Human-readable name.
+    anchors
+        What 0, 0.5 and 1 mean in words, so that numbers on the scale mean
+        something.
+    status_quo
+        Where the issue stands when the negotiation starts.
+    breakdown
+        Where it ends up if nobody agrees by the horizon (defaults to the
+        status quo).
+    categories, cuts
+        Named outcome categories: a value ``x`` falls in ``categories[i]``
+        where ``i`` is the number of cut points ``<= x``.  ``len(cuts)`` must be
+        ``len(categories) - 1``, strictly increasing inside (0, 1).
+    description
+        Free text.
+    evidence
+        What the scale and its anchors rest on.
+
+    Examples
+    --------
+    >>> issue = Issue(name="basing", label="Basing", anchors=("none", "some", "all"),
+    ...               status_quo=Parameter.fixed(1.0), categories=("low", "mid", "high"),
+    ...               cuts=(0.25, 0.75))
+    >>> issue.categorize([0.1, 0.25, 0.9]).tolist()
+    ['low', 'mid', 'high']
+    """
+
+    name: str
+    label: str
+    anchors: tuple[str, str, str] = ("", "", "")
+    status_quo: Parameter
+    breakdown: Parameter | None = None
+    categories: tuple[str, ...] = ("low", "middle", "high")
+    cuts: tuple[float, ...] = (1 / 3, 2 / 3)
+    description: str = ""
+    evidence: Evidence = field(default_factory=Evidence)
+
+    @property
+    def breakdown_parameter(self) -> Parameter:
+        """The breakdown value as a parameter (the status quo if none was given)."""
+        return self.status_quo if self.breakdown is None else self.breakdown
+
+    def category_index(self, values: ArrayLike) -> NDArray[np.intp]:
+        """Index into :attr:`categories` of each value."""
+        return np.searchsorted(np.asarray(self.cuts, dtype=float), np.asarray(values, dtype=float), side="right")
+
+    def categorize(self, values: ArrayLike) -> NDArray[np.str_]:
+        """The category name of each value."""
+        return np.asarray(self.categories)[self.category_index(values)]

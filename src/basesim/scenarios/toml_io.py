@@ -1,0 +1,359 @@
+"""Reading and writing scenario files (TOML).
+
+The format is documented field by field in ``docs/scenario-format.md``.  Parsing
+is strict: unknown keys, wrong types and missing fields raise
+:class:`~basesim.ScenarioError` naming the field's full path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from basesim.actors import Actor, Stance
+from basesim.exceptions import ScenarioError
+from basesim.issues import Issue
+from basesim.parameters import Distribution, Evidence, Parameter
+from basesim.scenario import ACTOR_FIELDS, ProtocolSettings, Scenario, suggest
+
+__all__ = ["parse_scenario", "read_scenario_text", "scenario_to_toml"]
+
+T = TypeVar("T")
+
+_TOP_KEYS = ("scenario", "protocol", "issues", "actors")
+_SCENARIO_KEYS = ("name", "title", "description", "horizon", "start")
+_PROTOCOL_KEYS = ("recognition", "rotation", "reservation", "utility_exponent")
+_EVIDENCE_KEYS = ("evidence", "rationale", "confidence", "assumption")
+_ISSUE_KEYS = ("label", "description", "anchors", "status_quo", "breakdown", "categories", "cuts", *_EVIDENCE_KEYS)
+_PARAM_KEYS = ("value", "dist", "low", "high", "mode", "a", "b", "mean", "sd", *_EVIDENCE_KEYS)
+_STANCE_KEYS = ("position", "salience")
+
+
+# -- reading ------------------------------------------------------------------------
+def read_scenario_text(text: str, *, source: str | None = None) -> Scenario:
+    """Parse TOML text into a validated :class:`~basesim.Scenario`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"TOML syntax error: {exc}", source=source) from None
+    return parse_scenario(data, source=source)
+
+
+def parse_scenario(data: Mapping[str, Any], *, source: str | None = None) -> Scenario:
+    """Build a validated scenario from the dictionary a TOML file parses to."""
+    try:
+        return _parse(data)
+    except ScenarioError as exc:
+        if exc.source is not None or source is None:
+            raise
+        raise ScenarioError(exc.field_message, source=source) from None
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _bad_type(path: str, expected: str, value: Any) -> ScenarioError:
+    return ScenarioError(f"{path} must be {expected} (got {_type_name(value)}: {value!r})")
+
+
+def _table(path: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad_type(path, "a table", value)
+    return value
+
+
+def _check_keys(path: str, table: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else key
+            raise ScenarioError(f"{where} is not a known field{suggest(key, allowed)}; expected one of {', '.join(allowed)}")
+
+
+def _require(path: str, table: Mapping[str, Any], key: str) -> Any:
+    if key not in table:
+        where = f"{path}.{key}" if path else key
+        raise ScenarioError(f"{where} is required but missing")
+    return table[key]
+
+
+def _str(path: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _bad_type(path, "a string", value)
+    return value
+
+
+def _number(path: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bad_type(path, "a number", value)
+    if not math.isfinite(value):
+        raise ScenarioError(f"{path} must be a finite number (got {value!r})")
+    return float(value)
+
+
+def _int(path: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad_type(path, "a whole number", value)
+    return value
+
+
+def _bool(path: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad_type(path, "true or false", value)
+    return value
+
+
+def _list(path: str, value: Any, item: Callable[[str, Any], T]) -> tuple[T, ...]:
+    if not isinstance(value, list):
+        raise _bad_type(path, "an array", value)
+    return tuple(item(f"{path}[{i}]", v) for i, v in enumerate(value))
+
+
+def _get(path: str, table: Mapping[str, Any], key: str, parse: Callable[[str, Any], T], default: T) -> T:
+    return parse(f"{path}.{key}", table[key]) if key in table else default
+
+
+def _evidence(path: str, table: Mapping[str, Any]) -> Evidence:
+    return Evidence(
+        sources=_get(path, table, "evidence", lambda p, v: _list(p, v, _str), ()),
+        rationale=_get(path, table, "rationale", _str, ""),
+        confidence=_get(path, table, "confidence", _str, None),
+        assumption=_get(path, table, "assumption", _bool, False),
+    )
+
+
+def _parameter(path: str, value: Any) -> Parameter:
+    if not isinstance(value, dict):
+        return Parameter(value=_number(path, value))
+    _check_keys(path, value, _PARAM_KEYS)
+    nominal = _number(f"{path}.value", _require(path, value, "value"))
+    evidence = _evidence(path, value)
+    shape_keys = [k for k in ("low", "high", "mode", "a", "b", "mean", "sd") if k in value]
+    if "dist" not in value:
+        if shape_keys:
+            raise ScenarioError(
+                f"{path}.{shape_keys[0]} needs a distribution: add dist = 'uniform', 'triangular', 'beta' or 'truncnorm'"
+            )
+        return Parameter(value=nominal, evidence=evidence)
+    kind = _str(f"{path}.dist", value["dist"])
+    numbers = {k: _number(f"{path}.{k}", value[k]) for k in shape_keys}
+    for key in ("low", "high"):
+        if key not in numbers:
+            raise ScenarioError(f"{path}.{key} is required but missing (every distribution is bounded)")
+    if kind == "triangular":
+        numbers.setdefault("mode", nominal)
+    if kind == "truncnorm":
+        numbers.setdefault("mean", nominal)
+    dist = Distribution(kind=kind, **numbers)
+    problems = dist.check()
+    if problems:
+        name, what, bad = problems[0]
+        raise ScenarioError(f"{path}.{name} {what} (got {bad!r})")
+    return Parameter(value=nominal, distribution=dist, evidence=evidence)
+
+
+def _parse(data: Mapping[str, Any]) -> Scenario:
+    _check_keys("", data, _TOP_KEYS)
+    meta = _table("scenario", _require("", data, "scenario"))
+    _check_keys("scenario", meta, _SCENARIO_KEYS)
+    proto_table = _table("protocol", data.get("protocol", {}))
+    _check_keys("protocol", proto_table, _PROTOCOL_KEYS)
+    protocol = ProtocolSettings(
+        recognition=_get("protocol", proto_table, "recognition", _str, "weighted"),
+        rotation=_get("protocol", proto_table, "rotation", lambda p, v: _list(p, v, _str), ()),
+        reservation=_get("protocol", proto_table, "reservation", _str, "concession"),
+        utility_exponent=_get("protocol", proto_table, "utility_exponent", _int, 2),
+    )
+
+    issues_table = _table("issues", _require("", data, "issues"))
+    issues = []
+    for name, raw in issues_table.items():
+        path = f"issues.{name}"
+        table = _table(path, raw)
+        _check_keys(path, table, _ISSUE_KEYS)
+        anchors = _get(path, table, "anchors", lambda p, v: _list(p, v, _str), ("", "", ""))
+        if len(anchors) != 3:
+            raise ScenarioError(f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {len(anchors)})")
+        issue_kwargs: dict[str, Any] = {}
+        if "categories" in table:
+            issue_kwargs["categories"] = _list(f"{path}.categories", table["categories"], _str)
+        if "cuts" in table:
+            issue_kwargs["cuts"] = _list(f"{path}.cuts", table["cuts"], _number)
+        issues.append(
+            Issue(
+                name=name,
+                label=_str(f"{path}.label", _require(path, table, "label")),
+                description=_get(path, table, "description", _str, ""),
+                anchors=(anchors[0], anchors[1], anchors[2]),
+                status_quo=_parameter(f"{path}.status_quo", _require(path, table, "status_quo")),
+                breakdown=_get(path, table, "breakdown", _parameter, None),
+                evidence=_evidence(path, table),
+                **issue_kwargs,
+            )
+        )
+    issue_names = tuple(i.name for i in issues)
+
+    actors_table = _table("actors", _require("", data, "actors"))
+    actors = []
+    for name, raw in actors_table.items():
+        path = f"actors.{name}"
+        table = _table(path, raw)
+        stances = {}
+        for key, value in table.items():
+            if key in ACTOR_FIELDS:
+                continue
+            if key not in issue_names:
+                raise ScenarioError(
+                    f"{path}.{key} is not a known field or issue{suggest(key, (*ACTOR_FIELDS, *issue_names))}; "
+                    f"fields are {', '.join(ACTOR_FIELDS)} and issues are {', '.join(issue_names)}"
+                )
+            spath = f"{path}.{key}"
+            stance_table = _table(spath, value)
+            _check_keys(spath, stance_table, _STANCE_KEYS)
+            stances[key] = Stance(
+                position=_parameter(f"{spath}.position", _require(spath, stance_table, "position")),
+                salience=_parameter(f"{spath}.salience", _require(spath, stance_table, "salience")),
+            )
+        influence = {
+            target: _parameter(f"{path}.influence.{target}", weight)
+            for target, weight in _table(f"{path}.influence", table.get("influence", {})).items()
+        }
+        optional = {
+            key: _parameter(f"{path}.{key}", table[key])
+            for key in ("anchoring", "discount", "concession", "noise", "disagreement")
+            if key in table
+        }
+        actors.append(
+            Actor(
+                name=name,
+                label=_str(f"{path}.label", _require(path, table, "label")),
+                description=_get(path, table, "description", _str, ""),
+                capability=_parameter(f"{path}.capability", _require(path, table, "capability")),
+                stances=stances,
+                veto=_get(path, table, "veto", lambda p, v: _list(p, v, _str), ()),
+                influence=influence,
+                **optional,
+            )
+        )
+
+    return Scenario(
+        name=_str("scenario.name", _require("scenario", meta, "name")),
+        title=_get("scenario", meta, "title", _str, ""),
+        description=_get("scenario", meta, "description", _str, ""),
+        horizon=_get("scenario", meta, "horizon", _int, 24),
+        start=_get("scenario", meta, "start", _str, None),
+        issues=tuple(issues),
+        actors=tuple(actors),
+        protocol=protocol,
+    )
+
+
+# -- writing ------------------------------------------------------------------------
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _evidence_items(ev: Evidence) -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    if ev.sources:
+        items.append(("evidence", list(ev.sources)))
+    if ev.rationale:
+        items.append(("rationale", ev.rationale))
+    if ev.confidence is not None:
+        items.append(("confidence", ev.confidence))
+    if ev.assumption:
+        items.append(("assumption", True))
+    return items
+
+
+def _param(param: Parameter) -> str:
+    items: list[tuple[str, Any]] = [("value", float(param.value))]
+    dist = param.distribution
+    if dist is not None:
+        items.append(("dist", dist.kind))
+        for key in ("low", "high", "mode", "a", "b", "mean", "sd"):
+            v = getattr(dist, key)
+            if v is not None:
+                items.append((key, float(v)))
+    items += _evidence_items(param.evidence)
+    if len(items) == 1:
+        return _value(float(param.value))
+    return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in items) + " }"
+
+
+def _key(name: str) -> str:
+    return name if name.replace("_", "").replace("-", "").isalnum() and name.isascii() else json.dumps(name)
+
+
+def scenario_to_toml(scn: Scenario) -> str:
+    """Write a scenario as TOML; :func:`read_scenario_text` reads it back equal."""
+    out: list[str] = ["[scenario]", f"name = {_value(scn.name)}"]
+    if scn.title:
+        out.append(f"title = {_value(scn.title)}")
+    if scn.description:
+        out.append(f"description = {_value(scn.description)}")
+    out.append(f"horizon = {scn.horizon}")
+    if scn.start is not None:
+        out.append(f"start = {_value(scn.start)}")
+    p = scn.protocol
+    out += ["", "[protocol]", f"recognition = {_value(p.recognition)}"]
+    if p.rotation:
+        out.append(f"rotation = {_value(list(p.rotation))}")
+    out += [f"reservation = {_value(p.reservation)}", f"utility_exponent = {p.utility_exponent}"]
+    for issue in scn.issues:
+        out += ["", f"[issues.{_key(issue.name)}]", f"label = {_value(issue.label)}"]
+        if issue.description:
+            out.append(f"description = {_value(issue.description)}")
+        out.append(f"anchors = {_value(list(issue.anchors))}")
+        out.append(f"status_quo = {_param(issue.status_quo)}")
+        if issue.breakdown is not None:
+            out.append(f"breakdown = {_param(issue.breakdown)}")
+        out.append(f"categories = {_value(list(issue.categories))}")
+        out.append(f"cuts = {_value([float(c) for c in issue.cuts])}")
+        out += [f"{k} = {_value(v)}" for k, v in _evidence_items(issue.evidence)]
+    for actor in scn.actors:
+        base = f"actors.{_key(actor.name)}"
+        out += ["", f"[{base}]", f"label = {_value(actor.label)}"]
+        if actor.description:
+            out.append(f"description = {_value(actor.description)}")
+        out.append(f"capability = {_param(actor.capability)}")
+        if actor.veto:
+            out.append(f"veto = {_value(list(actor.veto))}")
+        for name in ("anchoring", "discount", "concession", "noise"):
+            out.append(f"{name} = {_param(getattr(actor, name))}")
+        if actor.disagreement is not None:
+            out.append(f"disagreement = {_param(actor.disagreement)}")
+        if actor.influence:
+            out += ["", f"[{base}.influence]"]
+            out += [f"{_key(t)} = {_param(w)}" for t, w in actor.influence.items()]
+        for issue_name, stance in actor.stances.items():
+            out += [
+                "",
+                f"[{base}.{_key(issue_name)}]",
+                f"position = {_param(stance.position)}",
+                f"salience = {_param(stance.salience)}",
+            ]
+    return "\n".join(out) + "\n"
