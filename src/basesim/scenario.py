@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -238,11 +238,30 @@ class Scenario:
 
         return scenario_to_toml(self)
 
-    def replace(self, **changes: Any) -> Scenario:
-        """A copy with top-level fields changed (validated like any scenario)."""
-        from dataclasses import replace
+    def replace(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> Scenario:
+        """A variant of this scenario, validated like any scenario.
 
-        return replace(self, **changes)
+        Parameters
+        ----------
+        changes
+            Field path -> new value, e.g. ``{"actors.turkey.influence.syria": 0.0}``;
+            numeric fields take a number, a :class:`~basesim.Distribution` or a
+            :class:`~basesim.Parameter` (see :func:`basesim.paths.replace_values`).
+        **fields
+            Top-level fields (``name``, ``horizon`` ...), as for
+            :func:`dataclasses.replace`.
+
+        Examples
+        --------
+        >>> import basesim
+        >>> scn = basesim.load_scenario("syria-2025")
+        >>> v = scn.replace({"actors.syria.basing.position": 0.6}, name="syria-hedging")
+        >>> v.name, v.actor("syria").stances["basing"].position.value
+        ('syria-hedging', 0.6)
+        """
+        from basesim.paths import replace_values
+
+        return replace_values(self, {**dict(changes or {}), **fields})
 
 
 # -- validation -------------------------------------------------------------------

@@ -3,16 +3,15 @@
 Both engines (the Mesa model and the batch engine) consume exactly these
 arrays, which is what lets them be compared run by run.
 
-Random inputs are drawn in blocks of :data:`BLOCK_SIZE` runs.  Block ``b`` of a
-computation draws from child ``b`` of the computation's root
-:class:`numpy.random.SeedSequence` (``root.spawn``), in a fixed order: the
-uncertain parameters' quantiles ``(n, P)``, the recognition draws ``(n, T)``
-and the perception-noise draws ``(n, T, N)``.  Run ``i`` therefore gets the
-same inputs whatever batch it is simulated in, serially or in parallel.
+Random inputs are drawn in blocks of :data:`BLOCK_SIZE` runs, each block from
+children of the computation's root :class:`numpy.random.SeedSequence` (see
+:func:`draw_block`).  Run ``i`` therefore gets the same inputs whatever batch
+it is simulated in, serially or in parallel.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +25,8 @@ __all__ = [
     "CompiledScenario",
     "RandomInputs",
     "RunParameters",
-    "block_seed",
     "compile_scenario",
+    "path_key",
     "draw_block",
     "draw_inputs",
 ]
@@ -218,12 +217,40 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     )
 
 
-def draw_block(compiled: CompiledScenario, seed: np.random.SeedSequence, n: int) -> RandomInputs:
-    """Draw the random inputs of one block of ``n`` runs from ``seed``."""
-    gen = np.random.Generator(np.random.PCG64(seed))
-    quantiles = gen.random((n, compiled.n_uncertain))
-    recognition = gen.random((n, compiled.horizon))
-    noise = gen.standard_normal((n, compiled.horizon, compiled.n_actors))
+def _stream(root: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    return np.random.Generator(
+        np.random.PCG64(
+            np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key), pool_size=root.pool_size)
+        )
+    )
+
+
+def path_key(path: str) -> int:
+    """A stable 32-bit key of a parameter path (CRC-32 of its UTF-8 bytes)."""
+    return zlib.crc32(path.encode("utf-8"))
+
+
+def draw_block(
+    compiled: CompiledScenario, root: np.random.SeedSequence, block: int, n: int = BLOCK_SIZE
+) -> RandomInputs:
+    """Draw the random inputs of block ``block``.
+
+    ``n`` is :data:`BLOCK_SIZE` except for an empty draw: a shorter block would
+    not be a prefix of the full one.
+
+    Recognition and noise come from the stream ``spawn_key + (block, 0)``:
+    first the recognition draws ``(n, T)``, then the noise ``(n, T, N)``.  Each
+    uncertain parameter's quantiles come from a stream of its own,
+    ``spawn_key + (block, 1, crc32(path))``, so scenarios that share a
+    parameter path share its draws: comparisons between variants use common
+    random numbers even when one variant adds or removes parameters.
+    """
+    main = _stream(root, block, 0)
+    recognition = main.random((n, compiled.horizon))
+    noise = main.standard_normal((n, compiled.horizon, compiled.n_actors))
+    quantiles = np.empty((n, compiled.n_uncertain))
+    for p, path in enumerate(compiled.uncertain_paths):
+        quantiles[:, p] = _stream(root, block, 1, path_key(path)).random(n)
     return RandomInputs(quantiles=quantiles, recognition=recognition, noise=noise)
 
 
@@ -232,28 +259,16 @@ def draw_inputs(
 ) -> RandomInputs:
     """The random inputs of runs ``start`` to ``stop - 1`` of the computation seeded by ``root``.
 
-    Run ``i`` is row ``i % BLOCK_SIZE`` of block ``i // BLOCK_SIZE``, whose seed
-    is child ``i // BLOCK_SIZE`` of ``root``; so any range gives the same rows.
+    Run ``i`` is row ``i % BLOCK_SIZE`` of block ``i // BLOCK_SIZE``; so any
+    range of runs gives the same rows, whatever the batch it belongs to.
     """
     if stop <= start:
-        return draw_block(compiled, root, 0)
+        return draw_block(compiled, root, 0, 0)
     first, last = start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE
     parts = []
     for b in range(first, last + 1):
-        block = draw_block(compiled, block_seed(root, b), BLOCK_SIZE)
         lo = max(start - b * BLOCK_SIZE, 0)
         hi = min(stop - b * BLOCK_SIZE, BLOCK_SIZE)
+        block = draw_block(compiled, root, b)
         parts.append(block.take(slice(lo, hi)))
     return parts[0] if len(parts) == 1 else RandomInputs.concatenate(parts)
-
-
-def block_seed(root: np.random.SeedSequence, block: int) -> np.random.SeedSequence:
-    """Child ``block`` of ``root``: what ``root.spawn`` would give as its child number ``block``.
-
-    ``SeedSequence.spawn`` is stateful (it counts the children it made), so the
-    child is derived directly from the spawn key, leaving ``root`` untouched and
-    any block reachable without making the ones before it.
-    """
-    return np.random.SeedSequence(
-        root.entropy, spawn_key=(*root.spawn_key, block), pool_size=root.pool_size
-    )
