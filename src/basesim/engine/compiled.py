@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from basesim.parameters import Distribution
+from basesim.parameters import Distribution, Parameter
 from basesim.scenario import Scenario
 
 __all__ = [
@@ -93,8 +93,10 @@ class RandomInputs:
         )
 
 
-# Where each uncertain parameter lands: (array name, index tuple without the run axis).
-_Slot = tuple[str, tuple[int, ...]]
+# Where an uncertain parameter lands: (array name, index without the run axis);
+# a parameter may feed several places (a breakdown that is the status quo).
+_Target = tuple[str, tuple[int, ...]]
+_Slot = tuple[_Target, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,10 +138,12 @@ class CompiledScenario:
         arrays = {
             name: np.repeat(getattr(self.nominal, name), n, axis=0) for name in RunParameters.__slots__
         }
-        for p, ((name, index), dist) in enumerate(
+        for p, (targets, dist) in enumerate(
             zip(self.uncertain_slots, self.uncertain_distributions, strict=True)
         ):
-            arrays[name][(slice(None), *index)] = dist.ppf(quantiles[:, p])
+            values = dist.ppf(quantiles[:, p])
+            for name, index in targets:
+                arrays[name][(slice(None), *index)] = values
         return RunParameters(**arrays)
 
 
@@ -168,32 +172,36 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     dists: list[Distribution] = []
     slots: list[_Slot] = []
 
-    def put(path: str, param: object, name: str, index: tuple[int, ...]) -> None:
-        from basesim.parameters import Parameter
-
-        assert isinstance(param, Parameter)
-        arrays[name][(0, *index)] = param.value
+    def put(path: str, param: Parameter, *targets: _Target) -> None:
+        for name, index in targets:
+            arrays[name][(0, *index)] = param.value
         if param.distribution is not None:
             paths.append(path)
             dists.append(param.distribution)
-            slots.append((name, index))
+            slots.append(targets)
 
     for k, issue in enumerate(issues):
-        put(f"issues.{issue.name}.status_quo", issue.status_quo, "status_quo", (k,))
-        put(f"issues.{issue.name}.breakdown", issue.breakdown_parameter, "breakdown", (k,))
+        path = f"issues.{issue.name}"
+        if issue.breakdown is None:
+            # The breakdown is the status quo: one draw feeds both.
+            put(f"{path}.status_quo", issue.status_quo, ("status_quo", (k,)), ("breakdown", (k,)))
+        else:
+            put(f"{path}.status_quo", issue.status_quo, ("status_quo", (k,)))
+            put(f"{path}.breakdown", issue.breakdown, ("breakdown", (k,)))
     for i, actor in enumerate(actors):
         base = f"actors.{actor.name}"
-        put(f"{base}.capability", actor.capability, "capability", (i,))
-        for issue_name, stance in actor.stances.items():
+        put(f"{base}.capability", actor.capability, ("capability", (i,)))
+        for issue_name in scenario.issue_names:
+            stance = actor.stances[issue_name]
             k = k_index[issue_name]
-            put(f"{base}.{issue_name}.position", stance.position, "position", (i, k))
-            put(f"{base}.{issue_name}.salience", stance.salience, "salience", (i, k))
+            put(f"{base}.{issue_name}.position", stance.position, ("position", (i, k)))
+            put(f"{base}.{issue_name}.salience", stance.salience, ("salience", (i, k)))
         for name in ("anchoring", "discount", "concession", "noise"):
-            put(f"{base}.{name}", getattr(actor, name), name, (i,))
+            put(f"{base}.{name}", getattr(actor, name), (name, (i,)))
         if actor.disagreement is not None:
-            put(f"{base}.disagreement", actor.disagreement, "disagreement", (i,))
+            put(f"{base}.disagreement", actor.disagreement, ("disagreement", (i,)))
         for target, weight in actor.influence.items():
-            put(f"{base}.influence.{target}", weight, "influence", (a_index[target], i))
+            put(f"{base}.influence.{target}", weight, ("influence", (a_index[target], i)))
 
     veto = np.zeros((n_act, n_iss), dtype=bool)
     for i, actor in enumerate(actors):

@@ -43,6 +43,7 @@ constraints bind together.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -54,10 +55,12 @@ BoolArray = NDArray[np.bool_]
 
 #: A constraint holds if ``u_v(x) >= r_v - FEASIBILITY_TOL * max(1, sum_k s_vk)``.
 FEASIBILITY_TOL = 1e-9
-#: Number of (coordinate sweep + joint Newton step) iterations of the dual solver.
-N_ITERATIONS = 8
-#: Primal-dual Newton steps per iteration.
-N_PD_STEPS = 2
+#: The dual solver's fixed schedule: "S" a coordinate sweep, "P" a primal-dual
+#: Newton step, "A" keep the primal-dual multipliers if they raise the dual.
+SCHEDULE = "S" + "PPPA" + "SPPPA" * 3
+#: Rows are solved in blocks of this many (for cache efficiency; results do not
+#: depend on it).
+BLOCK_SIZE = 8192
 #: Upper bound of a multiplier; reaching it means the constraint set is (almost) empty.
 _LAMBDA_MAX = 1e15
 #: Budgets below this are raised to it, so that ``Q / R`` stays finite.
@@ -236,204 +239,301 @@ def solve_package(
     ):
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if exponent == 1:
+        several = np.count_nonzero(np.count_nonzero(is_free, axis=1) >= 2)
+        if several:
+            raise ValueError(
+                f"exponent=1 supports at most one free issue per row; {several} row(s) have more"
+            )
 
-    n_free = np.count_nonzero(is_free, axis=1)
-    if exponent == 1 and np.any(n_free >= 2):
-        raise ValueError(
-            "exponent=1 supports at most one free issue per row; "
-            f"{int(np.count_nonzero(n_free >= 2))} row(s) have two or more"
-        )
+    package = np.empty((n, n_issues))
+    feasible = np.empty(n, dtype=np.bool_)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for start in range(0, n, BLOCK_SIZE):
+            blk = slice(start, min(start + BLOCK_SIZE, n))
+            package[blk], feasible[blk] = _solve_block(
+                theta_j[blk].T,
+                sal_j[blk].T,
+                theta_v[blk].transpose(1, 2, 0),
+                sal_v[blk].transpose(1, 2, 0),
+                r[blk].T,
+                act[blk].T,
+                is_free[blk].T,
+                b[blk].T,
+                exponent,
+            )
+    return package, feasible
 
-    # Issue-major, contiguous layout: every [k] / [v][k] slice is a 1-D array over rows.
-    tj = np.ascontiguousarray(theta_j.T)
-    sj = np.ascontiguousarray(sal_j.T)
-    tv = np.ascontiguousarray(theta_v.transpose(1, 2, 0))
-    sv = np.ascontiguousarray(sal_v.transpose(1, 2, 0))
-    rt = np.ascontiguousarray(r.T)
-    at = np.ascontiguousarray(act.T)
-    ft = np.ascontiguousarray(is_free.T)
-    bt = np.ascontiguousarray(b.T)
 
-    # Budgets on the free issues and feasibility tolerances, shape (M, n).
+def _solve_block(
+    tj: FloatArray,
+    sj: FloatArray,
+    tv: FloatArray,
+    sv: FloatArray,
+    rt: FloatArray,
+    at: BoolArray,
+    ft: BoolArray,
+    bt: FloatArray,
+    exponent: int,
+) -> tuple[FloatArray, BoolArray]:
+    """Solve a block of rows given issue-major arrays (``(K, n)``, ``(M, K, n)``, ...).
+
+    Returns the package, shape ``(n, K)``, and the feasibility flags.
+    """
+    tj, sj, bt = np.ascontiguousarray(tj), np.ascontiguousarray(sj), np.ascontiguousarray(bt)
+    tv, sv = np.ascontiguousarray(tv), np.ascontiguousarray(sv)
+    rt, at, ft = np.ascontiguousarray(rt), np.ascontiguousarray(at), np.ascontiguousarray(ft)
+    n_cons, n_issues, n = tv.shape
+
+    # Budgets on the free issues (R_v) and feasibility tolerances, shape (M, n).
     budget = np.empty((n_cons, n))
     tol = np.empty((n_cons, n))
     for v in range(n_cons):
-        rv = np.negative(rt[v], out=budget[v])
+        rv = -rt[v]
         weight = np.zeros(n)
         for k in range(n_issues):
             fixed_loss = sv[v, k] * _loss(bt[k] - tv[v, k], exponent)
             rv -= np.where(ft[k], 0.0, fixed_loss)
             weight += sv[v, k]
-        np.multiply(np.maximum(weight, 1.0), FEASIBILITY_TOL, out=tol[v])
+        budget[v] = rv
+        tol[v] = np.maximum(weight, 1.0) * FEASIBILITY_TOL
 
     package = bt.copy()
     ok = np.ones(n, dtype=np.bool_)
+    n_free = np.count_nonzero(ft, axis=0)
+    for multi in (False, True):
+        group = n_free >= 2 if multi else n_free == 1
+        if not np.any(group):
+            continue
+        rows = None if np.all(group) else np.flatnonzero(group)
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        one = n_free == 1
-        if np.any(one):
-            rows = None if np.all(one) else np.flatnonzero(one)
-            _solve_one_issue(rows, tj, sj, tv, sv, budget, tol, at, ft, bt, package, ok, exponent)
-        many = n_free >= 2
-        if np.any(many):
-            rows = None if np.all(many) else np.flatnonzero(many)
-            _solve_many_issues(rows, tj, sj, tv, sv, budget, at, ft, bt, package)
+        def pick(a: NDArray[Any], rows: NDArray[np.intp] | None = rows) -> NDArray[Any]:
+            return a if rows is None else a[..., rows]
 
-        # Check every row on the package returned, with the true utilities.
-        for v in range(n_cons):
-            total = np.zeros(n)
-            for k in range(n_issues):
-                total += sv[v, k] * _loss(package[k] - tv[v, k], exponent)
-            ok &= ~at[v] | (-total >= rt[v] - tol[v])
-    package = np.where(ok, package, bt)
-    return np.ascontiguousarray(package.T), ok
+        args = (pick(tj), pick(sj), pick(tv), pick(sv), pick(budget), pick(at), pick(ft), pick(bt))
+        if multi:
+            x = _MultiIssueProblem(*args).solve()
+            good = None
+        else:
+            x, good = _solve_one_issue(*args, pick(tol), exponent)
+        if rows is None:
+            package[...] = x
+            if good is not None:
+                ok &= good
+        else:
+            package[:, rows] = x
+            if good is not None:
+                ok[rows] &= good
+
+    # Check every row on the package it gets, with the true utilities.
+    for v in range(n_cons):
+        total = np.zeros(n)
+        for k in range(n_issues):
+            total += sv[v, k] * _loss(package[k] - tv[v, k], exponent)
+        ok &= ~at[v] | (-total >= rt[v] - tol[v])
+    return np.where(ok, package, bt).T, ok
 
 
 def _solve_one_issue(
-    rows: NDArray[np.intp] | None,
     tj: FloatArray,
     sj: FloatArray,
     tv: FloatArray,
     sv: FloatArray,
     budget: FloatArray,
-    tol: FloatArray,
     at: BoolArray,
     ft: BoolArray,
     bt: FloatArray,
-    package: FloatArray,
-    ok: BoolArray,
+    tol: FloatArray,
     exponent: int,
-) -> None:
-    """Closed form for rows with exactly one free issue; writes ``package`` and ``ok``."""
-    free_sub = ft if rows is None else ft[:, rows]
-    n_sub = free_sub.shape[1]
-    cols = np.arange(n_sub) if rows is None else rows
-    k_star = np.argmax(free_sub, axis=0)
-    sel = (k_star, cols)
-    target = np.where(sj[sel] > 0.0, tj[sel], bt[sel])
-    lo = np.zeros(n_sub)
-    hi = np.ones(n_sub)
-    good = np.ones(n_sub, dtype=np.bool_)
+) -> tuple[FloatArray, BoolArray]:
+    """Closed form for rows with exactly one free issue (issue-major arrays).
+
+    Returns the package ``(K, n)`` and whether each row's intervals intersect.
+    """
+    n = ft.shape[1]
+    cols = np.arange(n)
+    k_star = np.argmax(ft, axis=0)
+    x = bt.copy()
+    target = np.where(sj[k_star, cols] > 0.0, tj[k_star, cols], bt[k_star, cols])
+    lo = np.zeros(n)
+    hi = np.ones(n)
+    good = np.ones(n, dtype=np.bool_)
     for v in range(tv.shape[0]):
-        act_v = at[v] if rows is None else at[v, rows]
-        rv = budget[v] if rows is None else budget[v, rows]
-        tol_v = tol[v] if rows is None else tol[v, rows]
-        s = sv[v][sel]
-        t = tv[v][sel]
-        good &= ~act_v | (rv >= -tol_v)
-        half = np.maximum(rv, 0.0) / s
+        s = sv[v, k_star, cols]
+        t = tv[v, k_star, cols]
+        good &= ~at[v] | (budget[v] >= -tol[v])
+        half = np.maximum(budget[v], 0.0) / s
         if exponent == 2:
             half = np.sqrt(half)
-        binding = act_v & (s > 0.0)
+        binding = at[v] & (s > 0.0)
         lo = np.where(binding, np.maximum(lo, t - half), lo)
         hi = np.where(binding, np.minimum(hi, t + half), hi)
     good &= lo <= hi
-    package[sel] = np.minimum(np.maximum(target, lo), hi)
-    if rows is None:
-        ok &= good
-    else:
-        ok[rows] &= good
+    x[k_star, cols] = np.minimum(np.maximum(target, lo), hi)
+    return x, good
 
 
-def _solve_many_issues(
-    rows: NDArray[np.intp] | None,
-    tj: FloatArray,
-    sj: FloatArray,
-    tv: FloatArray,
-    sv: FloatArray,
-    budget: FloatArray,
-    at: BoolArray,
-    ft: BoolArray,
-    bt: FloatArray,
-    package: FloatArray,
-) -> None:
-    """Dual solver (``p = 2``) for rows with two or more free issues; writes ``package``."""
-    if rows is not None:
-        tj, sj, tv, sv = tj[:, rows], sj[:, rows], tv[:, :, rows], sv[:, :, rows]
-        budget, at, ft, bt = budget[:, rows], at[:, rows], ft[:, rows], bt[:, rows]
-    n_cons, n_issues, n = tv.shape
+class _MultiIssueProblem:
+    """The ``p = 2`` problem of rows with two or more free issues.
 
-    # Effective problem: fixed issues and inactive constraints drop out; free
-    # issues the proposer does not care about get a tiny weight toward b_k.
-    sv_eff = [[np.where(ft[k] & at[v], sv[v, k], 0.0) for k in range(n_issues)] for v in range(n_cons)]
-    scale = np.zeros(n)
-    for k in range(n_issues):
-        np.maximum(scale, np.where(ft[k], sj[k], 0.0), out=scale)
-        for v in range(n_cons):
-            np.maximum(scale, sv_eff[v][k], out=scale)
-    eps = np.ldexp(1.0, np.frexp(scale)[1] - (_REG_SHIFT + 1))
-    sj_eff = []
-    aj_eff = []
-    tj_eff = []
-    for k in range(n_issues):
-        indifferent = ~ft[k] | (sj[k] == 0.0)
-        s = np.where(indifferent, eps, sj[k])
-        t = np.where(indifferent, bt[k], tj[k])
-        sj_eff.append(s)
-        tj_eff.append(t)
-        aj_eff.append(s * t)
-    tv_l = [[tv[v, k] for k in range(n_issues)] for v in range(n_cons)]
-    wv_eff = [[sv_eff[v][k] * tv_l[v][k] for k in range(n_issues)] for v in range(n_cons)]
-    r_eff = [np.where(at[v], np.maximum(budget[v], _BUDGET_FLOOR), 1.0) for v in range(n_cons)]
+    Arrays are issue-major: ``[k]`` or ``[v][k]`` indexes a 1-D array over rows.
+    Fixed issues and inactive constraints get zero responder salience (their
+    losses are already in the budgets); issues the proposer is indifferent
+    about (fixed, or zero salience) get the proposer weight ``eps`` and the
+    ideal point ``b_k``.
+    """
 
-    n_free = np.count_nonzero(ft, axis=0)
-    supports = [
-        support
-        for size in range(1, min(n_cons, n_issues) + 1)
-        for support in itertools.combinations(range(n_cons), size)
-    ]
-    lam = [np.zeros(n) for _ in range(n_cons)]
-
-    def lagrangian_minimiser(lam: list[FloatArray]) -> tuple[list[FloatArray], FloatArray]:
-        """The package ``x(lam)`` and the dual value at ``lam``."""
-        xs = []
-        dual = np.zeros(n)
+    def __init__(
+        self,
+        tj: FloatArray,
+        sj: FloatArray,
+        tv: FloatArray,
+        sv: FloatArray,
+        budget: FloatArray,
+        at: BoolArray,
+        ft: BoolArray,
+        bt: FloatArray,
+    ) -> None:
+        n_cons, n_issues, n = tv.shape
+        self.n, self.n_cons, self.n_issues = n, n_cons, n_issues
+        self.ft, self.bt = ft, bt
+        self.n_free = np.count_nonzero(ft, axis=0)
+        self.tv = [[tv[v, k] for k in range(n_issues)] for v in range(n_cons)]
+        self.sv = [
+            [np.where(ft[k] & at[v], sv[v, k], 0.0) for k in range(n_issues)]
+            for v in range(n_cons)
+        ]
+        self.wv = [
+            [self.sv[v][k] * self.tv[v][k] for k in range(n_issues)] for v in range(n_cons)
+        ]
+        scale = np.zeros(n)
         for k in range(n_issues):
-            s = sj_eff[k].copy()
-            a = aj_eff[k].copy()
+            scale = np.maximum(scale, np.where(ft[k], sj[k], 0.0))
             for v in range(n_cons):
-                s += lam[v] * sv_eff[v][k]
-                a += lam[v] * wv_eff[v][k]
+                scale = np.maximum(scale, self.sv[v][k])
+        eps = np.ldexp(1.0, np.frexp(scale)[1] - (_REG_SHIFT + 1))
+        indifferent = ~ft | (sj == 0.0)
+        self.sj = [np.where(indifferent[k], eps, sj[k]) for k in range(n_issues)]
+        self.tj = [np.where(indifferent[k], bt[k], tj[k]) for k in range(n_issues)]
+        self.aj = [self.sj[k] * self.tj[k] for k in range(n_issues)]
+        self.r = [
+            np.where(at[v], np.maximum(budget[v], _BUDGET_FLOOR), 1.0) for v in range(n_cons)
+        ]
+        self.supports = [
+            support
+            for size in range(1, min(n_cons, n_issues) + 1)
+            for support in itertools.combinations(range(n_cons), size)
+        ]
+
+    def solve(self) -> FloatArray:
+        """Run the fixed schedule; return the packages, shape ``(K, n)``."""
+        lam = [np.zeros(self.n) for _ in range(self.n_cons)]
+        base: tuple[list[FloatArray], FloatArray] | None = None
+        chain: tuple[list[FloatArray], list[FloatArray]] | None = None
+        for op in SCHEDULE:
+            if op == "S":
+                lam = self.sweep(lam)
+                base = chain = None
+            elif op == "P":
+                if chain is None:
+                    if base is None:
+                        base = self.minimiser(lam)
+                    chain = (base[0], lam)
+                chain = self.primal_dual_step(*chain)
+            elif op == "A":
+                if base is None:
+                    base = self.minimiser(lam)
+                if chain is None:
+                    continue
+                xs, dual = self.minimiser(chain[1])
+                accept = dual >= base[1]
+                lam = [np.where(accept, a, b) for a, b in zip(chain[1], lam, strict=True)]
+                base = (
+                    [np.where(accept, a, b) for a, b in zip(xs, base[0], strict=True)],
+                    np.where(accept, dual, base[1]),
+                )
+                chain = None
+        if base is None:
+            base = self.minimiser(lam)
+        return np.where(self.ft, np.array(base[0]), self.bt)
+
+    def minimiser(self, lam: list[FloatArray]) -> tuple[list[FloatArray], FloatArray]:
+        """The Lagrangian minimiser ``x(lam)`` and the dual value at ``lam``."""
+        xs = []
+        dual = np.zeros(self.n)
+        for k in range(self.n_issues):
+            s = self.sj[k]
+            a = self.aj[k]
+            for v in range(self.n_cons):
+                s = s + lam[v] * self.sv[v][k]
+                a = a + lam[v] * self.wv[v][k]
             x = a / s
             xs.append(x)
-            d = x - tj_eff[k]
-            dual += sj_eff[k] * d * d
-        for v in range(n_cons):
-            q = np.zeros(n)
-            for k in range(n_issues):
-                d = xs[k] - tv_l[v][k]
-                q += sv_eff[v][k] * d * d
-            dual += lam[v] * (q - r_eff[v])
+            d = x - self.tj[k]
+            dual += self.sj[k] * d * d
+        for v in range(self.n_cons):
+            q = np.zeros(self.n)
+            for k in range(self.n_issues):
+                d = xs[k] - self.tv[v][k]
+                q += self.sv[v][k] * d * d
+            dual += lam[v] * (q - self.r[v])
         return xs, dual
 
+    def sweep(self, lam: list[FloatArray]) -> list[FloatArray]:
+        """Cyclic coordinate sweep: one Newton step on ``Q_v(lam_v)**-0.5 = R_v**-0.5`` each."""
+        lam = list(lam)
+        for v in range(self.n_cons):
+            q = np.zeros(self.n)
+            p = np.zeros(self.n)
+            for k in range(self.n_issues):
+                bk = self.sj[k]
+                ak = self.aj[k]
+                for w in range(self.n_cons):
+                    if w != v:
+                        bk = bk + lam[w] * self.sv[w][k]
+                        ak = ak + lam[w] * self.wv[w][k]
+                dk = bk + lam[v] * self.sv[v][k]
+                d = (ak - bk * self.tv[v][k]) / dk
+                t = self.sv[v][k] * d
+                q += t * d
+                p += t * t / dk
+            step = q / (p + _TINY) * (np.sqrt(q / self.r[v]) - 1.0)
+            lam[v] = np.minimum(np.maximum(lam[v] + step, 0.0), _LAMBDA_MAX)
+        return lam
+
     def primal_dual_step(
-        xs: list[FloatArray], lam: list[FloatArray]
+        self, xs: list[FloatArray], lam: list[FloatArray]
     ) -> tuple[list[FloatArray], list[FloatArray]]:
-        """One Newton (SQP) step on the KKT system in ``(x, lam)``."""
+        """One Newton (SQP) step on the KKT system in ``(x, lam)``.
+
+        The constraints are linearised in the form ``sqrt(Q_v) <= sqrt(R_v)``;
+        the subproblem's dual, ``min mu H mu / 2 - c mu`` over ``mu >= 0``, is
+        solved exactly by trying every support of at most ``n_free`` constraints.
+        """
+        n, n_cons, n_issues = self.n, self.n_cons, self.n_issues
         inv_s = []
         e = []
         for k in range(n_issues):
-            s = sj_eff[k].copy()
+            s = self.sj[k]
             for v in range(n_cons):
-                s += lam[v] * sv_eff[v][k]
+                s = s + lam[v] * self.sv[v][k]
             inv_s.append(1.0 / s)
-            e.append(sj_eff[k] * (xs[k] - tj_eff[k]))
+            e.append(self.sj[k] * (xs[k] - self.tj[k]))
         gs = []
-        work = []
+        c = []
         for v in range(n_cons):
             q = np.zeros(n)
             g_row = []
             for k in range(n_issues):
-                d = xs[k] - tv_l[v][k]
-                g = sv_eff[v][k] * d
+                d = xs[k] - self.tv[v][k]
+                g = self.sv[v][k] * d
                 q += g * d
                 g_row.append(g)
             gs.append(g_row)
-            # Linearise sqrt(Q_v) <= sqrt(R_v): sum_k g_vk dx_k = sqrt(Q_v R_v) - Q_v.
-            acc = q - np.sqrt(q * r_eff[v])
+            acc = q - np.sqrt(q * self.r[v])
             for k in range(n_issues):
                 acc -= g_row[k] * inv_s[k] * e[k]
-            work.append(acc)
+            c.append(acc)
         hess = [[np.zeros(0)] * n_cons for _ in range(n_cons)]
         for v in range(n_cons):
             for w in range(v, n_cons):
@@ -442,17 +542,15 @@ def _solve_many_issues(
                     h += gs[v][k] * inv_s[k] * gs[w][k]
                 hess[v][w] = h
                 hess[w][v] = h
-        # The SQP subproblem's dual: minimise mu H mu / 2 - work . mu over mu >= 0,
-        # solved exactly by trying every support (at most n_free constraints).
         mu = [np.zeros(n) for _ in range(n_cons)]
         best = np.zeros(n)
-        for support in supports:
-            sol = _solve_subsystem(hess, work, support)
+        for support in self.supports:
+            sol = _solve_subsystem(hess, c, support)
             value = np.zeros(n)
-            valid = n_free >= len(support)
+            valid = self.n_free >= len(support)
             for v, m in zip(support, sol, strict=True):
                 valid &= m >= 0.0
-                value -= work[v] * m
+                value -= c[v] * m
             better = valid & (value < best)
             best = np.where(better, value, best)
             for v in range(n_cons):
@@ -461,52 +559,11 @@ def _solve_many_issues(
         mu = [np.minimum(m, _LAMBDA_MAX) for m in mu]
         new_xs = []
         for k in range(n_issues):
-            acc = e[k].copy()
+            acc = e[k]
             for v in range(n_cons):
-                acc += mu[v] * gs[v][k]
+                acc = acc + mu[v] * gs[v][k]
             new_xs.append(xs[k] - acc * inv_s[k])
         return new_xs, mu
-
-    xs, dual = lagrangian_minimiser(lam)
-    for _ in range(N_ITERATIONS):
-        # Cyclic coordinate sweep: one Newton step on phi(lam_v) = Q_v**-0.5 each.
-        for v in range(n_cons):
-            q = np.zeros(n)
-            p = np.zeros(n)
-            for k in range(n_issues):
-                bk = sj_eff[k].copy()
-                ak = aj_eff[k].copy()
-                for w in range(n_cons):
-                    if w != v:
-                        bk += lam[w] * sv_eff[w][k]
-                        ak += lam[w] * wv_eff[w][k]
-                c = ak - bk * tv_l[v][k]
-                dk = bk + lam[v] * sv_eff[v][k]
-                d = c / dk
-                t = sv_eff[v][k] * d
-                q += t * d
-                p += t * t / dk
-            step = q / (p + _TINY) * (np.sqrt(q / r_eff[v]) - 1.0)
-            lam[v] = np.minimum(np.maximum(lam[v] + step, 0.0), _LAMBDA_MAX)
-        xs, dual = lagrangian_minimiser(lam)
-
-        # Primal-dual Newton steps from (x(lam), lam); their multipliers are
-        # kept if the dual does not decrease.
-        px, plam = xs, lam
-        for _ in range(N_PD_STEPS):
-            px, plam = primal_dual_step(px, plam)
-        xs_new, dual_new = lagrangian_minimiser(plam)
-        accept = dual_new >= dual
-        lam = [np.where(accept, plam[v], lam[v]) for v in range(n_cons)]
-        xs = [np.where(accept, xs_new[k], xs[k]) for k in range(n_issues)]
-        dual = np.where(accept, dual_new, dual)
-
-    for k in range(n_issues):
-        x = np.where(ft[k], xs[k], bt[k])
-        if rows is None:
-            package[k] = x
-        else:
-            package[k, rows] = x
 
 
 def _solve_subsystem(
