@@ -8,6 +8,7 @@ optionally a :class:`Distribution` describing how uncertain it is, and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -107,6 +108,9 @@ class Distribution:
     @property
     def frozen(self) -> Any:
         """The equivalent frozen :mod:`scipy.stats` distribution."""
+        return _frozen(self)
+
+    def _make_frozen(self) -> Any:
         width = self.high - self.low
         if self.kind == "uniform":
             return stats.uniform(loc=self.low, scale=width)
@@ -149,6 +153,12 @@ class Distribution:
         return (
             f"truncnorm(mean={_g(self.mean)}, sd={_g(self.sd)}) on [{_g(self.low)}, {_g(self.high)}]"
         )
+
+
+@lru_cache(maxsize=1024)
+def _frozen(dist: Distribution) -> Any:
+    # Building a frozen scipy distribution costs far more than evaluating it.
+    return dist._make_frozen()
 
 
 def _g(value: float | None) -> str:
