@@ -39,6 +39,10 @@ def read_scenario_text(text: str, *, source: str | None = None) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"TOML syntax error: {exc}", source=source) from None
+    except ValueError as exc:  # tomllib lets int("1" + 5000 * "0") fail with a plain ValueError
+        raise ScenarioError(f"TOML value cannot be read: {exc}", source=source) from None
+    except RecursionError:
+        raise ScenarioError("TOML arrays or tables are nested too deeply", source=source) from None
     return parse_scenario(data, source=source)
 
 
@@ -99,7 +103,11 @@ def _str(path: str, value: Any) -> str:
 def _number(path: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _bad_type(path, "a number", value)
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:
+        raise ScenarioError(f"{path} must be a finite number (got an integer too large for a float)") from None
+    if not finite:
         raise ScenarioError(f"{path} must be a finite number (got {value!r})")
     return float(value)
 
@@ -270,7 +278,8 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # JSON leaves DEL (U+007F) raw, which TOML strings do not allow.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
