@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 DISTRIBUTION_KINDS = ("uniform", "triangular", "beta", "truncnorm")
+# The shape keys each kind uses, besides low and high.
+_SHAPES = {"uniform": (), "triangular": ("mode",), "beta": ("a", "b"), "truncnorm": ("mean", "sd")}
 CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 Confidence = Literal["high", "medium", "low"]
@@ -54,7 +56,7 @@ class Distribution:
     >>> round(float(d.ppf(0.5)), 4)
     0.2261
     >>> d.sample(3, rng=1).round(3)
-    array([0.232, 0.33 , 0.294])
+    array([0.229, 0.414, 0.12 ])
     """
 
     kind: str
@@ -75,9 +77,17 @@ class Distribution:
         if self.kind not in DISTRIBUTION_KINDS:
             problems.append(("dist", f"must be one of {', '.join(DISTRIBUTION_KINDS)}", self.kind))
             return problems
+        takes = ("low", "high", *_SHAPES[self.kind])
+        for name in ("mode", "a", "b", "mean", "sd"):
+            value = getattr(self, name)
+            if value is not None and name not in takes:
+                rule = f"is not used by a {self.kind} distribution, which takes only {', '.join(takes)}"
+                problems.append((name, rule, value))
+        if problems:
+            return problems
         for name in ("low", "high", "mode", "a", "b", "mean", "sd"):
             value = getattr(self, name)
-            if value is not None and not np.isfinite(value):
+            if (value is not None or name in ("low", "high")) and not _is_finite_number(value):
                 problems.append((name, "must be a finite number", value))
         if problems:
             return problems
@@ -153,6 +163,15 @@ class Distribution:
         return (
             f"truncnorm(mean={_g(self.mean)}, sd={_g(self.sd)}) on [{_g(self.low)}, {_g(self.high)}]"
         )
+
+
+def _is_finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return False
+    try:
+        return bool(np.isfinite(float(value)))
+    except OverflowError:  # an int beyond the float range
+        return False
 
 
 @lru_cache(maxsize=1024)

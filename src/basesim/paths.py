@@ -40,7 +40,11 @@ def as_parameter(value: Any, *, path: str, old: Parameter | None = None) -> Para
         return Parameter(value=float(nominal), distribution=value, evidence=evidence)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{path} must be a number, a Distribution or a Parameter (got {value!r})")
-    return Parameter(value=float(value), evidence=evidence)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ScenarioError(f"{path} must be a finite number (got an integer too large for a float)") from None
+    return Parameter(value=number, evidence=evidence)
 
 
 def get_value(scenario: Scenario, path: str) -> Any:

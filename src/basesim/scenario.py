@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from basesim.actors import Actor, Stance
 from basesim.exceptions import ScenarioError
 from basesim.issues import Issue
-from basesim.parameters import CONFIDENCE_LEVELS, Parameter
+from basesim.parameters import CONFIDENCE_LEVELS, Evidence, Parameter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,9 +39,10 @@ ACTOR_FIELDS = (
     "noise",
     "disagreement",
 )
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_START = re.compile(r"^(\d{4})-(\d{2})$")
+# \Z, not $: "$" also matches before a trailing newline ("turkey\n").
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
+_SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\Z")
+_START = re.compile(r"^(\d{4})-(\d{2})\Z")
 
 # Allowed range of each actor parameter: (low, high, low inclusive, high inclusive).
 _ACTOR_RANGES: dict[str, tuple[float, float, bool, bool]] = {
@@ -93,6 +94,8 @@ class ProtocolSettings:
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, int) and not _is_finite(value):
+        return "an integer too large for a float"
     return repr(value)
 
 
@@ -284,8 +287,8 @@ def _check_parameter(path: str, param: Any, allowed: tuple[float, float, bool, b
     if not isinstance(param, Parameter):
         raise ScenarioError(f"{path} must be a Parameter (got {type(param).__name__})")
     value = param.value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ScenarioError(f"{path} must be a finite number (got {value!r})")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _is_finite(value):
+        raise ScenarioError(f"{path} must be a finite number (got {_fmt(value)})")
     rule = _range_text(*allowed)
     if not _in_range(value, allowed):
         raise ScenarioError(f"{path} must be {rule} (got {_fmt(value)})")
@@ -303,7 +306,19 @@ def _check_parameter(path: str, param: Any, allowed: tuple[float, float, bool, b
         for end, x in (("low", dist.low), ("high", dist.high)):
             if not _in_range(x, allowed):
                 raise ScenarioError(f"{path}.{end} must be {rule} (got {_fmt(x)})")
-    ev = param.evidence
+    _check_evidence(path, param.evidence)
+
+
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+def _check_evidence(path: str, ev: Any) -> None:
+    if not isinstance(ev, Evidence):
+        raise ScenarioError(f"{path}.evidence must be an Evidence (got {type(ev).__name__})")
     if ev.confidence is not None and ev.confidence not in CONFIDENCE_LEVELS:
         raise ScenarioError(
             f"{path}.confidence must be one of {', '.join(CONFIDENCE_LEVELS)} (got {ev.confidence!r})"
@@ -312,6 +327,14 @@ def _check_parameter(path: str, param: Any, allowed: tuple[float, float, bool, b
     for source in ev.sources:
         if not isinstance(source, str) or not source.strip():
             raise ScenarioError(f"{path}.evidence must list non-empty source identifiers (got {source!r})")
+    _check_text(f"{path}.rationale", ev.rationale)
+    if not isinstance(ev.assumption, bool):
+        raise ScenarioError(f"{path}.assumption must be true or false (got {ev.assumption!r})")
+
+
+def _check_text(path: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{path} must be a string (got {type(value).__name__}: {value!r})")
 
 
 def _check_name(path: str, name: Any, pattern: re.Pattern[str] = _NAME) -> None:
@@ -329,11 +352,15 @@ def _check_scenario(scn: Scenario) -> None:
         m = _START.match(str(scn.start))
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ScenarioError(f"scenario.start must be a month 'YYYY-MM' (got {scn.start!r})")
+    _check_text("scenario.title", scn.title)
+    _check_text("scenario.description", scn.description)
 
     if not scn.issues:
         raise ScenarioError("issues must define at least one issue (got none)")
     seen: set[str] = set()
-    for issue in scn.issues:
+    for index, issue in enumerate(scn.issues):
+        if not isinstance(issue, Issue):
+            raise ScenarioError(f"issues[{index}] must be an Issue (got {type(issue).__name__})")
         path = f"issues.{issue.name}"
         _check_name(f"issues.{issue.name!s}", issue.name)
         if issue.name in seen:
@@ -341,13 +368,26 @@ def _check_scenario(scn: Scenario) -> None:
         if issue.name in ACTOR_FIELDS:
             raise ScenarioError(f"{path}: an issue may not be called {issue.name!r}, a reserved actor field")
         seen.add(issue.name)
-        if len(issue.anchors) != 3:
-            raise ScenarioError(f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {len(issue.anchors)})")
+        _check_text(f"{path}.label", issue.label)
+        _check_text(f"{path}.description", issue.description)
+        if not isinstance(issue.anchors, tuple | list) or len(issue.anchors) != 3:
+            got = len(issue.anchors) if isinstance(issue.anchors, tuple | list) else repr(issue.anchors)
+            raise ScenarioError(f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {got})")
+        for i, anchor in enumerate(issue.anchors):
+            _check_text(f"{path}.anchors[{i}]", anchor)
+        _check_evidence(path, issue.evidence)
         _check_parameter(f"{path}.status_quo", issue.status_quo, _UNIT)
         if issue.breakdown is not None:
             _check_parameter(f"{path}.breakdown", issue.breakdown, _UNIT)
+        if not isinstance(issue.categories, tuple | list) or not isinstance(issue.cuts, tuple | list):
+            raise ScenarioError(
+                f"{path}.categories and cuts must be sequences "
+                f"(got {type(issue.categories).__name__} and {type(issue.cuts).__name__})"
+            )
         if not issue.categories:
             raise ScenarioError(f"{path}.categories must name at least one category (got none)")
+        for i, category in enumerate(issue.categories):
+            _check_text(f"{path}.categories[{i}]", category)
         if len(set(issue.categories)) != len(issue.categories):
             raise ScenarioError(f"{path}.categories must be distinct (got {list(issue.categories)})")
         if len(issue.cuts) != len(issue.categories) - 1:
@@ -356,11 +396,17 @@ def _check_scenario(scn: Scenario) -> None:
                 f"({len(issue.categories) - 1}; got {len(issue.cuts)})"
             )
         cuts = list(issue.cuts)
+        for i, cut in enumerate(cuts):
+            if isinstance(cut, bool) or not isinstance(cut, int | float):
+                raise ScenarioError(f"{path}.cuts[{i}] must be a number (got {cut!r})")
         if any(not 0 < c < 1 for c in cuts) or any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
             raise ScenarioError(f"{path}.cuts must be strictly increasing inside (0, 1) (got {cuts})")
 
     if len(scn.actors) < 1:
         raise ScenarioError("actors must define at least one actor (got none)")
+    for index, actor in enumerate(scn.actors):
+        if not isinstance(actor, Actor):
+            raise ScenarioError(f"actors[{index}] must be an Actor (got {type(actor).__name__})")
     names: set[str] = set()
     issue_names = scn.issue_names
     actor_names = scn.actor_names
@@ -370,6 +416,8 @@ def _check_scenario(scn: Scenario) -> None:
         if actor.name in names:
             raise ScenarioError(f"{base} is defined twice (actor names must be unique)")
         names.add(actor.name)
+        _check_text(f"{base}.label", actor.label)
+        _check_text(f"{base}.description", actor.description)
         _check_parameter(f"{base}.capability", actor.capability, _ACTOR_RANGES["capability"])
         for issue_name in actor.stances:
             if issue_name not in issue_names:
@@ -422,6 +470,8 @@ def _check_scenario(scn: Scenario) -> None:
             )
 
     proto = scn.protocol
+    if not isinstance(proto, ProtocolSettings):
+        raise ScenarioError(f"protocol must be a ProtocolSettings (got {type(proto).__name__})")
     if proto.recognition not in RECOGNITION_RULES:
         raise ScenarioError(
             f"protocol.recognition must be one of {', '.join(RECOGNITION_RULES)} (got {proto.recognition!r})"
@@ -439,7 +489,8 @@ def _check_scenario(scn: Scenario) -> None:
             f"protocol.reservation must be one of {', '.join(RESERVATION_FORMS)} (got {proto.reservation!r})"
             f"{suggest(proto.reservation, RESERVATION_FORMS)}"
         )
-    if isinstance(proto.utility_exponent, bool) or proto.utility_exponent not in (1, 2):
+    exponent = proto.utility_exponent
+    if isinstance(exponent, bool) or not isinstance(exponent, int) or exponent not in (1, 2):
         raise ScenarioError(f"protocol.utility_exponent must be 1 or 2 (got {proto.utility_exponent!r})")
     if proto.utility_exponent == 1 and len(scn.issues) > 1:
         raise ScenarioError(

@@ -212,6 +212,8 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
                 **issue_kwargs,
             )
         )
+    if not issues:  # before the actors, whose stances would otherwise name no known issue
+        raise ScenarioError("issues must define at least one issue (got none)")
     issue_names = tuple(i.name for i in issues)
 
     actors_table = _table("actors", _require("", data, "actors"))
