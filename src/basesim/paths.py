@@ -36,7 +36,9 @@ def as_parameter(value: Any, *, path: str, old: Parameter | None = None) -> Para
         if problems:
             name, what, bad = problems[0]
             raise ScenarioError(f"{path}.{name} {what} (got {bad!r})")
-        nominal = old.value if old is not None and value.low <= old.value <= value.high else value.mean_value()
+        # Keep the old nominal value where the new range allows; else the nearest end.
+        reference = old.value if old is not None else (value.low + value.high) / 2
+        nominal = min(max(reference, value.low), value.high)
         return Parameter(value=float(nominal), distribution=value, evidence=evidence)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{path} must be a number, a Distribution or a Parameter (got {value!r})")

@@ -26,9 +26,9 @@ __all__ = [
     "RandomInputs",
     "RunParameters",
     "compile_scenario",
-    "path_key",
     "draw_block",
     "draw_inputs",
+    "path_key",
 ]
 
 #: Runs per child seed.  Part of the reproducibility contract: changing it

@@ -9,41 +9,60 @@ utility subject to every active responder ``v`` getting at least ``r_v``::
                 0 <= x_k <= 1,
 
 with ``u_i(x) = -sum_k s_ik |x_k - theta_ik|**p`` and ``p`` in ``{1, 2}``.
-Many independent problems (rows) are solved at once; all loops in this module
-run over the small issue (``K``) and constraint (``M``) axes or over a fixed
-number of iterations, never over rows.
+Many independent problems (rows) are solved at once.  Loops run over the small
+issue (``K``) and constraint (``M``) axes, over fixed numbers of iterations and
+over blocks of :data:`BLOCK_SIZE` rows (for cache efficiency), never over
+single rows.
 
 Determinism
 -----------
-Every row is computed with elementwise NumPy operations only (``+ - * /``,
+A row is computed with elementwise NumPy operations only (``+ - * /``,
 ``sqrt``, ``abs``, ``minimum``, ``maximum``, ``where``), which are correctly
-rounded and do not depend on the other rows; sums over issues and constraints
-are explicit Python loops in a fixed order.  A row's result is therefore
-bit-identical whether it is solved alone or inside any batch.
+rounded and never mix rows; sums over issues and constraints are explicit
+Python loops in a fixed order, and which computations a row goes through
+depends on that row's data alone.  A row's result is therefore bit-identical
+whether it is solved alone or inside any batch, in any block.
 
 Algorithm
 ---------
 *One free issue* (any ``p``): the exact closed form.  Each active constraint
-is an interval ``theta_vk +- (R_v / s_vk)**(1/p)`` on the free issue; the
-proposer takes the point of the intersection closest to its ideal point
-(Romer-Rosenthal setter model).
+is the interval ``theta_vk +- (R_v / s_vk)**(1/p)`` of the free issue; the
+proposer takes the point of the intersection closest to its ideal point (the
+Romer-Rosenthal setter model).
 
-*Two or more free issues* (``p = 2``): the Lagrangian solution
-``x_k(lam) = (s_jk theta_jk + sum_v lam_v s_vk theta_vk) / (s_jk + sum_v lam_v s_vk)``
-with the multipliers ``lam >= 0`` maximising the concave dual.  Each of a fixed
-number of iterations is one cyclic sweep of coordinate steps (a Newton step on
-the Moré-Sorensen secular equation ``Q_v(lam)**-0.5 = R_v**-0.5`` of each
-multiplier, which after its first step increases monotonically to the root)
-followed by one projected Newton step on all multipliers at once, accepted only
-if it does not decrease the dual.  The sweeps make the method globally
-convergent; the joint Newton steps make it converge quadratically when several
-constraints bind together.
+*Two or more free issues* (``p = 2``): for multipliers ``lam >= 0`` the
+Lagrangian is minimised by the weighted average of ideal points
+
+    x_k(lam) = (s_jk theta_jk + sum_v lam_v s_vk theta_vk) / (s_jk + sum_v lam_v s_vk).
+
+The problem is convex, so its optimum is the optimum of the relaxation that
+keeps only the constraints binding there, and a relaxation's optimum that
+meets every constraint is the optimum of the problem.  The solver therefore
+tries relaxations in order of size, each stage only on the rows no smaller
+relaxation solved (and each relaxation only on the rows where its constraints
+are active):
+
+0. no constraint: ``x = theta_j``;
+1. one constraint ``v``: ``lam_v`` solves the secular equation
+   ``Q_v(lam) = R_v`` (Newton on ``Q**-0.5``, as in Moré-Sorensen, from a lower
+   bound of the root, so the iterates increase monotonically;
+   :data:`N_SECULAR_STEPS` steps);
+2. two (then three, ...) constraints, all binding: :data:`N_JOINT_STEPS`
+   Newton (SQP) steps on the KKT system in ``(x, lam)`` with ``lam`` kept
+   ``>= 0``, started from the most restrictive converged solution of a
+   one-smaller relaxation.
+
+A candidate ``x(lam)`` is accepted if it meets every constraint and its own
+constraints are tight, both within the feasibility tolerance; by weak duality
+it is then optimal up to ``sum_v lam_v * tol_v``.  A row with no accepted
+candidate is infeasible.  Iteration counts are fixed; which stages a row goes
+through depends on that row alone.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -52,24 +71,30 @@ __all__ = ["solve_package", "utility"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IndexArray = NDArray[np.intp]
+# Solution of a relaxation on its rows: multipliers (|A|, n), package (K, n),
+# proposer's loss (n,), whether the relaxation's constraints came out tight (n,).
+_Face = tuple[FloatArray, FloatArray, FloatArray, BoolArray]
+_ArrayT = TypeVar("_ArrayT", bound=NDArray[Any])
 
 #: A constraint holds if ``u_v(x) >= r_v - FEASIBILITY_TOL * max(1, sum_k s_vk)``.
 FEASIBILITY_TOL = 1e-9
-#: The dual solver's fixed schedule: "S" a coordinate sweep, "P" a primal-dual
-#: Newton step, "A" keep the primal-dual multipliers if they raise the dual.
-SCHEDULE = "S" + "PPPA" + "SPPPA" * 3
-#: Rows are solved in blocks of this many (for cache efficiency; results do not
-#: depend on it).
+#: Newton steps on the secular equation of a one-constraint relaxation.
+N_SECULAR_STEPS = 8
+#: Newton (SQP) steps for a relaxation with two or more binding constraints.
+N_JOINT_STEPS = 16
+#: Rows are processed in blocks of this many (cache efficiency only: results do
+#: not depend on it).
 BLOCK_SIZE = 8192
-#: Upper bound of a multiplier; reaching it means the constraint set is (almost) empty.
+#: Upper bound of a multiplier (reached when a constraint allows one point only).
 _LAMBDA_MAX = 1e15
 #: Budgets below this are raised to it, so that ``Q / R`` stays finite.
 _BUDGET_FLOOR = 1e-200
 #: Added to denominators that are zero only when their numerator is zero.
 _TINY = 1e-300
-#: Proposer weight of an issue it is indifferent about: 2**-_REG_SHIFT times the
-#: row's largest salience (rounded to a power of two, so that the regularised
-#: value ``(eps * b) / eps`` is exactly ``b``).
+#: Proposer weight of an issue it is indifferent about: about 2**-_REG_SHIFT
+#: times the row's largest salience, rounded to a power of two so that the
+#: regularised value ``(eps * b) / eps`` is exactly ``b``.
 _REG_SHIFT = 40
 
 
@@ -80,7 +105,8 @@ def _check_exponent(exponent: int) -> None:
 
 def _loss(diff: FloatArray, exponent: int) -> FloatArray:
     """``|diff|**exponent`` for ``exponent`` in ``{1, 2}`` (no ``np.power``)."""
-    return diff * diff if exponent == 2 else np.abs(diff)
+    result: FloatArray = diff * diff if exponent == 2 else np.abs(diff)
+    return result
 
 
 def utility(
@@ -106,16 +132,16 @@ def utility(
     Returns
     -------
     numpy.ndarray
-        Utilities, the broadcast shape of the three arguments without its last
-        axis.  The sum over issues is an explicit loop over ``k`` in order, so a
-        value does not depend on the shape of the batch it is computed in.
+        Utilities, of the broadcast shape of the three arguments without its
+        last axis.  The sum over issues is an explicit loop over ``k`` in order,
+        so a value does not depend on the batch it is computed in.
 
     Examples
     --------
     >>> utility([0.2, 0.5], [1.0, 2.0], [0.4, 0.5])
     np.float64(-0.04...)
-    >>> utility([0.2, 0.5], [1.0, 2.0], [0.4, 0.0], exponent=1)
-    np.float64(-1.2)
+    >>> utility([[0.2, 0.5]], [[1.0, 2.0]], [0.4, 0.0], exponent=1)
+    array([-1.2])
     """
     _check_exponent(exponent)
     pos, sal, pkg = np.broadcast_arrays(
@@ -156,10 +182,11 @@ def solve_package(
         The proposer's ideal point (in ``[0, 1]``) and saliences (``>= 0``),
         shape ``(n, K)``.
     responder_position, responder_salience
-        The responders' ideal points and saliences, shape ``(n, M, K)``.
+        The responders' ideal points (in ``[0, 1]``) and saliences (``>= 0``),
+        shape ``(n, M, K)``.
     bound
         The utility each responder must get, ``r_v``, shape ``(n, M)``.  A bound
-        above the responder's best attainable utility makes the row infeasible.
+        above what the responder can get makes the row infeasible.
     active
         Which constraints apply, shape ``(n, M)``; inactive ones are ignored.
     free
@@ -175,11 +202,11 @@ def solve_package(
     Returns
     -------
     package : numpy.ndarray
-        The proposal, shape ``(n, K)``; ``fixed[i]`` where row ``i`` is
+        The proposals, shape ``(n, K)``; ``fixed[i]`` where row ``i`` is
         infeasible.
     feasible : numpy.ndarray
         Shape ``(n,)``: whether row ``i`` has a package meeting every active
-        constraint (within ``FEASIBILITY_TOL * max(1, sum_k s_vk)`` utility).
+        constraint.
 
     Raises
     ------
@@ -189,27 +216,32 @@ def solve_package(
 
     Notes
     -----
+    * Tolerance: a constraint counts as met if
+      ``u_v(x) >= r_v - tol_v`` with ``tol_v = FEASIBILITY_TOL * max(1, sum_k s_vk)``.
+      Every row's ``feasible`` flag is this check, made with :func:`utility` on
+      the package returned; rows that fail get the breakdown package.
     * Fixed issues cost responder ``v`` a constant, which is taken off its
       budget: on the free issues ``v`` needs
-      ``sum_k s_vk |x_k - theta_vk|**p <= R_v = -r_v - (loss on fixed issues)``.
-      A row with ``R_v < -tol`` for an active ``v`` is infeasible; a budget in
-      ``[-tol, 0)`` is treated as 0.
+      ``sum_k s_vk |x_k - theta_vk|**p <= R_v = -r_v - (its loss on fixed issues)``.
     * One free issue: ``x = clip(theta_j, lo, hi)`` with ``[lo, hi]`` the
-      intersection of ``[0, 1]`` and the intervals of the active constraints;
-      if the proposer's salience on the issue is 0, ``x = clip(b, lo, hi)``.
-      An empty intersection (``lo > hi``) is infeasible.
-    * Two or more free issues: see the module docstring.  Where the proposer's
-      salience on a free issue is 0 it gets the weight ``eps`` (about
-      ``2**-40`` times the row's largest salience) with ideal point
-      ``fixed[i, k]``: with no binding constraint that cares about the issue
-      this gives exactly ``x_k = fixed[i, k]``; otherwise ``x_k`` is set where
-      the binding constraints want it (the limit ``eps -> 0`` picks, among the
-      proposer's optimal packages, the one closest to the breakdown value), up
-      to an error of order ``eps / lam``.
-    * Ideal points are assumed to be in ``[0, 1]``; the multi-issue solution is
-      a weighted average of them and so lies in ``[0, 1]`` too.
-    * Feasibility of every row is checked on the returned package with the full
-      utility function; rows that fail get the breakdown package.
+      intersection of ``[0, 1]`` and the intervals of the active constraints
+      (a negative budget counts as 0, and the tolerance check then rejects
+      budgets below ``-tol_v``); if the proposer's salience on
+      the issue is 0, ``x = clip(b, lo, hi)``.  An empty intersection is
+      infeasible.
+    * Two or more free issues: see the module docstring.  Multi-issue results
+      are accurate to about ``1e-12`` in ``x`` on well-posed problems; problems
+      whose feasible set is (almost) a single point are ill-posed, and may come
+      out either way.
+    * Zero saliences with two or more free issues: a free issue the proposer
+      does not care about gets the weight ``eps`` (about ``2**-40`` times the
+      row's largest salience) and the ideal point ``b_k``.  If no binding
+      constraint cares about the issue this gives exactly ``x_k = b_k``;
+      otherwise ``x_k`` goes where the binding responders want it (as
+      ``eps -> 0``: the proposer's optimum closest to the breakdown value),
+      off by a relative ``O(eps / lam)``.
+    * Ideal points are assumed to lie in ``[0, 1]``: the multi-issue solution
+      is a weighted average of them, so it does too.
     """
     _check_exponent(exponent)
     theta_j = np.asarray(proposer_position, dtype=np.float64)
@@ -240,18 +272,21 @@ def solve_package(
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     if exponent == 1:
-        several = np.count_nonzero(np.count_nonzero(is_free, axis=1) >= 2)
+        several = int(np.count_nonzero(np.count_nonzero(is_free, axis=1) >= 2))
         if several:
             raise ValueError(
                 f"exponent=1 supports at most one free issue per row; {several} row(s) have more"
             )
 
-    package = np.empty((n, n_issues))
-    feasible = np.empty(n, dtype=np.bool_)
+    package = np.empty((n_issues, n))
+    tol = np.empty((n, n_cons))
+    pending: list[_MultiIssueProblem] = []
+    pending_rows: list[IndexArray] = []
+    blocks = [slice(start, min(start + BLOCK_SIZE, n)) for start in range(0, n, BLOCK_SIZE)]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        for start in range(0, n, BLOCK_SIZE):
-            blk = slice(start, min(start + BLOCK_SIZE, n))
-            package[blk], feasible[blk] = _solve_block(
+        # Closed forms, and the multi-issue relaxations with at most one constraint.
+        for blk in blocks:
+            x, tol_blk, rest = _solve_block(
                 theta_j[blk].T,
                 sal_j[blk].T,
                 theta_v[blk].transpose(1, 2, 0),
@@ -262,7 +297,32 @@ def solve_package(
                 b[blk].T,
                 exponent,
             )
-    return package, feasible
+            package[:, blk] = x
+            tol[blk] = tol_blk.T
+            if rest is not None:
+                pending.append(rest[0])
+                pending_rows.append(rest[1] + blk.start)
+        # Multi-issue rows needing two or more binding constraints, gathered
+        # from all blocks.
+        if pending:
+            problem = _MultiIssueProblem.concatenate(pending)
+            rows = np.concatenate(pending_rows)
+            for start in range(0, rows.size, BLOCK_SIZE):
+                part = np.arange(start, min(start + BLOCK_SIZE, rows.size))
+                x, _ = problem.take(part).solve(2)
+                package[:, rows[part]] = x
+        # The feasibility check, with the true utilities, on every row.
+        result = np.ascontiguousarray(package.T)
+        feasible = np.empty(n, dtype=np.bool_)
+        for blk in blocks:
+            u = utility(theta_v[blk], sal_v[blk], result[blk, None, :], exponent=exponent)
+            met = u >= r[blk] - tol[blk]
+            ok = np.ones(u.shape[0], dtype=np.bool_)
+            for v in range(n_cons):
+                ok &= met[:, v] | ~act[blk, v]
+            feasible[blk] = ok
+    result = np.where(feasible[:, None], result, b)
+    return result, feasible
 
 
 def _solve_block(
@@ -275,63 +335,47 @@ def _solve_block(
     ft: BoolArray,
     bt: FloatArray,
     exponent: int,
-) -> tuple[FloatArray, BoolArray]:
+) -> tuple[FloatArray, FloatArray, tuple[_MultiIssueProblem, IndexArray] | None]:
     """Solve a block of rows given issue-major arrays (``(K, n)``, ``(M, K, n)``, ...).
 
-    Returns the package, shape ``(n, K)``, and the feasibility flags.
+    Returns the packages ``(K, n)`` (infeasible rows get anything), the
+    feasibility tolerances ``(M, n)``, and the multi-issue rows that need two
+    or more binding constraints: their problem (with its one-constraint
+    solutions) and their indices in the block.
     """
     tj, sj, bt = np.ascontiguousarray(tj), np.ascontiguousarray(sj), np.ascontiguousarray(bt)
     tv, sv = np.ascontiguousarray(tv), np.ascontiguousarray(sv)
     rt, at, ft = np.ascontiguousarray(rt), np.ascontiguousarray(at), np.ascontiguousarray(ft)
-    n_cons, n_issues, n = tv.shape
-
     # Budgets on the free issues (R_v) and feasibility tolerances, shape (M, n).
-    budget = np.empty((n_cons, n))
-    tol = np.empty((n_cons, n))
-    for v in range(n_cons):
-        rv = -rt[v]
-        weight = np.zeros(n)
-        for k in range(n_issues):
-            fixed_loss = sv[v, k] * _loss(bt[k] - tv[v, k], exponent)
-            rv -= np.where(ft[k], 0.0, fixed_loss)
-            weight += sv[v, k]
-        budget[v] = rv
-        tol[v] = np.maximum(weight, 1.0) * FEASIBILITY_TOL
+    fixed_loss = np.where(ft, 0.0, sv * _loss(bt - tv, exponent))
+    budget = -rt - _sum_issues(fixed_loss)
+    tol = np.maximum(_sum_issues(sv), 1.0) * FEASIBILITY_TOL
 
     package = bt.copy()
-    ok = np.ones(n, dtype=np.bool_)
-    n_free = np.count_nonzero(ft, axis=0)
+    rest = None
+    n_free = _count_free(ft)
     for multi in (False, True):
-        group = n_free >= 2 if multi else n_free == 1
-        if not np.any(group):
+        rows = np.flatnonzero(n_free >= 2 if multi else n_free == 1)
+        if rows.size == 0:
             continue
-        rows = None if np.all(group) else np.flatnonzero(group)
+        every = rows.size == ft.shape[1]
 
-        def pick(a: NDArray[Any], rows: NDArray[np.intp] | None = rows) -> NDArray[Any]:
-            return a if rows is None else a[..., rows]
+        def pick(a: _ArrayT, rows: IndexArray = rows, every: bool = every) -> _ArrayT:
+            return a if every else _cols(a, rows)
 
-        args = (pick(tj), pick(sj), pick(tv), pick(sv), pick(budget), pick(at), pick(ft), pick(bt))
-        if multi:
-            x = _MultiIssueProblem(*args).solve()
-            good = None
+        data = (pick(tj), pick(sj), pick(tv), pick(sv), pick(budget))
+        masks = (pick(at), pick(ft), pick(bt))
+        if not multi:
+            x = _solve_one_issue(*data, *masks, exponent)
         else:
-            x, good = _solve_one_issue(*args, pick(tol), exponent)
-        if rows is None:
-            package[...] = x
-            if good is not None:
-                ok &= good
+            x, unsolved = _MultiIssueProblem(*data, pick(tol), *masks).solve_up_to_one()
+            if unsolved is not None:
+                rest = (unsolved[0], rows[unsolved[1]])
+        if every:
+            package = x
         else:
             package[:, rows] = x
-            if good is not None:
-                ok[rows] &= good
-
-    # Check every row on the package it gets, with the true utilities.
-    for v in range(n_cons):
-        total = np.zeros(n)
-        for k in range(n_issues):
-            total += sv[v, k] * _loss(package[k] - tv[v, k], exponent)
-        ok &= ~at[v] | (-total >= rt[v] - tol[v])
-    return np.where(ok, package, bt).T, ok
+    return package, tol, rest
 
 
 def _solve_one_issue(
@@ -343,45 +387,88 @@ def _solve_one_issue(
     at: BoolArray,
     ft: BoolArray,
     bt: FloatArray,
-    tol: FloatArray,
     exponent: int,
-) -> tuple[FloatArray, BoolArray]:
+) -> FloatArray:
     """Closed form for rows with exactly one free issue (issue-major arrays).
 
-    Returns the package ``(K, n)`` and whether each row's intervals intersect.
+    Returns the packages ``(K, n)``, with NaN on the free issue where the
+    intervals do not intersect, so that the feasibility check rejects them.  A
+    budget ``R_v < 0`` counts as 0 here (the interval is the point
+    ``theta_vk``); the feasibility check then decides with the tolerance.
     """
     n = ft.shape[1]
     cols = np.arange(n)
     k_star = np.argmax(ft, axis=0)
-    x = bt.copy()
     target = np.where(sj[k_star, cols] > 0.0, tj[k_star, cols], bt[k_star, cols])
     lo = np.zeros(n)
     hi = np.ones(n)
-    good = np.ones(n, dtype=np.bool_)
     for v in range(tv.shape[0]):
         s = sv[v, k_star, cols]
         t = tv[v, k_star, cols]
-        good &= ~at[v] | (budget[v] >= -tol[v])
         half = np.maximum(budget[v], 0.0) / s
         if exponent == 2:
             half = np.sqrt(half)
         binding = at[v] & (s > 0.0)
         lo = np.where(binding, np.maximum(lo, t - half), lo)
         hi = np.where(binding, np.minimum(hi, t + half), hi)
-    good &= lo <= hi
-    x[k_star, cols] = np.minimum(np.maximum(target, lo), hi)
-    return x, good
+    x = bt.copy()
+    x[k_star, cols] = np.where(lo <= hi, np.minimum(np.maximum(target, lo), hi), np.nan)
+    return x
+
+
+def _cols(a: _ArrayT, rows: IndexArray) -> _ArrayT:
+    """The rows ``rows`` of an array whose last axis runs over rows."""
+    return cast(_ArrayT, np.take(a, rows, axis=-1))
+
+
+def _count_free(ft: BoolArray) -> NDArray[np.intp]:
+    """Number of free issues of each row, from the ``(K, n)`` mask."""
+    count = np.zeros(ft.shape[1], dtype=np.intp)
+    for k in range(ft.shape[0]):
+        count += ft[k]
+    return count
+
+
+def _sum_first(a: FloatArray) -> FloatArray:
+    """Sum over the first axis as an explicit loop in order (no pairwise summation)."""
+    total: FloatArray = a[0].copy()
+    for i in range(1, a.shape[0]):
+        total += a[i]
+    return total
+
+
+def _sum_issues(a: FloatArray) -> FloatArray:
+    """Sum an ``(M, K, n)`` array over its issue axis, in order; shape ``(M, n)``."""
+    total: FloatArray = a[:, 0].copy() if a.shape[1] else np.zeros((a.shape[0], a.shape[2]))
+    for k in range(1, a.shape[1]):
+        total += a[:, k]
+    return total
 
 
 class _MultiIssueProblem:
     """The ``p = 2`` problem of rows with two or more free issues.
 
-    Arrays are issue-major: ``[k]`` or ``[v][k]`` indexes a 1-D array over rows.
-    Fixed issues and inactive constraints get zero responder salience (their
-    losses are already in the budgets); issues the proposer is indifferent
-    about (fixed, or zero salience) get the proposer weight ``eps`` and the
-    ideal point ``b_k``.
+    Arrays are issue-major, ``(K, n)`` and ``(M, K, n)``.  Fixed issues and
+    inactive constraints get zero responder salience (their losses are already
+    in the budgets); issues the proposer is indifferent about (fixed, or zero
+    salience) get the proposer weight ``eps`` and the ideal point ``b_k``.
+    ``faces`` holds the solutions of the relaxations of the previous size.
     """
+
+    _ARRAYS = ("at", "ft", "n_free", "tv", "sv", "wv", "sj", "tj", "aj", "r", "r_hi", "r_lo")
+
+    at: BoolArray
+    ft: BoolArray
+    n_free: NDArray[np.intp]
+    tv: FloatArray
+    sv: FloatArray
+    wv: FloatArray
+    sj: FloatArray
+    tj: FloatArray
+    aj: FloatArray
+    r: FloatArray
+    r_hi: FloatArray
+    r_lo: FloatArray
 
     def __init__(
         self,
@@ -390,197 +477,292 @@ class _MultiIssueProblem:
         tv: FloatArray,
         sv: FloatArray,
         budget: FloatArray,
+        tol: FloatArray,
         at: BoolArray,
         ft: BoolArray,
         bt: FloatArray,
     ) -> None:
-        n_cons, n_issues, n = tv.shape
-        self.n, self.n_cons, self.n_issues = n, n_cons, n_issues
-        self.ft, self.bt = ft, bt
-        self.n_free = np.count_nonzero(ft, axis=0)
-        self.tv = [[tv[v, k] for k in range(n_issues)] for v in range(n_cons)]
-        self.sv = [
-            [np.where(ft[k] & at[v], sv[v, k], 0.0) for k in range(n_issues)]
-            for v in range(n_cons)
-        ]
-        self.wv = [
-            [self.sv[v][k] * self.tv[v][k] for k in range(n_issues)] for v in range(n_cons)
-        ]
-        scale = np.zeros(n)
-        for k in range(n_issues):
-            scale = np.maximum(scale, np.where(ft[k], sj[k], 0.0))
-            for v in range(n_cons):
-                scale = np.maximum(scale, self.sv[v][k])
+        self.n_cons, self.n_issues = tv.shape[:2]
+        self.faces: dict[tuple[int, ...], _Face] = {}
+        self.at = at
+        self.ft = ft
+        self.n_free = _count_free(ft)
+        self.tv = tv
+        self.sv = sv * (ft[None] & at[:, None])
+        self.wv = self.sv * tv
+        scale = np.zeros(tv.shape[2])
+        for k in range(self.n_issues):
+            scale = np.maximum(scale, sj[k] * ft[k])
+            for v in range(self.n_cons):
+                scale = np.maximum(scale, self.sv[v, k])
         eps = np.ldexp(1.0, np.frexp(scale)[1] - (_REG_SHIFT + 1))
         indifferent = ~ft | (sj == 0.0)
-        self.sj = [np.where(indifferent[k], eps, sj[k]) for k in range(n_issues)]
-        self.tj = [np.where(indifferent[k], bt[k], tj[k]) for k in range(n_issues)]
-        self.aj = [self.sj[k] * self.tj[k] for k in range(n_issues)]
-        self.r = [
-            np.where(at[v], np.maximum(budget[v], _BUDGET_FLOOR), 1.0) for v in range(n_cons)
-        ]
-        self.supports = [
-            support
-            for size in range(1, min(n_cons, n_issues) + 1)
-            for support in itertools.combinations(range(n_cons), size)
-        ]
+        self.sj = np.where(indifferent, eps, sj)
+        self.tj = np.where(indifferent, bt, tj)
+        self.aj = self.sj * self.tj
+        # Budget used by the Newton steps (finite, > 0), and the band within
+        # which a constraint counts as met (q <= r_hi) and as tight (q >= r_lo).
+        self.r = np.where(at, np.maximum(budget, _BUDGET_FLOOR), 1.0)
+        self.r_hi = np.where(at, budget + tol, np.inf)
+        self.r_lo = np.where(at, budget - tol, -np.inf)
 
-    def solve(self) -> FloatArray:
-        """Run the fixed schedule; return the packages, shape ``(K, n)``."""
-        lam = [np.zeros(self.n) for _ in range(self.n_cons)]
-        base: tuple[list[FloatArray], FloatArray] | None = None
-        chain: tuple[list[FloatArray], list[FloatArray]] | None = None
-        for op in SCHEDULE:
-            if op == "S":
-                lam = self.sweep(lam)
-                base = chain = None
-            elif op == "P":
-                if chain is None:
-                    if base is None:
-                        base = self.minimiser(lam)
-                    chain = (base[0], lam)
-                chain = self.primal_dual_step(*chain)
-            elif op == "A":
-                if base is None:
-                    base = self.minimiser(lam)
-                if chain is None:
-                    continue
-                xs, dual = self.minimiser(chain[1])
-                accept = dual >= base[1]
-                lam = [np.where(accept, a, b) for a, b in zip(chain[1], lam, strict=True)]
-                base = (
-                    [np.where(accept, a, b) for a, b in zip(xs, base[0], strict=True)],
-                    np.where(accept, dual, base[1]),
-                )
-                chain = None
-        if base is None:
-            base = self.minimiser(lam)
-        return np.where(self.ft, np.array(base[0]), self.bt)
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.sj.shape[1])
 
-    def minimiser(self, lam: list[FloatArray]) -> tuple[list[FloatArray], FloatArray]:
-        """The Lagrangian minimiser ``x(lam)`` and the dual value at ``lam``."""
-        xs = []
-        dual = np.zeros(self.n)
-        for k in range(self.n_issues):
-            s = self.sj[k]
-            a = self.aj[k]
-            for v in range(self.n_cons):
-                s = s + lam[v] * self.sv[v][k]
-                a = a + lam[v] * self.wv[v][k]
-            x = a / s
-            xs.append(x)
-            d = x - self.tj[k]
-            dual += self.sj[k] * d * d
+    def take(
+        self, rows: IndexArray, faces: dict[tuple[int, ...], _Face] | None = None
+    ) -> _MultiIssueProblem:
+        """The problem restricted to ``rows`` (and ``faces``, if given, to ``rows``)."""
+        sub = object.__new__(_MultiIssueProblem)
+        sub.n_cons, sub.n_issues = self.n_cons, self.n_issues
+        for name in self._ARRAYS:
+            setattr(sub, name, _cols(getattr(self, name), rows))
+        source = self.faces if faces is None else faces
+        sub.faces = {
+            key: (_cols(mu, rows), _cols(x, rows), _cols(loss, rows), _cols(tight, rows))
+            for key, (mu, x, loss, tight) in source.items()
+        }
+        return sub
+
+    @classmethod
+    def concatenate(cls, problems: list[_MultiIssueProblem]) -> _MultiIssueProblem:
+        """The problems' rows, one after the other."""
+        first = problems[0]
+        out = object.__new__(cls)
+        out.n_cons, out.n_issues = first.n_cons, first.n_issues
+        for name in cls._ARRAYS:
+            setattr(out, name, np.concatenate([getattr(p, name) for p in problems], axis=-1))
+        out.faces = {
+            key: (
+                np.concatenate([p.faces[key][0] for p in problems], axis=-1),
+                np.concatenate([p.faces[key][1] for p in problems], axis=-1),
+                np.concatenate([p.faces[key][2] for p in problems]),
+                np.concatenate([p.faces[key][3] for p in problems]),
+            )
+            for key in first.faces
+        }
+        return out
+
+    def evaluate(self, x: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
+        """At packages ``x`` ``(K, n)``: the proposer's loss, every ``Q_v`` and feasibility."""
+        d = x - self.tj
+        loss = _sum_first(self.sj * d * d)
+        dv = x - self.tv
+        q = _sum_issues(self.sv * dv * dv)
+        ok = np.ones(self.n, dtype=np.bool_)
         for v in range(self.n_cons):
-            q = np.zeros(self.n)
-            for k in range(self.n_issues):
-                d = xs[k] - self.tv[v][k]
-                q += self.sv[v][k] * d * d
-            dual += lam[v] * (q - self.r[v])
-        return xs, dual
+            ok &= q[v] <= self.r_hi[v]
+        return loss, q, ok
 
-    def sweep(self, lam: list[FloatArray]) -> list[FloatArray]:
-        """Cyclic coordinate sweep: one Newton step on ``Q_v(lam_v)**-0.5 = R_v**-0.5`` each."""
-        lam = list(lam)
-        for v in range(self.n_cons):
-            q = np.zeros(self.n)
-            p = np.zeros(self.n)
-            for k in range(self.n_issues):
-                bk = self.sj[k]
-                ak = self.aj[k]
-                for w in range(self.n_cons):
-                    if w != v:
-                        bk = bk + lam[w] * self.sv[w][k]
-                        ak = ak + lam[w] * self.wv[w][k]
-                dk = bk + lam[v] * self.sv[v][k]
-                d = (ak - bk * self.tv[v][k]) / dk
-                t = self.sv[v][k] * d
-                q += t * d
-                p += t * t / dk
-            step = q / (p + _TINY) * (np.sqrt(q / self.r[v]) - 1.0)
-            lam[v] = np.minimum(np.maximum(lam[v] + step, 0.0), _LAMBDA_MAX)
-        return lam
+    def minimiser(self, support: tuple[int, ...], mu: FloatArray) -> FloatArray:
+        """The Lagrangian minimiser ``x(mu)`` for multipliers ``mu`` ``(|A|, n)`` on ``A``."""
+        s = self.sj.copy()
+        a = self.aj.copy()
+        for i, v in enumerate(support):
+            s += mu[i] * self.sv[v]
+            a += mu[i] * self.wv[v]
+        x: FloatArray = a / s
+        return x
 
-    def primal_dual_step(
-        self, xs: list[FloatArray], lam: list[FloatArray]
-    ) -> tuple[list[FloatArray], list[FloatArray]]:
-        """One Newton (SQP) step on the KKT system in ``(x, lam)``.
+    def single(self, v: int) -> FloatArray:
+        """The multiplier of the relaxation keeping only constraint ``v``.
 
-        The constraints are linearised in the form ``sqrt(Q_v) <= sqrt(R_v)``;
-        the subproblem's dual, ``min mu H mu / 2 - c mu`` over ``mu >= 0``, is
-        solved exactly by trying every support of at most ``n_free`` constraints.
+        With ``c_k = s_jk (theta_jk - theta_vk)``, ``alpha_k = c_k**2 / s_vk`` and
+        ``rho_k = s_jk / s_vk``, ``Q(lam) = sum_k alpha_k / (rho_k + lam)**2``.
+        Newton on ``Q(lam)**-0.5 = R**-0.5`` (concave and increasing in
+        ``lam``), started from a lower bound of the root (the largest of
+        ``sqrt(sum_k alpha_k / R) - max_k rho_k`` and ``sqrt(alpha_k / R) - rho_k``),
+        increases monotonically to the root; it is exact at once when the
+        saliences are proportional, and :data:`N_SECULAR_STEPS` = 8 steps reach
+        machine precision when the ratios ``s_jk / s_vk`` span up to about six
+        orders of magnitude.  A constraint already met at ``lam = 0`` gets 0.
         """
-        n, n_cons, n_issues = self.n, self.n_cons, self.n_issues
-        inv_s = []
-        e = []
-        for k in range(n_issues):
-            s = self.sj[k]
-            for v in range(n_cons):
-                s = s + lam[v] * self.sv[v][k]
-            inv_s.append(1.0 / s)
-            e.append(self.sj[k] * (xs[k] - self.tj[k]))
-        gs = []
-        c = []
-        for v in range(n_cons):
-            q = np.zeros(n)
-            g_row = []
-            for k in range(n_issues):
-                d = xs[k] - self.tv[v][k]
-                g = self.sv[v][k] * d
-                q += g * d
-                g_row.append(g)
-            gs.append(g_row)
-            acc = q - np.sqrt(q * self.r[v])
-            for k in range(n_issues):
-                acc -= g_row[k] * inv_s[k] * e[k]
-            c.append(acc)
-        hess = [[np.zeros(0)] * n_cons for _ in range(n_cons)]
-        for v in range(n_cons):
-            for w in range(v, n_cons):
-                h = np.zeros(n)
-                for k in range(n_issues):
-                    h += gs[v][k] * inv_s[k] * gs[w][k]
-                hess[v][w] = h
-                hess[w][v] = h
-        mu = [np.zeros(n) for _ in range(n_cons)]
-        best = np.zeros(n)
-        for support in self.supports:
-            sol = _solve_subsystem(hess, c, support)
-            value = np.zeros(n)
-            valid = self.n_free >= len(support)
-            for v, m in zip(support, sol, strict=True):
-                valid &= m >= 0.0
-                value -= c[v] * m
-            better = valid & (value < best)
-            best = np.where(better, value, best)
-            for v in range(n_cons):
-                m = sol[support.index(v)] if v in support else 0.0
-                mu[v] = np.where(better, m, mu[v])
-        mu = [np.minimum(m, _LAMBDA_MAX) for m in mu]
-        new_xs = []
-        for k in range(n_issues):
-            acc = e[k]
-            for v in range(n_cons):
-                acc = acc + mu[v] * gs[v][k]
-            new_xs.append(xs[k] - acc * inv_s[k])
-        return new_xs, mu
+        s = self.sv[v]
+        cares = s > 0.0
+        inv = np.divide(1.0, s, out=np.zeros_like(s), where=cares)
+        c = self.sj * (self.tj - self.tv[v])
+        alpha = c * c * inv
+        rho = np.where(cares, self.sj * inv, 1.0)
+        r = self.r[v]
+        # Lower bounds of the root: Q(lam) >= sum_k alpha_k / (max_k rho_k + lam)**2
+        # and Q(lam) >= alpha_k / (rho_k + lam)**2 for every k.
+        rho_max = rho[0] * cares[0]
+        lam: FloatArray = np.sqrt(alpha[0] / r) - rho[0]
+        for k in range(1, self.n_issues):
+            rho_max = np.maximum(rho_max, rho[k] * cares[k])
+            lam = np.maximum(lam, np.sqrt(alpha[k] / r) - rho[k])
+        lam = np.maximum(np.maximum(lam, np.sqrt(_sum_first(alpha) / r) - rho_max), 0.0)
+        for _ in range(N_SECULAR_STEPS):
+            rcp = 1.0 / (rho + lam)
+            t = alpha * rcp * rcp
+            q = _sum_first(t)
+            p = _sum_first(t * rcp)
+            # Never negative but at lam = 0 when the constraint is met there.
+            lam = np.maximum(lam + q / (p + _TINY) * (np.sqrt(q / r) - 1.0), 0.0)
+        return np.minimum(lam, _LAMBDA_MAX)
+
+    def joint(self, support: tuple[int, ...], x: FloatArray, mu: FloatArray) -> FloatArray:
+        """Multipliers of the relaxation keeping the constraints ``support``, all binding.
+
+        Newton (SQP) steps on the KKT system in ``(x, mu)`` from ``(x, mu)``:
+        with ``S_k = s_jk + sum_v mu_v s_vk``, ``e_k = s_jk (x_k - theta_jk)`` and
+        ``g_vk = s_vk (x_k - theta_vk)``, the step is ``dx_k = -(e_k + sum_v
+        mu'_v g_vk) / S_k`` with the new multipliers ``mu'`` such that the
+        linearised constraints ``sqrt(Q_v) + sum_k g_vk dx_k / sqrt(Q_v) =
+        sqrt(R_v)`` hold; ``mu'`` is clipped to ``[0, _LAMBDA_MAX]``.
+        """
+        sel = list(support)
+        sv, tv, r = self.sv[sel], self.tv[sel], self.r[sel]
+        m = len(sel)
+        for _ in range(N_JOINT_STEPS):
+            s = self.sj.copy()
+            for i in range(m):
+                s += mu[i] * sv[i]
+            inv_s = 1.0 / s
+            e = self.sj * (x - self.tj)
+            dv = x - tv
+            g = sv * dv
+            q = _sum_issues(g * dv)
+            gi = g * inv_s
+            c = q - np.sqrt(q * r) - _sum_issues(gi * e)
+            hess = [[np.zeros(0)] * m for _ in range(m)]
+            for i in range(m):
+                for j in range(i, m):
+                    hess[i][j] = hess[j][i] = _sum_first(gi[i] * g[j])
+            mu = np.minimum(np.maximum(_solve_small(hess, c), 0.0), _LAMBDA_MAX)
+            step = e.copy()
+            for i in range(m):
+                step += mu[i] * g[i]
+            x = x - step * inv_s
+        return mu
+
+    def relaxation(self, support: tuple[int, ...]) -> tuple[_Face, BoolArray]:
+        """Solve the relaxation keeping the constraints ``support``, all binding.
+
+        Only rows where every constraint of ``support`` is active and that have
+        at least ``len(support)`` free issues are solved (a relaxation with an
+        inactive constraint is a smaller one); the others get multipliers 0, a
+        NaN package, loss ``-inf`` and ``tight = False``.  Returns the solution
+        (a face for the next size) and whether it is the problem's optimum:
+        feasible, with the support's constraints tight.
+        """
+        size = len(support)
+        keep = self.n_free >= size
+        for v in support:
+            keep = keep & self.at[v]
+        rows = np.flatnonzero(keep)
+        every = rows.size == self.n
+        sub_faces = {f: self.faces[f] for f in itertools.combinations(support, size - 1) if f}
+        part = self if every else self.take(rows, sub_faces)
+        if size == 1:
+            mu = part.single(support[0])[None]
+        else:
+            mu = part.joint(support, *part.warm_start(support))
+        cand = part.minimiser(support, mu)
+        loss, q, ok = part.evaluate(cand)
+        tight = np.ones(part.n, dtype=np.bool_)
+        for v in support:
+            tight &= (q[v] >= part.r_lo[v]) & (q[v] <= part.r_hi[v])
+        if every:
+            return (mu, cand, loss, tight), ok & tight
+        face = (
+            np.zeros((size, self.n)),
+            np.full((self.n_issues, self.n), np.nan),
+            np.full(self.n, -np.inf),
+            np.zeros(self.n, dtype=np.bool_),
+        )
+        face[0][:, rows], face[1][:, rows], face[2][rows], face[3][rows] = mu, cand, loss, tight
+        valid = np.zeros(self.n, dtype=np.bool_)
+        valid[rows] = ok & tight
+        return face, valid
+
+    def warm_start(self, support: tuple[int, ...]) -> tuple[FloatArray, FloatArray]:
+        """Starting ``(x, mu)`` for ``support``: the most restrictive (largest
+        loss) tight solution of a one-smaller support, its multipliers extended by 0."""
+        size, n = len(support), self.n
+        faces = list(itertools.combinations(support, size - 1))
+        face_loss = np.array(
+            [np.where(self.faces[f][3], self.faces[f][2], -np.inf) for f in faces]
+        )
+        pick = np.argmax(face_loss, axis=0)
+        x0 = np.zeros((self.n_issues, n))
+        mu0 = np.zeros((size, n))
+        for i, face in enumerate(faces):
+            chosen = pick == i
+            mu_face, x_face = self.faces[face][:2]
+            x0 = np.where(chosen, x_face, x0)
+            for j, v in enumerate(face):
+                at = support.index(v)
+                mu0[at] = np.where(chosen, mu_face[j], mu0[at])
+        return x0, mu0
+
+    def solve_up_to_one(
+        self,
+    ) -> tuple[FloatArray, tuple[_MultiIssueProblem, IndexArray] | None]:
+        """Stages 0 and 1 (no constraint, one constraint).
+
+        Returns the packages ``(K, n)`` (NaN where not found) and, if some rows
+        need two or more binding constraints, their problem (with the
+        one-constraint solutions as ``faces``) and their row indices.
+        """
+        x = self.tj.copy()
+        _, _, found = self.evaluate(x)
+        if np.all(found):
+            return x, None
+        rows = np.flatnonzero(~found)
+        sub = self.take(rows)
+        best_x, found_sub, faces = sub.best_of(1)
+        x[:, rows] = best_x
+        unsolved = np.flatnonzero(~found_sub)
+        if unsolved.size == 0 or min(self.n_cons, self.n_issues) < 2:
+            return x, None
+        return x, (sub.take(unsolved, faces), rows[unsolved])
+
+    def best_of(self, size: int) -> tuple[FloatArray, BoolArray, dict[tuple[int, ...], _Face]]:
+        """The best optimal package among the relaxations with ``size`` binding constraints.
+
+        Returns the packages ``(K, n)`` (NaN where none is optimal), whether one
+        is, and every relaxation's solution (the faces of the next size).
+        """
+        best_x = np.full((self.n_issues, self.n), np.nan)
+        best_loss = np.full(self.n, np.inf)
+        faces: dict[tuple[int, ...], _Face] = {}
+        for support in itertools.combinations(range(self.n_cons), size):
+            face, valid = self.relaxation(support)
+            better = valid & (face[2] < best_loss)
+            best_loss = np.where(better, face[2], best_loss)
+            best_x = np.where(better, face[1], best_x)
+            faces[support] = face
+        return np.where(self.ft, best_x, self.tj), best_loss < np.inf, faces
+
+    def solve(self, size: int) -> tuple[FloatArray, BoolArray]:
+        """Stages ``size`` and up, on rows that no smaller relaxation solved.
+
+        Returns the packages ``(K, n)``, NaN where none was found (so that
+        they fail the feasibility check), and whether one was found.
+        """
+        best_x, found, faces = self.best_of(size)
+        if size < min(self.n_cons, self.n_issues) and not np.all(found):
+            rows = np.flatnonzero(~found)
+            x_rest, found_rest = self.take(rows, faces).solve(size + 1)
+            best_x[:, rows] = x_rest
+            found[rows] = found_rest
+        return best_x, found
 
 
-def _solve_subsystem(
-    hess: list[list[FloatArray]],
-    rhs: list[FloatArray],
-    support: tuple[int, ...],
-) -> list[FloatArray]:
-    """Solve ``H[A, A] y = rhs[A]`` for the index tuple ``A = support``, row by row.
+def _solve_small(hess: list[list[FloatArray]], rhs: FloatArray) -> FloatArray:
+    """Solve the batched symmetric positive semidefinite systems ``hess @ y = rhs``.
 
-    The systems are tiny, symmetric and positive semidefinite: Gaussian
-    elimination without pivoting, in a fixed order, with the diagonal raised by
-    a relative ``1e-12`` so that a singular system gives a large but finite
-    solution (which the caller's dual test then rejects).
+    ``hess[i][j]`` and ``rhs[i]`` are arrays over rows.  Gaussian elimination
+    without pivoting, in a fixed order, with the diagonal raised by a relative
+    ``1e-12`` so that a singular system gives a large but finite solution
+    (which then fails the caller's tightness test).
     """
-    a = [[hess[i][j] for j in support] for i in support]
-    y = [rhs[i] for i in support]
-    m = len(support)
+    m = len(hess)
+    a = [list(row) for row in hess]
+    y = list(rhs)
     for i in range(m):
         a[i][i] = a[i][i] * (1.0 + 1e-12) + _TINY
     for i in range(m):
@@ -589,10 +771,10 @@ def _solve_subsystem(
             for col in range(i + 1, m):
                 a[j][col] = a[j][col] - f * a[i][col]
             y[j] = y[j] - f * y[i]
-    x: list[FloatArray] = [np.zeros(0)] * m
+    out = np.empty((m, rhs.shape[1]))
     for i in reversed(range(m)):
         acc = y[i]
         for col in range(i + 1, m):
-            acc = acc - a[i][col] * x[col]
-        x[i] = acc / a[i][i]
-    return x
+            acc = acc - a[i][col] * out[col]
+        out[i] = acc / a[i][i]
+    return out
