@@ -87,6 +87,9 @@ class ActorAgent(mesa.Agent):
         """Compute this round's stance from everyone's previous stances (Friedkin–Johnsen)."""
         m = self.negotiation
         i = self.index
+        if not m.compiled.influenced[i]:
+            self._next_stance = self.stance  # nobody can pull this actor
+            return
         new = m.protocol.influence(
             m.stances()[None],
             self.initial_stance[None, None, :],
@@ -189,8 +192,14 @@ class NegotiationModel(mesa.Model):
         self.inputs = inputs
         self.parameters = self.compiled.parameters(inputs.quantiles)
         self.mixing = self.protocol.mixing(self.parameters.influence)
-        path = self.protocol.stance_path(self.parameters, self.compiled.horizon)
-        self.reservation_table = self.protocol.reservation_values(self.compiled, self.parameters, path)
+        self.reservation_table: NDArray[np.float64] | None = None
+        if self.compiled.reservation == "equilibrium":
+            # Backward induction needs the whole (deterministic) stance path.
+            path = self.protocol.stance_path(self.compiled, self.parameters)
+            self.reservation_table = self.protocol.reservation_values(
+                self.compiled, self.parameters, path
+            )
+        self.current_reservation = np.full((1, self.compiled.n_actors), np.nan)
 
         self.round_index = 0
         self.proposer: int = -1
@@ -224,8 +233,8 @@ class NegotiationModel(mesa.Model):
         return np.stack([agent.stance for agent in self.actor_agents])
 
     def reservation_row(self, round_index: int) -> NDArray[np.float64]:
-        """Reservation values of round ``round_index`` ``(1, N)``."""
-        return self.reservation_table[:, round_index - 1]
+        """Reservation values of round ``round_index`` ``(1, N)`` (the current round's)."""
+        return self.current_reservation
 
     def step(self) -> None:
         """Play one round."""
@@ -237,7 +246,14 @@ class NegotiationModel(mesa.Model):
             agent.update_stance()
         for agent in self.actor_agents:
             agent.commit_stance()
-            agent.reservation_value = float(self.reservation_table[0, t - 1, agent.index])
+        if self.reservation_table is not None:
+            self.current_reservation = self.reservation_table[:, t - 1]
+        else:
+            self.current_reservation = self.protocol.round_reservation(
+                self.compiled, self.parameters, self.stances()[None], t
+            )
+        for agent in self.actor_agents:
+            agent.reservation_value = float(self.current_reservation[0, agent.index])
             agent.accepted = None
         proposer = self.protocol.recognise(
             self.compiled, self.parameters, self.inputs.recognition[:, t - 1], t

@@ -58,8 +58,16 @@ def run_batch(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) -
     params = compiled.parameters(inputs.quantiles)
     horizon = compiled.horizon
     n = inputs.n_runs
-    path = protocol.stance_path(params, horizon)
-    reservation = protocol.reservation_values(compiled, params, path)
+    equilibrium = compiled.reservation == "equilibrium"
+    if equilibrium:
+        # Backward induction needs every round's stances up front.
+        path = protocol.stance_path(compiled, params)
+        reservation = protocol.reservation_values(compiled, params, path)
+    else:
+        # Concession curves need only the current round: stances advance round
+        # by round for the runs still negotiating.
+        stances = params.position
+        mixing = protocol.mixing(params.influence)
 
     package = params.breakdown.copy()
     agreed = np.zeros(n, dtype=bool)
@@ -70,8 +78,12 @@ def run_batch(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) -
     for t in range(1, horizon + 1):
         if active.size == 0:
             break
-        stances = path[active, t - 1]
-        r = reservation[active, t - 1]
+        if equilibrium:
+            stances = path[active, t - 1]
+            r = reservation[active, t - 1]
+        else:
+            stances = protocol.step_stances(compiled, sub, stances, mixing)
+            r = protocol.round_reservation(compiled, sub, stances, t)
         proposer = protocol.recognise(compiled, sub, inputs.recognition[active, t - 1], t)
         believed = protocol.believed_reservation(sub, proposer, r, inputs.noise[active, t - 1])
         disagreement = protocol.disagreement(compiled, sub, stances)
@@ -86,8 +98,12 @@ def run_batch(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) -
             agreed[done] = True
             agreement_round[done] = t
             agreement_proposer[done] = proposer[ok]
-            active = active[~ok]
-            sub = sub.take(~ok)
+            keep = ~ok
+            active = active[keep]
+            sub = sub.take(keep)
+            if not equilibrium:
+                stances = stances[keep]
+                mixing = mixing[keep]
     return BatchOutcome(
         package=package,
         agreed=agreed,

@@ -112,6 +112,7 @@ class CompiledScenario:
     rotation: NDArray[np.intp]  # actor indices, for recognition = "rotation"
     reservation: str
     veto: NDArray[np.bool_]  # (N, K)
+    influenced: NDArray[np.bool_]  # (N,) actors some other actor can pull
     nominal: RunParameters  # n = 1
     uncertain_paths: tuple[str, ...]
     uncertain_distributions: tuple[Distribution, ...]
@@ -203,6 +204,10 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         for target, weight in actor.influence.items():
             put(f"{base}.influence.{target}", weight, ("influence", (a_index[target], i)))
 
+    influenced = np.zeros(n_act, dtype=bool)
+    for actor in actors:
+        for target, weight in actor.influence.items():
+            influenced[a_index[target]] |= weight.support[1] > 0
     veto = np.zeros((n_act, n_iss), dtype=bool)
     for i, actor in enumerate(actors):
         for issue_name in actor.veto:
@@ -218,6 +223,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         rotation=np.array([a_index[name] for name in proto.rotation], dtype=np.intp),
         reservation=proto.reservation,
         veto=veto,
+        influenced=influenced,
         nominal=RunParameters(**arrays),
         uncertain_paths=tuple(paths),
         uncertain_distributions=tuple(dists),

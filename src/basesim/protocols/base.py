@@ -45,6 +45,22 @@ class RoundProtocol(Protocol):
         """Each actor's disagreement value ``(n, N)`` given current stances ``(n, N, K)``."""
         ...
 
+    def step_stances(
+        self, compiled: CompiledScenario, params: RunParameters, previous: FloatArray, mixing: FloatArray
+    ) -> FloatArray:
+        """Every actor's stance ``(n, N, K)`` one round after ``previous``."""
+        ...
+
+    def stance_path(self, compiled: CompiledScenario, params: RunParameters) -> FloatArray:
+        """Stances in every round ``(n, T, N, K)``."""
+        ...
+
+    def round_reservation(
+        self, compiled: CompiledScenario, params: RunParameters, stances: FloatArray, round_index: int
+    ) -> FloatArray:
+        """Reservation values ``(n, N)`` of one round, for forms that need only that round."""
+        ...
+
     def reservation_values(
         self, compiled: CompiledScenario, params: RunParameters, stance_path: FloatArray
     ) -> FloatArray:

@@ -140,14 +140,35 @@ class SpatialBargaining:
         a = anchoring[:, :, None]
         return (1.0 - a) * pulled + a * initial
 
-    def stance_path(self, params: RunParameters, horizon: int) -> FloatArray:
+    def step_stances(
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        previous: FloatArray,
+        mixing: FloatArray,
+    ) -> FloatArray:
+        """Every actor's stance ``(n, N, K)`` one round after ``previous``.
+
+        Only actors that someone can pull (``compiled.influenced``) move; the
+        others keep their stance exactly.
+        """
+        targets = np.flatnonzero(compiled.influenced)
+        if targets.size == 0:
+            return previous
+        current = previous.copy()
+        current[:, targets] = self.influence(
+            previous, params.position[:, targets], mixing[:, targets], params.anchoring[:, targets]
+        )
+        return current
+
+    def stance_path(self, compiled: CompiledScenario, params: RunParameters) -> FloatArray:
         """Stances in every round ``(n, T, N, K)``; round 1 follows one influence step."""
         mixing = self.mixing(params.influence)
         n, n_act, n_iss = params.position.shape
-        path = np.empty((n, horizon, n_act, n_iss))
+        path = np.empty((n, compiled.horizon, n_act, n_iss))
         current = params.position
-        for t in range(horizon):
-            current = self.influence(current, params.position, mixing, params.anchoring)
+        for t in range(compiled.horizon):
+            current = self.step_stances(compiled, params, current, mixing)
             path[:, t] = current
         return path
 
@@ -162,17 +183,33 @@ class SpatialBargaining:
     def reservation_values(
         self, compiled: CompiledScenario, params: RunParameters, stance_path: FloatArray
     ) -> FloatArray:
-        """Reservation values ``(n, T, N)`` in every round."""
+        """Reservation values ``(n, T, N)`` in every round (both forms)."""
         horizon = compiled.horizon
+        if compiled.reservation == "concession":
+            return np.stack(
+                [
+                    self.round_reservation(compiled, params, stance_path[:, t - 1], t)
+                    for t in range(1, horizon + 1)
+                ],
+                axis=1,
+            )
         d = np.empty(stance_path.shape[:3])
         for t in range(horizon):
             d[:, t] = self.disagreement(compiled, params, stance_path[:, t])
-        if compiled.reservation == "concession":
-            # r(t) = d(t) + (A - d(t)) (1 - (t/T)^(1/e)) with aspiration A = 0, the
-            # utility of the actor's ideal package.
-            ratio = (np.arange(1, horizon + 1, dtype=np.float64) / horizon)[None, :, None]
-            return d * ratio ** (1.0 / params.concession[:, None, :])
         return self._equilibrium(compiled, params, stance_path, d)
+
+    def round_reservation(
+        self, compiled: CompiledScenario, params: RunParameters, stances: FloatArray, round_index: int
+    ) -> FloatArray:
+        """Concession-curve reservation values ``(n, N)`` of one round.
+
+        ``r(t) = d(t) + (A - d(t)) (1 - (t/T)^(1/e))`` with aspiration ``A = 0``,
+        the utility of the actor's ideal package, which is ``d(t) (t/T)^(1/e)``.
+        """
+        if compiled.reservation != "concession":
+            raise ValueError("round_reservation serves the concession form only")
+        d = self.disagreement(compiled, params, stances)
+        return d * (round_index / compiled.horizon) ** (1.0 / params.concession)
 
     def _equilibrium(
         self, compiled: CompiledScenario, params: RunParameters, path: FloatArray, d: FloatArray
