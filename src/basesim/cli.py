@@ -1,20 +1,34 @@
 """The ``basesim`` command line.
 
-Bad input (an unknown scenario, a malformed file, a bad option) exits with
-status 2 and one line on stderr, without a traceback.
+Commands: ``list``, ``explain``, ``validate``, ``run``, ``compare``, ``sweep``
+and ``sensitivity``; ``basesim COMMAND --help`` describes each.
+
+Bad input (an unknown scenario, a malformed file, a bad option, a malformed
+``--param``, an unknown field path) exits with status 2 and one line on
+stderr, ``basesim: error: ...``, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import math
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, NoReturn
 
 from basesim.exceptions import BasesimError
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
+
+EXECUTORS = ("serial", "process", "dask")
+DESIGNS = ("lhs", "sobol", "grid")
+_TABLE_SUFFIXES = (".csv", ".json")
+_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,6 +36,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"basesim: error: {message}\n")
 
 
+# -- argument types -----------------------------------------------------------------------
 def _positive_int(text: str) -> int:
     try:
         value = int(text.replace("_", ""))
@@ -36,31 +51,160 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative whole number (got {text!r})") from None
+        raise argparse.ArgumentTypeError(
+            f"must be a non-negative whole number (got {text!r})"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative whole number (got {value})")
     return value
 
 
-def _write_table(frame: Any, out: str | None) -> None:
+def _param_range(text: str) -> tuple[str, float, float]:
+    """``PATH=LOW:HIGH`` -> ``(path, low, high)``, with finite numbers and ``low < high``."""
+    path, eq, bounds = text.partition("=")
+    low_text, colon, high_text = bounds.partition(":")
+    path = path.strip()
+    if not eq or not colon or not path:
+        raise argparse.ArgumentTypeError(f"must be PATH=LOW:HIGH (got {text!r})")
+    try:
+        low, high = float(low_text), float(high_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"LOW and HIGH must be numbers in PATH=LOW:HIGH (got {text!r})"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise argparse.ArgumentTypeError(f"LOW and HIGH must be finite (got {text!r})")
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"LOW must be less than HIGH (got {text!r})")
+    return path, low, high
+
+
+def _parameters(scenario: Any, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """The ``--param`` ranges, each checked against the scenario (a known numeric field)."""
+    from basesim.exceptions import SimulationError
+    from basesim.experiments.sweep import swept_parameters
+
+    out: dict[str, tuple[float, float]] = {}
+    for path, low, high in args.param:
+        if path in out:
+            raise BasesimError(f"--param {path} is given twice")
+        try:
+            swept_parameters(scenario, {path: (low, high)})
+        except SimulationError as exc:
+            reason = re.sub(r"^parameters(\[[^\]]*\])?:?\s*", "", str(exc))
+            raise BasesimError(f"--param {path}: {reason}") from None
+        out[path] = (low, high)
+    return out
+
+
+def _check_outcome(scenario: Any, outcome: str | None) -> None:
+    if outcome is not None:
+        from basesim.experiments.executors import OutcomeTable
+
+        OutcomeTable.of(scenario).index(outcome, argument="--outcome")
+
+
+# -- output -------------------------------------------------------------------------------
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Reject a bad ``--out`` or ``--plot`` before any simulation runs."""
+    out = getattr(args, "out", None)
+    if out is not None and Path(out).suffix.lower() not in _TABLE_SUFFIXES:
+        raise BasesimError(f"--out must end in .csv or .json (got {out!r})")
+    plot = getattr(args, "plot", None)
+    if plot is not None and Path(plot).suffix.lower() not in _PLOT_SUFFIXES:
+        raise BasesimError(f"--plot must end in .png, .pdf or .svg (got {plot!r})")
+
+
+def _print_table(frame: Any) -> None:
     import pandas as pd
 
-    if out is None:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
-            print(frame.to_string(index=False))
-        return
+    with pd.option_context(
+        "display.max_rows", None, "display.max_columns", None, "display.width", 200
+    ):
+        print(frame.to_string(index=False))
+
+
+def _write_table(frame: Any, out: str) -> None:
     from basesim._io import write_text_atomic
 
     path = Path(out)
-    if path.suffix == ".csv":
-        write_text_atomic(path, frame.to_csv(index=False))
-    elif path.suffix == ".json":
-        write_text_atomic(path, frame.to_json(orient="records", indent=2))
+    if path.suffix.lower() == ".csv":
+        text = frame.to_csv(index=False)
     else:
-        raise BasesimError(f"--out must end in .csv or .json (got {out!r})")
+        text = frame.to_json(orient="records", indent=2)
+    try:
+        write_text_atomic(path, text)
+    except OSError as exc:
+        raise BasesimError(f"cannot write --out {out!r}: {exc.strerror or exc}") from None
     print(f"wrote {path}")
 
 
+def _save_plot(draw: Any, out: str) -> None:
+    """Call ``draw()`` (which returns an Axes) under the Agg backend and save its figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = draw()
+    try:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ax.figure.savefig(path, dpi=150, bbox_inches="tight")
+    except OSError as exc:
+        raise BasesimError(f"cannot write --plot {out!r}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(ax.figure)
+    print(f"wrote {out}")
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    # None: a bar only when stderr is a terminal; --progress / --no-progress force it.
+    value: bool | None = args.progress
+    return value
+
+
+# -- executors ----------------------------------------------------------------------------
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
+    """The executor ``--executor`` and ``--workers`` ask for, shut down afterwards."""
+    kind, workers = args.executor, args.workers
+    if kind == "serial":
+        if workers is not None:
+            raise BasesimError("--workers needs --executor process or dask")
+        yield None
+    elif kind == "process":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # Spawned workers: forking a process that may run threads is unsafe.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield pool
+    else:
+        try:
+            from dask import distributed
+        except ImportError:
+            raise BasesimError(
+                "--executor dask needs dask.distributed: pip install 'basesim[dask]'"
+            ) from None
+        # dask.distributed is untyped.
+        cluster_class: Any = distributed.LocalCluster
+        client_class: Any = distributed.Client
+        with (
+            cluster_class(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            client_class(cluster) as client,
+        ):
+            yield client.get_executor()
+
+
+# -- commands -----------------------------------------------------------------------------
 def _cmd_list(args: argparse.Namespace) -> None:
     from basesim.scenarios import list_scenarios, load_scenario
 
@@ -73,13 +217,23 @@ def _cmd_explain(args: argparse.Namespace) -> None:
 
     scn = load_scenario(args.scenario)
     table = scn.explain()
-    if args.out is None:
-        print(f"{scn.name}: {scn.title}")
-        print(f"{len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon} rounds")
-        print()
-        columns = ["actor", "issue", "field", "value", "uncertainty", "evidence", "confidence", "rationale"]
-        table = table[columns]
-    _write_table(table, args.out)
+    if args.out is not None:
+        _write_table(table, args.out)
+        return
+    print(f"{scn.name}: {scn.title}")
+    print(f"{len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon} rounds")
+    print()
+    columns = [
+        "actor",
+        "issue",
+        "field",
+        "value",
+        "uncertainty",
+        "evidence",
+        "confidence",
+        "rationale",
+    ]
+    _print_table(table[columns])
 
 
 def _cmd_validate(args: argparse.Namespace) -> None:
@@ -87,8 +241,8 @@ def _cmd_validate(args: argparse.Namespace) -> None:
 
     scn = load_scenario(args.file)
     print(
-        f"{args.file}: valid scenario {scn.name!r} ({len(scn.actors)} actors, {len(scn.issues)} issues, "
-        f"{len(scn.uncertain_parameters())} uncertain parameters)"
+        f"{args.file}: valid scenario {scn.name!r} ({len(scn.actors)} actors, "
+        f"{len(scn.issues)} issues, {len(scn.uncertain_parameters())} uncertain parameters)"
     )
 
 
@@ -97,30 +251,186 @@ def _cmd_run(args: argparse.Namespace) -> None:
     from basesim.scenarios import load_scenario
 
     scn = load_scenario(args.scenario)
-    result = simulate(
-        scn,
-        n_runs=args.n_runs,
-        engine=args.engine,
-        precision=args.precision,
-        progress=None if args.progress else False,
-        rng=args.rng,
-    )
+    with _executor(args) as executor:
+        result = simulate(
+            scn,
+            n_runs=args.n_runs,
+            engine=args.engine,
+            precision=args.precision,
+            executor=executor,
+            progress=_progress(args),
+            rng=args.rng,
+        )
     probs = result.probabilities()
     print(f"{scn.name}: {result.n_runs:,} runs, engine {args.engine}, rng {args.rng}")
     print()
-    shown = probs.assign(
-        probability=probs.probability.map("{:.3f}".format),
-        ci_low=probs.ci_low.map("{:.3f}".format),
-        ci_high=probs.ci_high.map("{:.3f}".format),
+    _print_table(
+        probs.assign(
+            probability=probs.probability.map("{:.3f}".format),
+            ci_low=probs.ci_low.map("{:.3f}".format),
+            ci_high=probs.ci_high.map("{:.3f}".format),
+        )
     )
-    _write_table(shown if args.out is None else probs, args.out)
-    if args.plot:
-        import matplotlib
+    if args.out is not None:
+        _write_table(probs, args.out)
+    if args.plot is not None:
+        _save_plot(result.plot, args.plot)
 
-        matplotlib.use("Agg")
-        ax = result.plot()
-        ax.figure.savefig(args.plot, dpi=150, bbox_inches="tight")
-        print(f"wrote {args.plot}")
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from basesim.experiments import compare
+    from basesim.scenarios import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise BasesimError(f"compare needs at least two scenarios (got {len(args.scenarios)})")
+    if len(set(args.scenarios)) < len(args.scenarios):
+        raise BasesimError("compare was given the same scenario twice")
+    scns = [load_scenario(s) for s in args.scenarios]
+    # Name each scenario by its own name, unless two share one: then as given.
+    names = [s.name for s in scns]
+    if len(set(names)) < len(names):
+        names = list(args.scenarios)
+    with _executor(args) as executor:
+        result = compare(
+            dict(zip(names, scns, strict=True)),
+            n_runs=args.n_runs,
+            engine=args.engine,
+            executor=executor,
+            progress=_progress(args),
+            rng=args.rng,
+        )
+    print(repr(result))
+    if args.out is not None:
+        _write_table(result.to_frame(), args.out)
+    if args.plot is not None:
+        from basesim.plotting import plot_comparison
+
+        _save_plot(lambda: plot_comparison(result), args.plot)
+
+
+def _sweep_outcome(result: Any, outcome: str | None) -> str:
+    """The outcome a sweep's plot shows: ``outcome``, or the likeliest joint outcome."""
+    if outcome is not None:
+        return outcome
+    summary = result.summary()
+    joint = summary[summary["table"] == "joint"].sort_values(
+        "mean", ascending=False, kind="stable"
+    )
+    best = str(joint["outcome"].iloc[0])
+    return best if best == "no agreement" else f"joint={best}"
+
+
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    from basesim.experiments import sweep
+    from basesim.scenarios import load_scenario
+
+    scn = load_scenario(args.scenario)
+    parameters = _parameters(scn, args)
+    if args.plot is not None and len(parameters) < 2:
+        raise BasesimError(
+            "--plot of a sweep draws the probability over the first two --param paths; "
+            f"give at least two --param (got {len(parameters)})"
+        )
+    _check_outcome(scn, args.outcome)
+    with _executor(args) as executor:
+        result = sweep(
+            scn,
+            parameters,
+            design=args.design,
+            n_points=args.n_points,
+            n_runs=args.n_runs,
+            checkpoint=args.checkpoint,
+            executor=executor,
+            progress=_progress(args),
+            rng=args.rng,
+        )
+    print(repr(result))
+    if args.out is not None:
+        _write_table(result.to_frame(), args.out)
+    if args.plot is not None:
+        from basesim.plotting import plot_sweep_surface
+
+        x, y = list(parameters)[:2]
+        outcome = _sweep_outcome(result, args.outcome)
+        _save_plot(lambda: plot_sweep_surface(result, x=x, y=y, outcome=outcome), args.plot)
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> None:
+    from basesim.experiments import sensitivity
+    from basesim.scenarios import load_scenario
+
+    scn = load_scenario(args.scenario)
+    parameters = _parameters(scn, args)
+    _check_outcome(scn, args.outcome)
+    with _executor(args) as executor:
+        result = sensitivity(
+            scn,
+            parameters,
+            outcome=args.outcome,
+            n=args.n,
+            n_runs=args.n_runs,
+            n_resamples=args.n_resamples,
+            executor=executor,
+            progress=_progress(args),
+            rng=args.rng,
+        )
+    print(repr(result))
+    if args.out is not None:
+        _write_table(result.to_frame(), args.out)
+    if args.plot is not None:
+        from basesim.plotting import plot_sensitivity
+
+        _save_plot(lambda: plot_sensitivity(result), args.plot)
+
+
+# -- the parser ---------------------------------------------------------------------------
+def _add_scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="bundled scenario name or path of a .toml file")
+
+
+def _add_common(p: argparse.ArgumentParser, *, n_runs: int, n_runs_help: str) -> None:
+    p.add_argument(
+        "--n-runs",
+        type=_positive_int,
+        default=n_runs,
+        metavar="N",
+        help=f"{n_runs_help} (default {n_runs})",
+    )
+    p.add_argument("--rng", type=_seed, default=1, metavar="SEED", help="seed (default 1)")
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="serial",
+        help="where to run: in this process (serial, the default), a process pool, "
+        "or a local Dask cluster",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="workers of the process pool or Dask cluster (default: one per CPU)",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="write the result's table to FILE.csv or FILE.json"
+    )
+    p.add_argument("--plot", metavar="FILE", help="save a plot to FILE.png (or .pdf, .svg)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only when stderr is a terminal)",
+    )
+
+
+def _add_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--param",
+        type=_param_range,
+        action="append",
+        required=True,
+        metavar="PATH=LOW:HIGH",
+        help="a numeric parameter's field path and range; repeat for several",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,14 +439,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="basesim", description="Scenario analysis of multi-actor negotiations.")
     parser.add_argument("--version", action="version", version=f"basesim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     p = sub.add_parser("list", help="list the bundled scenarios")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("explain", help="every parameter of a scenario with its evidence")
-    p.add_argument("scenario", help="bundled scenario name or path of a .toml file")
-    p.add_argument("--out", help="write the table to FILE.csv or FILE.json")
+    _add_scenario(p)
+    p.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or FILE.json")
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("validate", help="check a scenario file")
@@ -144,23 +456,97 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("run", help="simulate a scenario and print outcome probabilities")
-    p.add_argument("scenario", help="bundled scenario name or path of a .toml file")
-    p.add_argument("--n-runs", type=_positive_int, default=20_000, help="number of runs (default 20000)")
-    p.add_argument("--rng", type=_seed, default=1, help="seed (default 1)")
-    p.add_argument("--engine", choices=("batch", "mesa"), default="batch", help="simulation engine")
-    p.add_argument("--precision", type=float, default=None, help="target interval half-width (adaptive)")
-    p.add_argument("--out", help="write probabilities to FILE.csv or FILE.json")
-    p.add_argument("--plot", help="save a plot of the probabilities to FILE.png")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    _add_scenario(p)
+    _add_common(p, n_runs=20_000, n_runs_help="number of runs (with --precision, the cap)")
+    p.add_argument(
+        "--engine", choices=("batch", "mesa"), default="batch", help="simulation engine"
+    )
+    p.add_argument(
+        "--precision",
+        type=float,
+        default=None,
+        metavar="HALF_WIDTH",
+        help="target interval half-width: add runs until every probability has it",
+    )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "compare",
+        help="simulate scenarios on common random numbers; differences from the first",
+    )
+    p.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="two or more bundled scenario names or .toml paths; the first is the reference",
+    )
+    _add_common(p, n_runs=20_000, n_runs_help="runs per scenario")
+    p.add_argument(
+        "--engine", choices=("batch", "mesa"), default="batch", help="simulation engine"
+    )
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("sweep", help="outcome probabilities over a design of parameter values")
+    _add_scenario(p)
+    _add_params(p)
+    p.add_argument("--design", choices=DESIGNS, default="lhs", help="design (default lhs)")
+    p.add_argument(
+        "--n-points",
+        type=_positive_int,
+        default=16,
+        metavar="N",
+        help="design points (grid: per parameter; sobol: a power of 2) (default 16)",
+    )
+    p.add_argument(
+        "--outcome",
+        metavar="NAME",
+        help="outcome --plot shows, e.g. basing=withdrawal (default: the likeliest joint one)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="save finished points in DIR; run again with the same arguments to resume",
+    )
+    _add_common(p, n_runs=1_000, n_runs_help="runs per design point")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("sensitivity", help="Sobol' indices of an outcome's probability")
+    _add_scenario(p)
+    _add_params(p)
+    p.add_argument(
+        "--outcome",
+        required=True,
+        metavar="NAME",
+        help="outcome, e.g. basing=withdrawal, joint=withdrawal / substantial, 'no agreement'",
+    )
+    p.add_argument(
+        "--n",
+        type=_positive_int,
+        default=64,
+        metavar="N",
+        help="base sample size, a power of 2 (default 64)",
+    )
+    p.add_argument(
+        "--n-resamples",
+        type=_positive_int,
+        default=999,
+        metavar="N",
+        help="bootstrap resamples of the intervals (default 999)",
+    )
+    _add_common(p, n_runs=256, n_runs_help="runs per sample point")
+    p.set_defaults(func=_cmd_sensitivity)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (2 for bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argument error (already printed)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    try:
+        _check_outputs(args)
         args.func(args)
     except BasesimError as exc:
         print(f"basesim: error: {exc}", file=sys.stderr)

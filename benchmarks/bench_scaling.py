@@ -1,0 +1,98 @@
+"""How the batch engine's cost grows with runs, actors, issues and horizon.
+
+Prints a Markdown table of runs per second (best of a few calls) for synthetic
+scenarios that vary one size at a time around a reference of 4 actors, 2
+issues and 24 rounds, every actor holding a veto on every issue it cares most
+about, with concession curves and perception noise as in syria-2025.
+
+    python benchmarks/bench_scaling.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import basesim
+from basesim.actors import Actor, Stance
+from basesim.issues import Issue
+from basesim.parameters import Distribution, Parameter
+from basesim.scenario import Scenario
+
+
+def synthetic_scenario(*, n_actors: int, n_issues: int, horizon: int, seed: int = 0) -> Scenario:
+    """A scenario of the given size with uncertain positions and saliences."""
+    gen = np.random.default_rng(seed)
+    issues = tuple(
+        Issue(
+            name=f"issue{k}",
+            label=f"Issue {k}",
+            anchors=("low", "middle", "high"),
+            status_quo=Parameter(value=0.0),
+            categories=("low", "middle", "high"),
+            cuts=(0.25, 0.75),
+        )
+        for k in range(n_issues)
+    )
+
+    def uncertain(centre: float, width: float = 0.2) -> Parameter:
+        lo, hi = max(0.0, centre - width), min(1.0, centre + width)
+        return Parameter(value=centre, distribution=Distribution(kind="uniform", low=lo, high=hi))
+
+    actors = []
+    for i in range(n_actors):
+        stances = {
+            issue.name: Stance(
+                position=uncertain(float(gen.uniform(0.1, 0.9))),
+                salience=uncertain(float(gen.uniform(0.3, 0.8))),
+            )
+            for issue in issues
+        }
+        actors.append(
+            Actor(
+                name=f"actor{i}",
+                label=f"Actor {i}",
+                capability=Parameter(value=1.0),
+                stances=stances,
+                veto=(issues[i % n_issues].name,) if i < max(2, n_actors // 2) else (),
+                concession=Parameter(value=float(gen.uniform(0.5, 2.0))),
+                noise=Parameter(value=0.05),
+                influence={"actor0": Parameter(value=0.1)} if i == 1 else {},
+            )
+        )
+    return Scenario(name="synthetic", issues=issues, actors=tuple(actors), horizon=horizon)
+
+
+def runs_per_second(scenario: Scenario, n_runs: int, repeat: int = 2) -> tuple[float, float]:
+    basesim.simulate(scenario, n_runs=min(n_runs, 1_000), rng=0, keep_runs=0)
+    best = 0.0
+    for i in range(repeat):
+        start = time.perf_counter()
+        res = basesim.simulate(scenario, n_runs=n_runs, rng=i + 1, keep_runs=0)
+        best = max(best, n_runs / (time.perf_counter() - start))
+    mean_round = float((res.agreement_rounds()["round"] * res.agreement_rounds()["count"]).sum()) / n_runs
+    return best, mean_round
+
+
+def main() -> None:
+    print("| varied | actors | issues | horizon | runs | runs/s | mean agreement round |")
+    print("|---|---|---|---|---|---|---|")
+    reference = {"n_actors": 4, "n_issues": 2, "horizon": 24}
+    cases = [("runs", reference, n) for n in (10_000, 100_000, 400_000)]
+    cases += [("actors", {**reference, "n_actors": a}, 50_000) for a in (2, 3, 4, 6)]
+    cases += [("issues", {**reference, "n_issues": k}, 50_000) for k in (1, 2, 3)]
+    cases += [("horizon", {**reference, "horizon": h}, 50_000) for h in (6, 12, 24, 48)]
+    syria = basesim.load_scenario("syria-2025")
+    for varied, sizes, n_runs in cases:
+        rate, mean_round = runs_per_second(synthetic_scenario(**sizes), n_runs)
+        print(
+            f"| {varied} | {sizes['n_actors']} | {sizes['n_issues']} | {sizes['horizon']} | "
+            f"{n_runs:,} | {rate:,.0f} | {mean_round:.1f} |"
+        )
+    rate, mean_round = runs_per_second(syria, 100_000)
+    print(f"| syria-2025 | 4 | 2 | 24 | 100,000 | {rate:,.0f} | {mean_round:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
