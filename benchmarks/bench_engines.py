@@ -38,17 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mesa-runs", type=int, default=500)
     parser.add_argument("--batch-runs", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--large", type=int, default=1_000_000, help="runs for the peak-memory check")
+    parser.add_argument(
+        "--large", type=int, default=1_000_000, help="runs for the peak-memory check"
+    )
     args = parser.parse_args(argv)
 
     scn = basesim.load_scenario(args.scenario)
-    print(f"basesim {basesim.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
-    print(f"scenario {scn.name}: {len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon}")
+    print(
+        f"basesim {basesim.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}"
+    )
+    print(
+        f"scenario {scn.name}: {len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon}"
+    )
 
     mesa_rate = rate(scn, n_runs=args.mesa_runs, engine="mesa", repeat=args.repeat)
     batch_rate = rate(scn, n_runs=args.batch_runs, engine="batch", repeat=args.repeat)
-    print(f"mesa engine : {mesa_rate:12,.0f} runs/s  ({args.mesa_runs:,} runs, best of {args.repeat})")
-    print(f"batch engine: {batch_rate:12,.0f} runs/s  ({args.batch_runs:,} runs, best of {args.repeat})")
+    print(
+        f"mesa engine : {mesa_rate:12,.0f} runs/s  ({args.mesa_runs:,} runs, best of {args.repeat})"
+    )
+    print(
+        f"batch engine: {batch_rate:12,.0f} runs/s  ({args.batch_runs:,} runs, best of {args.repeat})"
+    )
     print(f"ratio batch/mesa: {batch_rate / mesa_rate:,.0f}x")
 
     tracemalloc.start()

@@ -71,7 +71,9 @@ def runs_per_second(scenario: Scenario, n_runs: int, repeat: int = 2) -> tuple[f
         start = time.perf_counter()
         res = basesim.simulate(scenario, n_runs=n_runs, rng=i + 1, keep_runs=0)
         best = max(best, n_runs / (time.perf_counter() - start))
-    mean_round = float((res.agreement_rounds()["round"] * res.agreement_rounds()["count"]).sum()) / n_runs
+    mean_round = (
+        float((res.agreement_rounds()["round"] * res.agreement_rounds()["count"]).sum()) / n_runs
+    )
     return best, mean_round
 
 

@@ -8,7 +8,9 @@ import numpy as np
 
 __all__ = ["RNGLike", "as_generator", "as_seed_sequence"]
 
-RNGLike: TypeAlias = np.random.Generator | np.random.BitGenerator | np.random.SeedSequence | int | None
+RNGLike: TypeAlias = (
+    np.random.Generator | np.random.BitGenerator | np.random.SeedSequence | int | None
+)
 
 
 def as_generator(rng: RNGLike) -> np.random.Generator:

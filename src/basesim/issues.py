@@ -65,7 +65,9 @@ class Issue:
 
     def category_index(self, values: ArrayLike) -> NDArray[np.intp]:
         """Index into :attr:`categories` of each value."""
-        return np.searchsorted(np.asarray(self.cuts, dtype=float), np.asarray(values, dtype=float), side="right")
+        return np.searchsorted(
+            np.asarray(self.cuts, dtype=float), np.asarray(values, dtype=float), side="right"
+        )
 
     def categorize(self, values: ArrayLike) -> NDArray[np.str_]:
         """The category name of each value."""

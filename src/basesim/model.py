@@ -127,7 +127,11 @@ class ActorAgent(mesa.Agent):
         """Accept ``package`` iff it is worth at least this actor's reservation value."""
         m = self.negotiation
         accepted = m.protocol.accepts(
-            m.compiled, m.parameters, m.stances()[None], package[None], m.reservation_row(round_index)
+            m.compiled,
+            m.parameters,
+            m.stances()[None],
+            package[None],
+            m.reservation_row(round_index),
         )
         self.accepted = bool(accepted[0, self.index])
         return self.accepted
@@ -179,7 +183,9 @@ class NegotiationModel(mesa.Model):
         rng: RNGLike = None,
     ) -> None:
         if not isinstance(scenario, Scenario):
-            raise BasesimError(f"scenario must be a basesim.Scenario (got {type(scenario).__name__})")
+            raise BasesimError(
+                f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
+            )
         root = as_seed_sequence(rng) if inputs is None else np.random.SeedSequence(0)
         super().__init__(rng=np.random.default_rng(root))
         self.spec = scenario

@@ -160,9 +160,7 @@ class Distribution:
             return f"triangular({_g(self.low)}, {_g(self.mode)}, {_g(self.high)})"
         if self.kind == "beta":
             return f"beta(a={_g(self.a)}, b={_g(self.b)}) on [{_g(self.low)}, {_g(self.high)}]"
-        return (
-            f"truncnorm(mean={_g(self.mean)}, sd={_g(self.sd)}) on [{_g(self.low)}, {_g(self.high)}]"
-        )
+        return f"truncnorm(mean={_g(self.mean)}, sd={_g(self.sd)}) on [{_g(self.low)}, {_g(self.high)}]"
 
 
 def _is_finite_number(value: Any) -> bool:

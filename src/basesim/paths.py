@@ -41,11 +41,15 @@ def as_parameter(value: Any, *, path: str, old: Parameter | None = None) -> Para
         nominal = min(max(reference, value.low), value.high)
         return Parameter(value=float(nominal), distribution=value, evidence=evidence)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(f"{path} must be a number, a Distribution or a Parameter (got {value!r})")
+        raise ScenarioError(
+            f"{path} must be a number, a Distribution or a Parameter (got {value!r})"
+        )
     try:
         number = float(value)
     except OverflowError:
-        raise ScenarioError(f"{path} must be a finite number (got an integer too large for a float)") from None
+        raise ScenarioError(
+            f"{path} must be a finite number (got an integer too large for a float)"
+        ) from None
     return Parameter(value=number, evidence=evidence)
 
 
@@ -66,7 +70,9 @@ def get_value(scenario: Scenario, path: str) -> Any:
         if len(parts) == 4:
             stance = actor.stances.get(parts[2])
             if stance is None:
-                raise ScenarioError(f"{path}: no issue {parts[2]!r}{suggest(parts[2], scenario.issue_names)}")
+                raise ScenarioError(
+                    f"{path}: no issue {parts[2]!r}{suggest(parts[2], scenario.issue_names)}"
+                )
             return _field(stance, parts[3], path)
         return _field(actor, parts[2], path)
     if parts[0] == "protocol" and len(parts) == 2:
@@ -79,7 +85,9 @@ def get_value(scenario: Scenario, path: str) -> Any:
 def _field(obj: Any, name: str, path: str) -> Any:
     names = [f.name for f in dataclasses.fields(obj)]
     if name not in names:
-        raise ScenarioError(f"{path}: {type(obj).__name__} has no field {name!r}{suggest(name, names)}")
+        raise ScenarioError(
+            f"{path}: {type(obj).__name__} has no field {name!r}{suggest(name, names)}"
+        )
     return getattr(obj, name)
 
 
@@ -157,7 +165,9 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     )
 
 
-def _replace_actor(actor: Actor, rest: list[str], value: Any, path: str, scenario: Scenario) -> Actor:
+def _replace_actor(
+    actor: Actor, rest: list[str], value: Any, path: str, scenario: Scenario
+) -> Actor:
     if len(rest) == 2 and rest[0] == "influence":
         target = rest[1]
         weights = dict(actor.influence)
@@ -166,11 +176,15 @@ def _replace_actor(actor: Actor, rest: list[str], value: Any, path: str, scenari
     if len(rest) == 2:
         issue_name, field = rest
         if issue_name not in actor.stances:
-            raise ScenarioError(f"{path}: no issue {issue_name!r}{suggest(issue_name, scenario.issue_names)}")
+            raise ScenarioError(
+                f"{path}: no issue {issue_name!r}{suggest(issue_name, scenario.issue_names)}"
+            )
         stance = actor.stances[issue_name]
         old = _field(stance, field, path)
         stances = dict(actor.stances)
-        stances[issue_name] = dataclasses.replace(stance, **{field: as_parameter(value, path=path, old=old)})
+        stances[issue_name] = dataclasses.replace(
+            stance, **{field: as_parameter(value, path=path, old=old)}
+        )
         return dataclasses.replace(actor, stances=stances)
     if len(rest) == 1:
         field = rest[0]

@@ -53,7 +53,9 @@ def wilson_interval(
 
 
 def _category_codes(scenario: Scenario, package: NDArray[np.float64]) -> NDArray[np.intp]:
-    return np.stack([issue.category_index(package[:, k]) for k, issue in enumerate(scenario.issues)], axis=1)
+    return np.stack(
+        [issue.category_index(package[:, k]) for k, issue in enumerate(scenario.issues)], axis=1
+    )
 
 
 @dataclass(slots=True, kw_only=True)
@@ -222,7 +224,10 @@ class SimulationResult:
             .T
         ] + [NO_AGREEMENT]
         tables = [("joint", labels, self.tally.joint)]
-        tables += [(i.name, list(i.categories), c) for i, c in zip(issues, self.tally.marginal, strict=True)]
+        tables += [
+            (i.name, list(i.categories), c)
+            for i, c in zip(issues, self.tally.marginal, strict=True)
+        ]
         for table, names, counts in tables:
             low, high = wilson_interval(counts, n, confidence_level)
             for name, count, lo, hi in zip(names, counts, low, high, strict=True):
@@ -309,7 +314,9 @@ class SimulationResult:
 
         runs = self.runs
         if runs is None or runs.n_runs == 0:
-            raise ResultError("this result kept no runs; simulate with keep_runs > 0 to get to_frame()")
+            raise ResultError(
+                "this result kept no runs; simulate with keep_runs > 0 to get to_frame()"
+            )
         data: dict[str, Any] = {"run": np.arange(runs.n_runs)}
         for p, path in enumerate(self.scenario.uncertain_parameters()):
             data[path] = runs.sampled[:, p]
@@ -422,11 +429,17 @@ def load_result(path: str | PathLike[str]) -> SimulationResult:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultError(f"{path}: metadata is not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-        raise ResultError(f"{path}: metadata.format must be {_FORMAT!r} (got {meta.get('format') if isinstance(meta, dict) else meta!r})")
+        raise ResultError(
+            f"{path}: metadata.format must be {_FORMAT!r} (got {meta.get('format') if isinstance(meta, dict) else meta!r})"
+        )
     if meta.get("format_version") != _FORMAT_VERSION:
-        raise ResultError(f"{path}: metadata.format_version must be {_FORMAT_VERSION} (got {meta.get('format_version')!r})")
+        raise ResultError(
+            f"{path}: metadata.format_version must be {_FORMAT_VERSION} (got {meta.get('format_version')!r})"
+        )
     try:
-        scenario = read_scenario_text(str(meta["scenario_toml"]), source=f"{path} (embedded scenario)")
+        scenario = read_scenario_text(
+            str(meta["scenario_toml"]), source=f"{path} (embedded scenario)"
+        )
         n_runs = int(meta["n_runs"])
         provenance = _provenance_from(meta["provenance"])
     except ScenarioError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -225,8 +226,12 @@ class Scenario:
                     "value": param.value,
                     "low": low,
                     "high": high,
-                    "uncertainty": param.distribution.describe() if param.distribution else "fixed",
-                    "evidence": ", ".join(ev.sources) if ev.sources else ("assumption" if ev.assumption else ""),
+                    "uncertainty": param.distribution.describe()
+                    if param.distribution
+                    else "fixed",
+                    "evidence": ", ".join(ev.sources)
+                    if ev.sources
+                    else ("assumption" if ev.assumption else ""),
                     "rationale": ev.rationale,
                     "confidence": ev.confidence or "",
                     "assumption": ev.assumption,
@@ -326,7 +331,9 @@ def _check_evidence(path: str, ev: Any) -> None:
         )
     for source in ev.sources:
         if not isinstance(source, str) or not source.strip():
-            raise ScenarioError(f"{path}.evidence must list non-empty source identifiers (got {source!r})")
+            raise ScenarioError(
+                f"{path}.evidence must list non-empty source identifiers (got {source!r})"
+            )
     _check_text(f"{path}.rationale", ev.rationale)
     if not isinstance(ev.assumption, bool):
         raise ScenarioError(f"{path}.assumption must be true or false (got {ev.assumption!r})")
@@ -366,12 +373,18 @@ def _check_scenario(scn: Scenario) -> None:
         if issue.name in seen:
             raise ScenarioError(f"{path} is defined twice (issue names must be unique)")
         if issue.name in ACTOR_FIELDS:
-            raise ScenarioError(f"{path}: an issue may not be called {issue.name!r}, a reserved actor field")
+            raise ScenarioError(
+                f"{path}: an issue may not be called {issue.name!r}, a reserved actor field"
+            )
         seen.add(issue.name)
         _check_text(f"{path}.label", issue.label)
         _check_text(f"{path}.description", issue.description)
         if not isinstance(issue.anchors, tuple | list) or len(issue.anchors) != 3:
-            got = len(issue.anchors) if isinstance(issue.anchors, tuple | list) else repr(issue.anchors)
+            got = (
+                len(issue.anchors)
+                if isinstance(issue.anchors, tuple | list)
+                else repr(issue.anchors)
+            )
             raise ScenarioError(f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {got})")
         for i, anchor in enumerate(issue.anchors):
             _check_text(f"{path}.anchors[{i}]", anchor)
@@ -379,7 +392,9 @@ def _check_scenario(scn: Scenario) -> None:
         _check_parameter(f"{path}.status_quo", issue.status_quo, _UNIT)
         if issue.breakdown is not None:
             _check_parameter(f"{path}.breakdown", issue.breakdown, _UNIT)
-        if not isinstance(issue.categories, tuple | list) or not isinstance(issue.cuts, tuple | list):
+        if not isinstance(issue.categories, tuple | list) or not isinstance(
+            issue.cuts, tuple | list
+        ):
             raise ScenarioError(
                 f"{path}.categories and cuts must be sequences "
                 f"(got {type(issue.categories).__name__} and {type(issue.cuts).__name__})"
@@ -389,7 +404,9 @@ def _check_scenario(scn: Scenario) -> None:
         for i, category in enumerate(issue.categories):
             _check_text(f"{path}.categories[{i}]", category)
         if len(set(issue.categories)) != len(issue.categories):
-            raise ScenarioError(f"{path}.categories must be distinct (got {list(issue.categories)})")
+            raise ScenarioError(
+                f"{path}.categories must be distinct (got {list(issue.categories)})"
+            )
         if len(issue.cuts) != len(issue.categories) - 1:
             raise ScenarioError(
                 f"{path}.cuts must have one fewer entry than categories "
@@ -399,8 +416,10 @@ def _check_scenario(scn: Scenario) -> None:
         for i, cut in enumerate(cuts):
             if isinstance(cut, bool) or not isinstance(cut, int | float):
                 raise ScenarioError(f"{path}.cuts[{i}] must be a number (got {cut!r})")
-        if any(not 0 < c < 1 for c in cuts) or any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
-            raise ScenarioError(f"{path}.cuts must be strictly increasing inside (0, 1) (got {cuts})")
+        if any(not 0 < c < 1 for c in cuts) or any(b <= a for a, b in itertools.pairwise(cuts)):
+            raise ScenarioError(
+                f"{path}.cuts must be strictly increasing inside (0, 1) (got {cuts})"
+            )
 
     if len(scn.actors) < 1:
         raise ScenarioError("actors must define at least one actor (got none)")
@@ -428,15 +447,21 @@ def _check_scenario(scn: Scenario) -> None:
         for issue_name in issue_names:
             stance = actor.stances.get(issue_name)
             if stance is None:
-                raise ScenarioError(f"{base}.{issue_name} is missing: every actor needs a position and salience on every issue")
+                raise ScenarioError(
+                    f"{base}.{issue_name} is missing: every actor needs a position and salience on every issue"
+                )
             if not isinstance(stance, Stance):
-                raise ScenarioError(f"{base}.{issue_name} must be a Stance (got {type(stance).__name__})")
+                raise ScenarioError(
+                    f"{base}.{issue_name} must be a Stance (got {type(stance).__name__})"
+                )
             _check_parameter(f"{base}.{issue_name}.position", stance.position, _UNIT)
             _check_parameter(f"{base}.{issue_name}.salience", stance.salience, _UNIT)
         for name in ("anchoring", "discount", "concession", "noise"):
             _check_parameter(f"{base}.{name}", getattr(actor, name), _ACTOR_RANGES[name])
         if actor.disagreement is not None:
-            _check_parameter(f"{base}.disagreement", actor.disagreement, _ACTOR_RANGES["disagreement"])
+            _check_parameter(
+                f"{base}.disagreement", actor.disagreement, _ACTOR_RANGES["disagreement"]
+            )
         if len(set(actor.veto)) != len(actor.veto):
             raise ScenarioError(f"{base}.veto lists an issue twice (got {list(actor.veto)})")
         for issue_name in actor.veto:
@@ -478,7 +503,9 @@ def _check_scenario(scn: Scenario) -> None:
             f"{suggest(proto.recognition, RECOGNITION_RULES)}"
         )
     if proto.recognition == "rotation" and not proto.rotation:
-        raise ScenarioError("protocol.rotation must list at least one actor when recognition = 'rotation' (got [])")
+        raise ScenarioError(
+            "protocol.rotation must list at least one actor when recognition = 'rotation' (got [])"
+        )
     for name in proto.rotation:
         if name not in actor_names:
             raise ScenarioError(
@@ -491,7 +518,9 @@ def _check_scenario(scn: Scenario) -> None:
         )
     exponent = proto.utility_exponent
     if isinstance(exponent, bool) or not isinstance(exponent, int) or exponent not in (1, 2):
-        raise ScenarioError(f"protocol.utility_exponent must be 1 or 2 (got {proto.utility_exponent!r})")
+        raise ScenarioError(
+            f"protocol.utility_exponent must be 1 or 2 (got {proto.utility_exponent!r})"
+        )
     if proto.utility_exponent == 1 and len(scn.issues) > 1:
         raise ScenarioError(
             f"protocol.utility_exponent = 1 (linear loss) needs a single issue (got {len(scn.issues)} issues)"

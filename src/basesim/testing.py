@@ -64,7 +64,9 @@ def setter_scenario(
         issues=(issue,),
         actors=actors,
         horizon=1,
-        protocol=ProtocolSettings(recognition="rotation", rotation=("setter",), utility_exponent=exponent),
+        protocol=ProtocolSettings(
+            recognition="rotation", rotation=("setter",), utility_exponent=exponent
+        ),
     )
 
 

@@ -45,9 +45,9 @@ def test_romer_rosenthal_hand_cases(exponent, setter, vetoer, status_quo, expect
     scn = setter_scenario(setter=setter, vetoer=vetoer, status_quo=status_quo, exponent=exponent)
     outcome = _single_run(scn)
     assert outcome.package[0] == pytest.approx(expected, abs=1e-12)
-    assert romer_rosenthal_outcome(setter=setter, vetoer=vetoer, status_quo=status_quo) == pytest.approx(
-        expected
-    )
+    assert romer_rosenthal_outcome(
+        setter=setter, vetoer=vetoer, status_quo=status_quo
+    ) == pytest.approx(expected)
 
 
 @settings(max_examples=60, deadline=None)

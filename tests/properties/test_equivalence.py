@@ -49,7 +49,9 @@ def _chunk(scenario: Scenario, start: int, stop: int, seed: int) -> int:
 @pytest.fixture(scope="module")
 def pool():
     # Spawned workers: no fork of a possibly multi-threaded test process.
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as executor:
+    with ProcessPoolExecutor(
+        max_workers=2, mp_context=multiprocessing.get_context("spawn")
+    ) as executor:
         yield executor
 
 
@@ -59,7 +61,8 @@ def test_syria_2025_run_by_run(pool):
     scn = basesim.load_scenario("syria-2025")
     n_runs = 10_000
     futures = [
-        pool.submit(_chunk, scn, lo, min(lo + 1_000, n_runs), 20250128) for lo in range(0, n_runs, 1_000)
+        pool.submit(_chunk, scn, lo, min(lo + 1_000, n_runs), 20250128)
+        for lo in range(0, n_runs, 1_000)
     ]
     assert sum(f.result() for f in futures) == n_runs
 

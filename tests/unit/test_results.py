@@ -23,7 +23,9 @@ def result(scenario) -> basesim.SimulationResult:
     return basesim.simulate(scenario, n_runs=3_000, rng=3, keep_runs=1_000)
 
 
-@pytest.mark.parametrize(("k", "n"), [(0, 10), (1, 10), (5, 10), (10, 10), (37, 1_000), (999, 1_000)])
+@pytest.mark.parametrize(
+    ("k", "n"), [(0, 10), (1, 10), (5, 10), (10, 10), (37, 1_000), (999, 1_000)]
+)
 @pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
 def test_wilson_interval_matches_scipy(k, n, level):
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
@@ -62,7 +64,9 @@ def test_confidence_level_widens_intervals(result):
     narrow = result.probabilities(confidence_level=0.8)
     wide = result.probabilities(confidence_level=0.99)
     assert (wide.ci_high - wide.ci_low >= narrow.ci_high - narrow.ci_low - 1e-15).all()
-    with pytest.raises(basesim.BasesimError, match=r"confidence_level must be in \(0, 1\) \(got 1.5\)"):
+    with pytest.raises(
+        basesim.BasesimError, match=r"confidence_level must be in \(0, 1\) \(got 1.5\)"
+    ):
         result.probabilities(confidence_level=1.5)
 
 
@@ -113,7 +117,9 @@ def test_repr_and_html(result):
 def test_provenance_replays_the_result(result, scenario):
     entropy = result.provenance.entropy
     assert entropy == 3
-    again = basesim.simulate(scenario, n_runs=3_000, rng=np.random.SeedSequence(entropy), keep_runs=1_000)
+    again = basesim.simulate(
+        scenario, n_runs=3_000, rng=np.random.SeedSequence(entropy), keep_runs=1_000
+    )
     assert np.array_equal(again.tally.joint, result.tally.joint)
 
 
@@ -133,7 +139,7 @@ def test_load_rejects_bad_files(result, tmp_path):
         basesim.load_result(tmp_path / "missing.npz")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip file")
-    with pytest.raises(ResultError, match="not a readable .npz"):
+    with pytest.raises(ResultError, match=r"not a readable \.npz"):
         basesim.load_result(junk)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.arange(3))
@@ -190,7 +196,7 @@ def test_simulate_rejects_bad_arguments(scenario, kwargs, message):
 
 
 def test_simulate_rejects_a_non_scenario():
-    with pytest.raises(SimulationError, match="scenario must be a basesim.Scenario"):
+    with pytest.raises(SimulationError, match=r"scenario must be a basesim\.Scenario"):
         basesim.simulate("syria-2025", n_runs=10, rng=1)
 
 

@@ -124,7 +124,10 @@ def run_mesa(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) ->
     agreement_proposer = np.full(n, -1, dtype=np.int64)
     for i in range(n):
         model = NegotiationModel(
-            compiled.scenario, inputs=inputs.take(slice(i, i + 1)), protocol=protocol, compiled=compiled
+            compiled.scenario,
+            inputs=inputs.take(slice(i, i + 1)),
+            protocol=protocol,
+            compiled=compiled,
         )
         outcome = model.run()
         package[i] = outcome.package

@@ -80,7 +80,9 @@ class RandomInputs:
     def take(self, rows: NDArray[np.intp] | slice) -> RandomInputs:
         """The inputs of a subset of runs."""
         return RandomInputs(
-            quantiles=self.quantiles[rows], recognition=self.recognition[rows], noise=self.noise[rows]
+            quantiles=self.quantiles[rows],
+            recognition=self.recognition[rows],
+            noise=self.noise[rows],
         )
 
     @staticmethod
@@ -137,7 +139,8 @@ class CompiledScenario:
         """Each run's parameters from its uncertain parameters' quantiles ``(n, P)``."""
         n = quantiles.shape[0]
         arrays = {
-            name: np.repeat(getattr(self.nominal, name), n, axis=0) for name in RunParameters.__slots__
+            name: np.repeat(getattr(self.nominal, name), n, axis=0)
+            for name in RunParameters.__slots__
         }
         for p, (targets, dist) in enumerate(
             zip(self.uncertain_slots, self.uncertain_distributions, strict=True)
@@ -234,7 +237,9 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
 def _stream(root: np.random.SeedSequence, *key: int) -> np.random.Generator:
     return np.random.Generator(
         np.random.PCG64(
-            np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key), pool_size=root.pool_size)
+            np.random.SeedSequence(
+                root.entropy, spawn_key=(*root.spawn_key, *key), pool_size=root.pool_size
+            )
         )
     )
 

@@ -49,7 +49,9 @@ def _compiled_from_toml(text: str) -> CompiledScenario:
     return compile_scenario(read_scenario_text(text))
 
 
-def run_task(task: _Task, compiled: CompiledScenario | None = None) -> tuple[BatchOutcome, BatchOutcome]:
+def run_task(
+    task: _Task, compiled: CompiledScenario | None = None
+) -> tuple[BatchOutcome, BatchOutcome]:
     """Simulate one batch: returns (all outcomes, the kept leading runs).
 
     Module-level so that executors can send it to other processes or machines.
@@ -153,11 +155,17 @@ def simulate(
     1.0
     """
     if not isinstance(scenario, Scenario):
-        raise SimulationError(f"scenario must be a basesim.Scenario (got {type(scenario).__name__})")
+        raise SimulationError(
+            f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
+        )
     if engine not in ENGINES:
         raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
     if precision is not None:
-        if isinstance(precision, bool) or not isinstance(precision, float | int) or not 0 < precision < 0.5:
+        if (
+            isinstance(precision, bool)
+            or not isinstance(precision, float | int)
+            or not 0 < precision < 0.5
+        ):
             raise SimulationError(f"precision must be a number in (0, 0.5) (got {precision!r})")
         cap = _DEFAULT_CAP if n_runs is None else _check_int("n_runs", n_runs, 1)
     else:
@@ -166,7 +174,9 @@ def simulate(
         cap = _check_int("n_runs", n_runs, 1)
     if not 0 < confidence_level < 1:
         raise SimulationError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
-    size = _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)
+    size = (
+        _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)
+    )
     keep = _check_int("keep_runs", keep_runs, 0)
 
     root = as_seed_sequence(rng)
@@ -192,17 +202,14 @@ def simulate(
     def execute(batch: Iterable[_Task]) -> Iterator[tuple[BatchOutcome, BatchOutcome]]:
         if executor is None:
             return (run_task(task, compiled) for task in batch)
-        return executor.map(run_task, batch)
+        return executor.map(run_task, list(batch))  # Dask maps over lists, not iterators
 
     bar = _progress_bar(cap, progress, f"simulating {scenario.name}")
     done = 0
     try:
         while done < cap:
-            if precision is None:
-                stop = cap
-            else:
-                # Grow geometrically: first a batch, then double what is done so far.
-                stop = min(cap, max(done * 2, done + size))
+            # With a precision target, grow geometrically: a batch, then double.
+            stop = cap if precision is None else min(cap, max(done * 2, done + size))
             for outcome, head in execute(tasks(done, stop)):
                 tally.add(outcome)
                 if head.n_runs:

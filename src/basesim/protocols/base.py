@@ -46,7 +46,11 @@ class RoundProtocol(Protocol):
         ...
 
     def step_stances(
-        self, compiled: CompiledScenario, params: RunParameters, previous: FloatArray, mixing: FloatArray
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        previous: FloatArray,
+        mixing: FloatArray,
     ) -> FloatArray:
         """Every actor's stance ``(n, N, K)`` one round after ``previous``."""
         ...
@@ -56,7 +60,11 @@ class RoundProtocol(Protocol):
         ...
 
     def round_reservation(
-        self, compiled: CompiledScenario, params: RunParameters, stances: FloatArray, round_index: int
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        stances: FloatArray,
+        round_index: int,
     ) -> FloatArray:
         """Reservation values ``(n, N)`` of one round, for forms that need only that round."""
         ...
@@ -68,7 +76,11 @@ class RoundProtocol(Protocol):
         ...
 
     def recognise(
-        self, compiled: CompiledScenario, params: RunParameters, draws: FloatArray, round_index: int
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        draws: FloatArray,
+        round_index: int,
     ) -> NDArray[np.intp]:
         """The proposer ``(n,)`` of round ``round_index`` (1-based) from uniform draws ``(n,)``."""
         ...

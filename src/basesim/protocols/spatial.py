@@ -177,7 +177,9 @@ class SpatialBargaining:
         self, compiled: CompiledScenario, params: RunParameters, stances: FloatArray
     ) -> FloatArray:
         """Disagreement values ``(n, N)``: utility of the breakdown package, or as given."""
-        value = utility(stances, params.salience, params.breakdown[:, None, :], exponent=compiled.exponent)
+        value = utility(
+            stances, params.salience, params.breakdown[:, None, :], exponent=compiled.exponent
+        )
         return np.where(np.isnan(params.disagreement), value, params.disagreement)
 
     def reservation_values(
@@ -199,7 +201,11 @@ class SpatialBargaining:
         return self._equilibrium(compiled, params, stance_path, d)
 
     def round_reservation(
-        self, compiled: CompiledScenario, params: RunParameters, stances: FloatArray, round_index: int
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        stances: FloatArray,
+        round_index: int,
     ) -> FloatArray:
         """Concession-curve reservation values ``(n, N)`` of one round.
 
@@ -235,7 +241,9 @@ class SpatialBargaining:
                     compiled, params, proposer, stances, r_t, r_t[everyone, proposer], d_t
                 )
                 agreed = self.agreed(compiled, params, stances, package, r_t, offered, needed)
-                payoff = utility(stances, params.salience, package[:, None, :], exponent=compiled.exponent)
+                payoff = utility(
+                    stances, params.salience, package[:, None, :], exponent=compiled.exponent
+                )
                 value = value + weights[:, j, None] * np.where(agreed[:, None], payoff, r_t)
             value_next = value
         return reservation
@@ -253,7 +261,11 @@ class SpatialBargaining:
         return params.capability / _sum_last(params.capability)[:, None]
 
     def recognise(
-        self, compiled: CompiledScenario, params: RunParameters, draws: FloatArray, round_index: int
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        draws: FloatArray,
+        round_index: int,
     ) -> NDArray[np.intp]:
         """The proposer ``(n,)`` of round ``round_index`` from uniform draws ``(n,)``."""
         n, n_act = params.capability.shape

@@ -71,7 +71,9 @@ def load_scenario(name_or_path: str | PathLike[str]) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"scenario file is not UTF-8 text ({exc.reason})", source=text_name) from None
+        raise ScenarioError(
+            f"scenario file is not UTF-8 text ({exc.reason})", source=text_name
+        ) from None
     return read_scenario_text(text, source=text_name)
 
 

@@ -27,7 +27,16 @@ _TOP_KEYS = ("scenario", "protocol", "issues", "actors")
 _SCENARIO_KEYS = ("name", "title", "description", "horizon", "start")
 _PROTOCOL_KEYS = ("recognition", "rotation", "reservation", "utility_exponent")
 _EVIDENCE_KEYS = ("evidence", "rationale", "confidence", "assumption")
-_ISSUE_KEYS = ("label", "description", "anchors", "status_quo", "breakdown", "categories", "cuts", *_EVIDENCE_KEYS)
+_ISSUE_KEYS = (
+    "label",
+    "description",
+    "anchors",
+    "status_quo",
+    "breakdown",
+    "categories",
+    "cuts",
+    *_EVIDENCE_KEYS,
+)
 _PARAM_KEYS = ("value", "dist", "low", "high", "mode", "a", "b", "mean", "sd", *_EVIDENCE_KEYS)
 _STANCE_KEYS = ("position", "salience")
 
@@ -84,7 +93,9 @@ def _check_keys(path: str, table: Mapping[str, Any], allowed: tuple[str, ...]) -
     for key in table:
         if key not in allowed:
             where = f"{path}.{key}" if path else key
-            raise ScenarioError(f"{where} is not a known field{suggest(key, allowed)}; expected one of {', '.join(allowed)}")
+            raise ScenarioError(
+                f"{where} is not a known field{suggest(key, allowed)}; expected one of {', '.join(allowed)}"
+            )
 
 
 def _require(path: str, table: Mapping[str, Any], key: str) -> Any:
@@ -106,7 +117,9 @@ def _number(path: str, value: Any) -> float:
     try:
         finite = math.isfinite(value)
     except OverflowError:
-        raise ScenarioError(f"{path} must be a finite number (got an integer too large for a float)") from None
+        raise ScenarioError(
+            f"{path} must be a finite number (got an integer too large for a float)"
+        ) from None
     if not finite:
         raise ScenarioError(f"{path} must be a finite number (got {value!r})")
     return float(value)
@@ -130,7 +143,9 @@ def _list(path: str, value: Any, item: Callable[[str, Any], T]) -> tuple[T, ...]
     return tuple(item(f"{path}[{i}]", v) for i, v in enumerate(value))
 
 
-def _get(path: str, table: Mapping[str, Any], key: str, parse: Callable[[str, Any], T], default: T) -> T:
+def _get(
+    path: str, table: Mapping[str, Any], key: str, parse: Callable[[str, Any], T], default: T
+) -> T:
     return parse(f"{path}.{key}", table[key]) if key in table else default
 
 
@@ -160,7 +175,9 @@ def _parameter(path: str, value: Any) -> Parameter:
     numbers = {k: _number(f"{path}.{k}", value[k]) for k in shape_keys}
     for key in ("low", "high"):
         if key not in numbers:
-            raise ScenarioError(f"{path}.{key} is required but missing (every distribution is bounded)")
+            raise ScenarioError(
+                f"{path}.{key} is required but missing (every distribution is bounded)"
+            )
     if kind == "triangular":
         numbers.setdefault("mode", nominal)
     if kind == "truncnorm":
@@ -194,7 +211,9 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         _check_keys(path, table, _ISSUE_KEYS)
         anchors = _get(path, table, "anchors", lambda p, v: _list(p, v, _str), ("", "", ""))
         if len(anchors) != 3:
-            raise ScenarioError(f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {len(anchors)})")
+            raise ScenarioError(
+                f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {len(anchors)})"
+            )
         issue_kwargs: dict[str, Any] = {}
         if "categories" in table:
             issue_kwargs["categories"] = _list(f"{path}.categories", table["categories"], _str)
@@ -234,8 +253,12 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
             stance_table = _table(spath, value)
             _check_keys(spath, stance_table, _STANCE_KEYS)
             stances[key] = Stance(
-                position=_parameter(f"{spath}.position", _require(spath, stance_table, "position")),
-                salience=_parameter(f"{spath}.salience", _require(spath, stance_table, "salience")),
+                position=_parameter(
+                    f"{spath}.position", _require(spath, stance_table, "position")
+                ),
+                salience=_parameter(
+                    f"{spath}.salience", _require(spath, stance_table, "salience")
+                ),
             )
         influence = {
             target: _parameter(f"{path}.influence.{target}", weight)
@@ -316,7 +339,11 @@ def _param(param: Parameter) -> str:
 
 
 def _key(name: str) -> str:
-    return name if name.replace("_", "").replace("-", "").isalnum() and name.isascii() else json.dumps(name)
+    return (
+        name
+        if name.replace("_", "").replace("-", "").isalnum() and name.isascii()
+        else json.dumps(name)
+    )
 
 
 def scenario_to_toml(scn: Scenario) -> str:
