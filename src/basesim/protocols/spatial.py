@@ -311,33 +311,34 @@ class SpatialBargaining:
         offered = np.zeros(n, dtype=bool)
         needed = np.zeros((n, compiled.n_actors), dtype=bool)
         for c in range(table.valid.shape[1]):
-            valid = table.valid[proposer, c]
-            if not valid.any():
+            rows_c = np.flatnonzero(table.valid[proposer, c])
+            if rows_c.size == 0:
                 continue
-            active = table.needed[proposer, c]
+            who = proposer[rows_c]
+            active = table.needed[who, c]
             x, feasible = solve_package(
-                own_position,
-                own_salience,
-                stances,
-                params.salience,
-                believed,
+                own_position[rows_c],
+                own_salience[rows_c],
+                stances[rows_c],
+                params.salience[rows_c],
+                believed[rows_c],
                 active,
-                table.free[proposer, c],
-                params.breakdown,
+                table.free[who, c],
+                params.breakdown[rows_c],
                 exponent=compiled.exponent,
             )
-            gain = utility(own_position, own_salience, x, exponent=compiled.exponent)
+            gain = utility(own_position[rows_c], own_salience[rows_c], x, exponent=compiled.exponent)
             better = (
-                valid
-                & feasible
-                & (gain >= own_reservation - tol)
-                & (gain > own_disagreement + tol)
-                & (gain > best)
+                feasible
+                & (gain >= own_reservation[rows_c] - tol[rows_c])
+                & (gain > own_disagreement[rows_c] + tol[rows_c])
+                & (gain > best[rows_c])
             )
-            package[better] = x[better]
-            best[better] = gain[better]
-            needed[better] = active[better]
-            offered |= better
+            chosen = rows_c[better]
+            package[chosen] = x[better]
+            best[chosen] = gain[better]
+            needed[chosen] = active[better]
+            offered[chosen] = True
         return package, offered, needed
 
     def accepts(
