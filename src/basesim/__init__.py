@@ -22,6 +22,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Actor": "basesim.actors",
     "BasesimError": "basesim.exceptions",
+    "CheckpointError": "basesim.exceptions",
+    "ComparisonResult": "basesim.experiments",
+    "DiscoveryResult": "basesim.experiments",
     "Distribution": "basesim.parameters",
     "Evidence": "basesim.parameters",
     "Issue": "basesim.issues",
@@ -32,13 +35,21 @@ _EXPORTS = {
     "ResultError": "basesim.exceptions",
     "Scenario": "basesim.scenario",
     "ScenarioError": "basesim.exceptions",
+    "SensitivityResult": "basesim.experiments",
+    "SimulationError": "basesim.exceptions",
     "SimulationResult": "basesim.results",
     "Stance": "basesim.actors",
+    "SweepFailure": "basesim.experiments",
+    "SweepResult": "basesim.experiments",
+    "compare": "basesim.experiments",
+    "discover": "basesim.experiments",
     "list_scenarios": "basesim.scenarios",
     "load_result": "basesim.results",
     "load_scenario": "basesim.scenarios",
     "save_scenario": "basesim.scenarios",
+    "sensitivity": "basesim.experiments",
     "simulate": "basesim.experiments",
+    "sweep": "basesim.experiments",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

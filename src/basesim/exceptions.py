@@ -7,7 +7,14 @@ the value it got.
 
 from __future__ import annotations
 
-__all__ = ["BasesimError", "ProtocolError", "ResultError", "ScenarioError", "SimulationError"]
+__all__ = [
+    "BasesimError",
+    "CheckpointError",
+    "ProtocolError",
+    "ResultError",
+    "ScenarioError",
+    "SimulationError",
+]
 
 
 class BasesimError(Exception):
@@ -42,3 +49,7 @@ class ResultError(BasesimError, ValueError):
 
 class SimulationError(BasesimError, ValueError):
     """A simulation, comparison or sweep was called with bad arguments."""
+
+
+class CheckpointError(BasesimError, ValueError):
+    """A checkpoint folder holds another computation's work, or is damaged."""

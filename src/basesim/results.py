@@ -49,7 +49,10 @@ def wilson_interval(
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # The interval of k = 0 starts at 0, that of k = n ends at 1, exactly.
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
 
 
 def _category_codes(scenario: Scenario, package: NDArray[np.float64]) -> NDArray[np.intp]:

@@ -108,3 +108,13 @@ def test_own_scenario(tmp_path):
             "port_negotiation_investment.png",
         ],
     )
+
+
+def test_sweep_sensitivity(tmp_path):
+    stdout = run_example("sweep_sensitivity.py", tmp_path)
+    for header in ("1. Sweep:", "2. ", "3. PRIM:"):
+        assert header in stdout
+    assert "point(s) failed" in stdout
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 3, pngs
+    assert_png_files(tmp_path, pngs)

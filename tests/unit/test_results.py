@@ -206,3 +206,7 @@ def test_batch_size_does_not_change_results(scenario):
     assert np.array_equal(a.runs.package, b.runs.package)
     assert np.array_equal(a.runs.round, b.runs.round)
     assert np.array_equal(a.tally.joint, b.tally.joint)
+    # The float sums behind package_summary() too, to the bit.
+    assert np.array_equal(a.tally.package_sum, b.tally.package_sum)
+    assert np.array_equal(a.tally.package_sumsq, b.tally.package_sumsq)
+    assert a.package_summary().equals(b.package_summary())

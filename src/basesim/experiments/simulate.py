@@ -183,6 +183,11 @@ def simulate(
     compiled = compile_scenario(scenario)
     text = scenario.to_toml()
     tally = Tally.empty(scenario)
+    # Whole blocks at a time, so that the tally's float sums do not depend on
+    # the batch size (the counts never do).
+    from basesim.experiments.executors import BlockTally
+
+    blocks = BlockTally(tally)
     kept: list[BatchOutcome] = []
 
     def tasks(start: int, stop: int) -> Iterator[_Task]:
@@ -211,7 +216,7 @@ def simulate(
             # With a precision target, grow geometrically: a batch, then double.
             stop = cap if precision is None else min(cap, max(done * 2, done + size))
             for outcome, head in execute(tasks(done, stop)):
-                tally.add(outcome)
+                blocks.add(outcome)
                 if head.n_runs:
                     kept.append(head)
                 if bar is not None:
@@ -222,6 +227,7 @@ def simulate(
     finally:
         if bar is not None:
             bar.close()
+    blocks.finish()
 
     runs = BatchOutcome.concatenate(kept) if kept else None
     from basesim import __version__

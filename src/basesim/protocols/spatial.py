@@ -327,7 +327,9 @@ class SpatialBargaining:
                 params.breakdown[rows_c],
                 exponent=compiled.exponent,
             )
-            gain = utility(own_position[rows_c], own_salience[rows_c], x, exponent=compiled.exponent)
+            gain = utility(
+                own_position[rows_c], own_salience[rows_c], x, exponent=compiled.exponent
+            )
             better = (
                 feasible
                 & (gain >= own_reservation[rows_c] - tol[rows_c])

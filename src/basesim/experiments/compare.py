@@ -1,0 +1,434 @@
+"""Comparing scenarios on common random numbers, with paired differences."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from basesim._random import RNGLike, as_seed_sequence
+from basesim.engine.batch import BatchOutcome
+from basesim.exceptions import ResultError, SimulationError
+from basesim.experiments.executors import (
+    BlockTally,
+    OutcomeTable,
+    check_executor,
+    provenance_of,
+    run_ordered,
+    tally_counts,
+)
+from basesim.experiments.simulate import (
+    _DEFAULT_BATCH,
+    ENGINES,
+    _check_int,
+    _progress_bar,
+    _Task,
+    run_task,
+)
+from basesim.results import Provenance, SimulationResult, Tally
+from basesim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ComparisonResult", "compare"]
+
+
+def run_compare_task(tasks: tuple[_Task, ...]) -> list[tuple[BatchOutcome, BatchOutcome]]:
+    """One run range of every scenario: ``(outcomes without sampled values, kept head)`` each.
+
+    Module-level so that executors can send it to other processes or machines.
+    """
+    out = []
+    for task in tasks:
+        outcome, head = run_task(task)
+        # The tally does not need the sampled parameter values: do not ship them back.
+        light = BatchOutcome(
+            package=outcome.package,
+            agreed=outcome.agreed,
+            round=outcome.round,
+            proposer=outcome.proposer,
+            sampled=np.empty((outcome.n_runs, 0)),
+        )
+        out.append((light, head))
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComparisonResult:
+    """Scenarios simulated on the same random numbers, and their paired differences.
+
+    Attributes
+    ----------
+    names
+        The scenarios' names, as given to :func:`compare`.
+    reference
+        The name differences are taken from.
+    results
+        One :class:`~basesim.SimulationResult` per scenario, in ``names`` order
+        (also ``comparison[name]``).
+    n_runs
+        Runs per scenario.
+    outcomes
+        ``(table, outcome)`` of each outcome column: the joint table (with
+        ``"no agreement"``), then each issue's categories.
+    paired_sum, paired_sumsq
+        ``(scenarios, columns)``: over runs ``r``, the sums of
+        ``D_r = 1[run r of the scenario is in the column] - 1[run r of the
+        reference is]`` and of ``D_r ** 2`` (zero rows for the reference).
+    confidence_level
+        Default level of the intervals.
+    provenance
+        basesim version, engine and seed entropy, shared by all scenarios.
+    """
+
+    names: tuple[str, ...]
+    reference: str
+    results: tuple[SimulationResult, ...]
+    n_runs: int
+    outcomes: tuple[tuple[str, str], ...]
+    paired_sum: NDArray[np.int64]
+    paired_sumsq: NDArray[np.int64]
+    confidence_level: float
+    provenance: Provenance
+
+    def __getitem__(self, name: str) -> SimulationResult:
+        if name not in self.names:
+            raise KeyError(
+                f"no scenario {name!r} in this comparison; scenarios are {', '.join(self.names)}"
+            )
+        return self.results[self.names.index(name)]
+
+    def _level(self, confidence_level: float | None) -> float:
+        level = self.confidence_level if confidence_level is None else confidence_level
+        if not 0 < level < 1:
+            raise ResultError(f"confidence_level must be in (0, 1) (got {level!r})")
+        return level
+
+    def probabilities(self, confidence_level: float | None = None) -> pd.DataFrame:
+        """Each scenario's outcome probabilities with Wilson intervals.
+
+        Columns ``scenario``, then those of
+        :meth:`basesim.SimulationResult.probabilities`.
+        """
+        import pandas as pd
+
+        level = self._level(confidence_level)
+        frames = []
+        for name, result in zip(self.names, self.results, strict=True):
+            frame = result.probabilities(level)
+            frame.insert(0, "scenario", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def differences(self, confidence_level: float | None = None) -> pd.DataFrame:
+        """Paired differences from the reference, per outcome.
+
+        For each scenario other than the reference and each outcome column,
+        ``difference`` is the mean of the per-run differences ``D_r`` of the
+        outcome indicators (which equals the difference of the two
+        probabilities), with the interval ``difference ± z * sd(D) / sqrt(n)``.
+        Because both scenarios ran on the same random numbers, ``D_r`` is zero
+        for most runs and this interval is much narrower than one for
+        independent samples; ``se_independent`` is what the standard error
+        would be without the pairing, ``sqrt((p (1 - p) + p0 (1 - p0)) / n)``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``scenario``, ``reference``, ``table``, ``outcome``,
+            ``probability``, ``reference_probability``, ``difference``,
+            ``ci_low``, ``ci_high``, ``se``, ``se_independent``.
+        """
+        import pandas as pd
+
+        level = self._level(confidence_level)
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        n = self.n_runs
+        ref = self.names.index(self.reference)
+        p0 = tally_counts(self.results[ref].tally) / n
+        rows = []
+        for s, name in enumerate(self.names):
+            if s == ref:
+                continue
+            p = tally_counts(self.results[s].tally) / n
+            mean, se = _paired_moments(self.paired_sum[s], self.paired_sumsq[s], n)
+            se_ind = np.sqrt((p * (1 - p) + p0 * (1 - p0)) / n)
+            for c, (table, outcome) in enumerate(self.outcomes):
+                rows.append(
+                    {
+                        "scenario": name,
+                        "reference": self.reference,
+                        "table": table,
+                        "outcome": outcome,
+                        "probability": p[c],
+                        "reference_probability": p0[c],
+                        "difference": mean[c],
+                        "ci_low": mean[c] - z * se[c],
+                        "ci_high": mean[c] + z * se[c],
+                        "se": se[c],
+                        "se_independent": se_ind[c],
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def to_frame(self, confidence_level: float | None = None) -> pd.DataFrame:
+        """Tidy long form: one row per scenario and outcome.
+
+        Columns ``scenario``, ``table``, ``outcome``, ``count``,
+        ``probability``, ``ci_low``, ``ci_high`` (Wilson), ``difference``,
+        ``difference_ci_low``, ``difference_ci_high`` (paired, from the
+        reference; exactly 0 for the reference itself).
+        """
+        level = self._level(confidence_level)
+        frame = self.probabilities(level)
+        diffs = self.differences(level)
+        keys = ["scenario", "table", "outcome"]
+        diffs = diffs[[*keys, "difference", "ci_low", "ci_high"]].rename(
+            columns={"ci_low": "difference_ci_low", "ci_high": "difference_ci_high"}
+        )
+        frame = frame.merge(diffs, on=keys, how="left", sort=False)
+        is_ref = frame["scenario"] == self.reference
+        for column in ("difference", "difference_ci_low", "difference_ci_high"):
+            frame.loc[is_ref, column] = 0.0
+        return frame
+
+    def __repr__(self) -> str:
+        level = self.confidence_level
+        frame = self.to_frame(level)
+        joint = frame[frame.table == "joint"]
+        ref = joint[joint.scenario == self.reference].set_index("outcome")
+        top = ref.probability.sort_values(ascending=False, kind="stable").head(5).index
+        columns: list[list[str]] = []
+        for name in self.names:
+            rows = joint[joint.scenario == name].set_index("outcome")
+            cells = [name]
+            for outcome in top:
+                row = rows.loc[outcome]
+                cell = f"{row.probability:.1%}"
+                if name != self.reference:
+                    half = (row.difference_ci_high - row.difference_ci_low) / 2
+                    cell += f" ({100 * row.difference:+.1f} ± {100 * half:.1f})"
+                cells.append(cell)
+            columns.append(cells)
+        widths = [max(len(c) for c in column) for column in columns]
+        lines = [
+            f"ComparisonResult(reference={self.reference!r}, scenarios={len(self.names)}, "
+            f"n_runs={self.n_runs:,}, engine={self.provenance.engine!r})",
+            f"  probability (paired difference from {self.reference!r} ± {level:.0%} "
+            "half-width, percentage points)",
+        ]
+        labels = ["joint outcome", *top]
+        width = max(len(label) for label in labels)
+        for i, label in enumerate(labels):
+            row = "  ".join(f"{column[i]:>{w}}" for column, w in zip(columns, widths, strict=True))
+            lines.append(f"  {label:<{width}}  {row}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>ComparisonResult</b>: {len(self.names)} scenarios "
+            f"({', '.join(f'<code>{html.escape(n)}</code>' for n in self.names)}), reference "
+            f"<code>{html.escape(self.reference)}</code>, {self.n_runs:,} runs each on common "
+            f"random numbers, engine <code>{self.provenance.engine}</code>, basesim "
+            f"{self.provenance.basesim_version}</p>"
+        )
+        return head + str(self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}"))
+
+
+def _paired_moments(
+    total: NDArray[np.int64], total_sq: NDArray[np.int64], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Mean of the per-run differences and its standard error, from their sums."""
+    mean = total / n
+    var = np.maximum(total_sq - total.astype(np.float64) ** 2 / n, 0.0) / (n - 1)
+    return mean, np.sqrt(var / n)
+
+
+def compare(
+    scenarios: Mapping[str, Scenario],
+    *,
+    n_runs: int,
+    reference: str | None = None,
+    confidence_level: float = 0.95,
+    engine: str = "batch",
+    keep_runs: int = 10_000,
+    batch_size: int | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    rng: RNGLike = None,
+) -> ComparisonResult:
+    """Simulate several scenarios on the same random numbers and compare their outcomes.
+
+    Every scenario runs runs ``0 .. n_runs - 1`` of the same root seed, batch
+    by batch together: run ``r`` of each scenario gets the same recognition
+    draws, the same perception noise and, for every uncertain parameter the
+    scenarios share (same field path), the same draw (common random numbers).
+    So a change of one assumption moves only the runs it affects, and the
+    difference between two scenarios is estimated from paired runs, far more
+    precisely than from independent samples.  Each scenario's own result
+    equals ``basesim.simulate(scenario, n_runs=n_runs, rng=rng)``.
+
+    Parameters
+    ----------
+    scenarios
+        Name -> scenario.  At least two; all must have the same outcome
+        categories (issues and category names).
+    n_runs
+        Runs per scenario (at least 2).
+    reference
+        The scenario differences are taken from (default: the first).
+    confidence_level
+        Default level of the result's intervals.
+    engine
+        ``"batch"`` (default) or ``"mesa"``, as for :func:`basesim.simulate`.
+    keep_runs
+        How many leading runs of each scenario to keep in full (for
+        :meth:`SimulationResult.to_frame`).
+    batch_size
+        Runs per task, for every scenario at once; does not change results.
+    executor
+        A :class:`concurrent.futures.Executor` (a process pool, or Dask's
+        ``client.get_executor()``); serial if ``None``.
+    progress
+        Show a progress bar (default: only when stderr is a terminal).
+    rng
+        Seed (SPEC 7), shared by all scenarios.
+
+    Returns
+    -------
+    ComparisonResult
+
+    Examples
+    --------
+    >>> import basesim
+    >>> base = basesim.load_scenario("syria-2025")
+    >>> quiet = base.replace({"actors.turkey.influence.syria": 0.0})
+    >>> cmp = basesim.compare({"report": base, "no turkish pull": quiet}, n_runs=2_000, rng=7)
+    >>> d = cmp.differences()
+    >>> row = d[d.outcome == "withdrawal"].iloc[0]
+    >>> bool(row.se < row.se_independent)
+    True
+    """
+    if not isinstance(scenarios, Mapping) or len(scenarios) < 2:
+        raise SimulationError(
+            "scenarios must map at least two names to scenarios (got "
+            f"{len(scenarios) if isinstance(scenarios, Mapping) else type(scenarios).__name__})"
+        )
+    names = tuple(scenarios)
+    for name in names:
+        if not isinstance(name, str):
+            raise SimulationError(f"scenarios keys must be names (strings) (got {name!r})")
+        if not isinstance(scenarios[name], Scenario):
+            raise SimulationError(
+                f"scenarios[{name!r}] must be a basesim.Scenario "
+                f"(got {type(scenarios[name]).__name__})"
+            )
+    ref_name = names[0] if reference is None else reference
+    if ref_name not in names:
+        raise SimulationError(
+            f"reference must be one of {', '.join(map(repr, names))} (got {reference!r})"
+        )
+    scns = [scenarios[name] for name in names]
+    table = OutcomeTable.of(scns[0])
+    for name, scn in zip(names, scns, strict=True):
+        other = OutcomeTable.of(scn)
+        if other.labels != table.labels:
+            raise SimulationError(
+                f"scenarios[{name!r}] has outcome categories {[o for _, o in other.labels]}, "
+                f"which differ from scenarios[{names[0]!r}]'s {[o for _, o in table.labels]}; "
+                "compare scenarios with the same issues and categories"
+            )
+    runs = _check_int("n_runs", n_runs, 2)
+    if engine not in ENGINES:
+        raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+    if (
+        isinstance(confidence_level, bool)
+        or not isinstance(confidence_level, float | int)
+        or not 0 < confidence_level < 1
+    ):
+        raise SimulationError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+    keep = _check_int("keep_runs", keep_runs, 0)
+    size = (
+        _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)
+    )
+    executor = check_executor(executor)
+
+    root = as_seed_sequence(rng)
+    texts = [scn.to_toml() for scn in scns]
+    ref = names.index(ref_name)
+    tallies = [BlockTally(Tally.empty(scn)) for scn in scns]
+    heads: list[list[BatchOutcome]] = [[] for _ in scns]
+    same = np.zeros((len(scns), table.n_columns), dtype=np.int64)
+
+    def tasks() -> Iterator[tuple[_Task, ...]]:
+        for lo in range(0, runs, size):
+            hi = min(lo + size, runs)
+            yield tuple(
+                _Task(
+                    scenario_toml=text,
+                    entropy=root.entropy,
+                    spawn_key=tuple(root.spawn_key),
+                    pool_size=root.pool_size,
+                    start=lo,
+                    stop=hi,
+                    engine=engine,
+                    keep=max(0, min(keep - lo, hi - lo)),
+                )
+                for text in texts
+            )
+
+    bar = _progress_bar(runs, progress, f"comparing {len(scns)} scenarios")
+    try:
+        for batch in run_ordered(run_compare_task, tasks(), executor):
+            ref_codes = table.codes(scns[ref], batch[ref][0])
+            for s, (outcome, head) in enumerate(batch):
+                tallies[s].add(outcome)
+                if head.n_runs:
+                    heads[s].append(head)
+                codes = table.codes(scns[s], outcome)
+                # Runs where both land in the same column: D_r = 0 there.
+                both = codes[codes == ref_codes]
+                same[s] += np.bincount(both, minlength=table.n_columns)
+            if bar is not None:
+                bar.update(batch[0][0].n_runs)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    provenance = provenance_of(root, engine)
+    finished = [t.finish() for t in tallies]
+    counts = np.stack([tally_counts(t) for t in finished])
+    # Sum of D_r: count - reference count.  Sum of D_r^2 = runs in the column in
+    # exactly one of the two = count + reference count - 2 * runs in it in both.
+    paired_sum = counts - counts[ref]
+    paired_sumsq = counts + counts[ref] - 2 * same
+    paired_sum[ref] = 0
+    paired_sumsq[ref] = 0
+    results = tuple(
+        SimulationResult(
+            scenario=scn,
+            n_runs=runs,
+            tally=tally,
+            runs=BatchOutcome.concatenate(kept) if kept else None,
+            provenance=provenance,
+        )
+        for scn, tally, kept in zip(scns, finished, heads, strict=True)
+    )
+    return ComparisonResult(
+        names=names,
+        reference=ref_name,
+        results=results,
+        n_runs=runs,
+        outcomes=table.labels,
+        paired_sum=paired_sum,
+        paired_sumsq=paired_sumsq,
+        confidence_level=float(confidence_level),
+        provenance=provenance,
+    )

@@ -1,0 +1,470 @@
+"""Running experiments in batches: tasks that pickle, the functions workers run, and outcomes.
+
+Every experiment (:func:`~basesim.compare`, :func:`~basesim.sweep`,
+:func:`~basesim.sensitivity`) cuts its work into tasks of many runs each and
+hands them to a :class:`concurrent.futures.Executor` (or runs them in this
+process).  A task carries the scenario as TOML text and the root seed as plain
+numbers, so it pickles cheaply and runs the same in a process pool, on Dask or
+here; a worker function is module-level so that other processes can import it.
+
+Outcomes are counted into one layout of *outcome columns* (see
+:class:`OutcomeTable`): the joint table (every combination of issue categories
+among agreed runs, then ``"no agreement"``), then each issue's categories, the
+same tables as :meth:`basesim.SimulationResult.probabilities`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from basesim.engine.batch import BatchOutcome, run_batch
+from basesim.engine.compiled import (
+    BLOCK_SIZE,
+    CompiledScenario,
+    RandomInputs,
+    RunParameters,
+    draw_inputs,
+)
+from basesim.exceptions import BasesimError, SimulationError
+from basesim.experiments.simulate import _compiled_from_toml, _take
+from basesim.protocols.spatial import SpatialBargaining
+from basesim.results import NO_AGREEMENT, Provenance, Tally
+from basesim.scenario import Scenario, suggest
+
+__all__ = [
+    "MAX_PENDING",
+    "BlockTally",
+    "OutcomeTable",
+    "PointsOutcome",
+    "PointsTask",
+    "RootSeed",
+    "check_executor",
+    "chunk_points",
+    "provenance_of",
+    "run_ordered",
+    "run_points_task",
+    "run_unordered",
+    "tally_counts",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Most tasks handed to an executor at once; more are sent as these finish, so a
+#: sweep of a million points does not queue a million tasks up front.
+MAX_PENDING = 1024
+
+#: Runs simulated at once inside a task (bounds a worker's memory).
+_RUNS_PER_CALL = 16_384
+
+
+# -- outcome columns ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OutcomeTable:
+    """The outcome columns of a scenario, and how to name them.
+
+    Column ``c`` is ``labels[c] = (table, outcome)``: first the joint table
+    (category combinations in row-major order, then ``"no agreement"``), then
+    each issue's categories.  Outcome *names* as the experiments take them are
+    ``"issue=category"`` for an issue's table (``"basing=retention"``),
+    ``"joint=a / b"`` for a joint outcome (``"joint=withdrawal / substantial"``)
+    and ``"no agreement"``.
+    """
+
+    issues: tuple[str, ...]
+    shape: tuple[int, ...]
+    labels: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> OutcomeTable:
+        """The outcome columns of ``scenario``."""
+        cats = [issue.categories for issue in scenario.issues]
+        joint = [("joint", " / ".join(combo)) for combo in itertools.product(*cats)]
+        joint.append(("joint", NO_AGREEMENT))
+        marginal = [(issue.name, c) for issue in scenario.issues for c in issue.categories]
+        return cls(
+            issues=scenario.issue_names,
+            shape=tuple(len(c) for c in cats),
+            labels=(*joint, *marginal),
+        )
+
+    @property
+    def n_columns(self) -> int:
+        """How many outcome columns there are."""
+        return len(self.labels)
+
+    @property
+    def n_joint(self) -> int:
+        """How many columns the joint table has (``"no agreement"`` included)."""
+        return int(np.prod(self.shape)) + 1
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every column's outcome name, as :meth:`index` accepts it."""
+        return tuple(_outcome_name(table, outcome) for table, outcome in self.labels)
+
+    def index(self, outcome: str, *, argument: str = "outcome") -> int:
+        """The column of an outcome name; unknown names raise a :class:`SimulationError`."""
+        if not isinstance(outcome, str):
+            raise SimulationError(
+                f"{argument} must be an outcome name such as {self.names[-1]!r} "
+                f"(got {type(outcome).__name__}: {outcome!r})"
+            )
+        text = outcome.strip()
+        if "=" in text:
+            table, _, label = text.partition("=")
+            key = (table.strip(), label.strip())
+        else:
+            key = ("joint", text)
+        if key in self.labels:
+            return self.labels.index(key)
+        names = self.names
+        raise SimulationError(
+            f"{argument} must be one of {', '.join(repr(n) for n in names)} (got {outcome!r})"
+            f"{suggest(outcome, names)}"
+        )
+
+    def codes(self, scenario: Scenario, outcome: BatchOutcome) -> NDArray[np.int64]:
+        """Each run's columns ``(n, 1 + K)``: its joint column, then one per issue."""
+        n = outcome.n_runs
+        out = np.empty((n, 1 + len(self.shape)), dtype=np.int64)
+        per_issue = [
+            issue.category_index(outcome.package[:, k]) for k, issue in enumerate(scenario.issues)
+        ]
+        if n:
+            joint = np.ravel_multi_index(tuple(per_issue), self.shape)
+            out[:, 0] = np.where(outcome.agreed, joint, self.n_joint - 1)
+        offset = self.n_joint
+        for k, size in enumerate(self.shape):
+            out[:, 1 + k] = per_issue[k] + offset
+            offset += size
+        return out
+
+    def counts(self, codes: NDArray[np.int64]) -> NDArray[np.int64]:
+        """How many runs fall in each column, from :meth:`codes`."""
+        return np.bincount(codes.ravel(), minlength=self.n_columns).astype(np.int64)
+
+
+def _outcome_name(table: str, outcome: str) -> str:
+    if table == "joint":
+        return outcome if outcome == NO_AGREEMENT else f"joint={outcome}"
+    return f"{table}={outcome}"
+
+
+def tally_counts(tally: Tally) -> NDArray[np.int64]:
+    """A tally's counts in the column layout of :class:`OutcomeTable`."""
+    return np.concatenate([tally.joint, *tally.marginal]).astype(np.int64)
+
+
+# -- seeds and tallies ------------------------------------------------------------------
+def provenance_of(root: np.random.SeedSequence, engine: str = "batch") -> Provenance:
+    """The provenance of a computation seeded by ``root``: version, engine, entropy, time."""
+    from basesim import __version__
+
+    raw: Any = root.entropy
+    entropy: int | list[int] = (
+        int(raw) if isinstance(raw, int | np.integer) else [int(e) for e in raw]
+    )
+    return Provenance(
+        basesim_version=__version__,
+        engine=engine,
+        entropy=entropy,
+        spawn_key=tuple(int(k) for k in root.spawn_key),
+        block_size=BLOCK_SIZE,
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RootSeed:
+    """A root :class:`numpy.random.SeedSequence` as plain numbers (pickles anywhere)."""
+
+    entropy: Any
+    spawn_key: tuple[int, ...]
+    pool_size: int
+
+    @classmethod
+    def of(cls, root: np.random.SeedSequence) -> RootSeed:
+        """The plain form of ``root``."""
+        return cls(root.entropy, tuple(int(k) for k in root.spawn_key), root.pool_size)
+
+    def sequence(self, *key: int) -> np.random.SeedSequence:
+        """The root seed sequence, or its descendant at ``spawn_key + key``."""
+        return np.random.SeedSequence(
+            self.entropy, spawn_key=(*self.spawn_key, *key), pool_size=self.pool_size
+        )
+
+    def entropy_text(self) -> str | list[str]:
+        """The entropy as JSON-safe text (it may exceed 64 bits)."""
+        if isinstance(self.entropy, int | np.integer):
+            return str(int(self.entropy))
+        return [str(int(e)) for e in self.entropy]
+
+
+class BlockTally:
+    """Adds consecutive runs (from run 0 on) to a tally a whole :data:`BLOCK_SIZE` block at a time.
+
+    Counts do not care how runs are batched, but the tally's floating-point sums
+    do; adding whole blocks makes them the same bits whatever the batch size.
+    Call :meth:`finish` after the last batch.
+    """
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self._pending: list[BatchOutcome] = []
+        self._n_pending = 0
+
+    def add(self, outcome: BatchOutcome) -> None:
+        """Add the next batch of runs."""
+        lo = 0
+        while lo < outcome.n_runs:
+            take = min(outcome.n_runs - lo, BLOCK_SIZE - self._n_pending)
+            self._pending.append(_take(outcome, slice(lo, lo + take)))
+            self._n_pending += take
+            lo += take
+            if self._n_pending == BLOCK_SIZE:
+                self.finish()
+
+    def finish(self) -> Tally:
+        """Add the runs still pending (an incomplete last block); returns the tally."""
+        if self._pending:
+            parts = self._pending
+            self.tally.add(parts[0] if len(parts) == 1 else BatchOutcome.concatenate(parts))
+            self._pending = []
+            self._n_pending = 0
+        return self.tally
+
+
+# -- design points ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PointsTask:
+    """Simulate ``n_runs`` runs at each of several design points (for sweeps and sensitivity).
+
+    Each point is the scenario with the ``paths`` fixed at the point's values.
+    Every point uses runs ``0 .. n_runs - 1`` of the same root seed, so points
+    share their random numbers (common random numbers).
+    """
+
+    scenario_toml: str
+    seed: RootSeed
+    paths: tuple[str, ...]
+    points: tuple[int, ...]  # indices of the points in the whole design
+    values: NDArray[np.float64]  # (len(points), len(paths))
+    n_runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointsOutcome:
+    """What a :class:`PointsTask` returns: outcome counts, and the points that failed."""
+
+    points: tuple[int, ...]
+    counts: NDArray[np.int64]  # (len(points), n_columns); zero rows for failed points
+    failures: tuple[tuple[int, str, str], ...]  # (point, error type, message)
+
+
+def run_points_task(task: PointsTask) -> PointsOutcome:
+    """Simulate every point of ``task``; a point that fails is recorded, not raised.
+
+    Module-level so that executors can send it to other processes or machines.
+    """
+    base = _compiled_from_toml(task.scenario_toml)
+    table = OutcomeTable.of(base.scenario)
+    root = task.seed.sequence()
+    m = len(task.points)
+    counts = np.zeros((m, table.n_columns), dtype=np.int64)
+    failures: dict[int, tuple[str, str]] = {}
+    variants: list[tuple[int, CompiledScenario]] = []
+    for j in range(m):
+        try:
+            variants.append((j, _compile_variant(base.scenario, task.paths, task.values[j])))
+        except Exception as exc:  # recorded as a structured failure, never dropped
+            failures[j] = _failure(exc)
+
+    for lo in range(0, task.n_runs, _RUNS_PER_CALL):
+        hi = min(lo + _RUNS_PER_CALL, task.n_runs)
+        alive = [(j, compiled) for j, compiled in variants if j not in failures]
+        if not alive:
+            break
+        shared = draw_inputs(base, root, lo, hi)
+        per_call = max(1, _RUNS_PER_CALL // (hi - lo))
+        for g in range(0, len(alive), per_call):
+            group = alive[g : g + per_call]
+            try:
+                outcomes = _run_stacked(base, group, shared, root, lo, hi)
+            except Exception:
+                # Find out which point fails by running the group's points one by one.
+                outcomes = []
+                for j, compiled in group:
+                    try:
+                        outcomes.extend(_run_stacked(base, [(j, compiled)], shared, root, lo, hi))
+                    except Exception as exc:  # recorded as a structured failure, never dropped
+                        failures[j] = _failure(exc)
+                        counts[j] = 0
+                        outcomes.append(None)
+            for (j, compiled), outcome in zip(group, outcomes, strict=True):
+                if outcome is not None:
+                    counts[j] += table.counts(table.codes(compiled.scenario, outcome))
+    return PointsOutcome(
+        points=task.points,
+        counts=counts,
+        failures=tuple((task.points[j], *failures[j]) for j in sorted(failures)),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _StackedScenario(CompiledScenario):
+    """A compiled scenario whose runs' parameters are given row by row (variants stacked)."""
+
+    stacked: RunParameters
+
+    def parameters(self, quantiles: NDArray[np.float64]) -> RunParameters:
+        """The stacked parameters (``quantiles`` only gives the number of rows)."""
+        assert quantiles.shape[0] == self.stacked.n_runs
+        return self.stacked
+
+
+def _run_stacked(
+    base: CompiledScenario,
+    group: list[tuple[int, CompiledScenario]],
+    shared: RandomInputs,
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+) -> list[BatchOutcome | None]:
+    """Simulate runs ``lo .. hi - 1`` of several variants in one engine call.
+
+    The variants differ only in parameter values (not in actors, issues,
+    vetoes or protocol), so their runs can be stacked into one batch, each
+    run with its own parameters; the engine treats runs independently, so
+    every run's outcome is what a separate call would give, and one call
+    saves the engine's fixed cost per call, large beside a few hundred runs.
+    A variant's uncertain parameters are the base's minus the fixed ones and
+    each parameter path has its own random stream, so the base's draws,
+    column by column, are the variant's draws.
+    """
+    base_columns = {path: p for p, path in enumerate(base.uncertain_paths)}
+    parts: list[RunParameters] = []
+    for _, compiled in group:
+        columns = [base_columns.get(path, -1) for path in compiled.uncertain_paths]
+        if -1 in columns:
+            quantiles = draw_inputs(compiled, root, lo, hi).quantiles
+        else:
+            quantiles = shared.quantiles[:, columns]
+        parts.append(compiled.parameters(quantiles))
+    n = hi - lo
+    stacked = RunParameters(
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in RunParameters.__slots__
+        }
+    )
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    fields.update(uncertain_paths=(), uncertain_distributions=(), uncertain_slots=())
+    engine_input = _StackedScenario(**fields, stacked=stacked)
+    inputs = RandomInputs(
+        quantiles=np.empty((n * len(group), 0)),
+        recognition=np.concatenate([shared.recognition] * len(group)),
+        noise=np.concatenate([shared.noise] * len(group)),
+    )
+    outcome = run_batch(engine_input, inputs, SpatialBargaining())
+    return [_take(outcome, slice(i * n, (i + 1) * n)) for i in range(len(group))]
+
+
+def _compile_variant(
+    scenario: Scenario, paths: tuple[str, ...], values: NDArray[np.float64]
+) -> CompiledScenario:
+    from basesim.engine.compiled import compile_scenario
+
+    variant = scenario.replace({path: float(v) for path, v in zip(paths, values, strict=True)})
+    return compile_scenario(variant)
+
+
+def _failure(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, BasesimError):
+        return type(exc).__name__, str(exc)
+    return type(exc).__name__, f"{type(exc).__name__}: {exc}"
+
+
+def chunk_points(
+    indices: Sequence[int], values: NDArray[np.float64], *, n_runs: int, batch_size: int
+) -> Iterator[tuple[tuple[int, ...], NDArray[np.float64]]]:
+    """Cut design points into tasks of about ``batch_size`` runs (whole points)."""
+    size = max(1, batch_size // n_runs)
+    for lo in range(0, len(indices), size):
+        chunk = tuple(int(i) for i in indices[lo : lo + size])
+        yield chunk, np.ascontiguousarray(values[list(chunk)])
+
+
+# -- executing ----------------------------------------------------------------------------
+def run_ordered(
+    fn: Callable[[T], R], tasks: Iterable[T], executor: Executor | None
+) -> Iterator[R]:
+    """``fn`` over ``tasks``, results in task order, at most :data:`MAX_PENDING` in flight.
+
+    Serial in this process if ``executor`` is ``None``.
+    """
+    if executor is None:
+        for task in tasks:
+            yield fn(task)
+        return
+    pending: deque[Future[R]] = deque()
+    it = iter(tasks)
+    try:
+        for task in itertools.islice(it, MAX_PENDING):
+            pending.append(executor.submit(fn, task))
+        while pending:
+            result = pending.popleft().result()
+            for task in itertools.islice(it, 1):
+                pending.append(executor.submit(fn, task))
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def run_unordered(
+    fn: Callable[[T], R], tasks: Iterable[T], executor: Executor | None
+) -> Iterator[R]:
+    """``fn`` over ``tasks``, each result when ready, at most :data:`MAX_PENDING` in flight.
+
+    Serial (and in order) in this process if ``executor`` is ``None``.
+    """
+    if executor is None:
+        for task in tasks:
+            yield fn(task)
+        return
+    it = iter(tasks)
+    pending: set[Future[R]] = {
+        executor.submit(fn, task) for task in itertools.islice(it, MAX_PENDING)
+    }
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                for task in itertools.islice(it, 1):
+                    pending.add(executor.submit(fn, task))
+                yield result
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def check_executor(executor: Any) -> Executor | None:
+    """``executor`` if it is ``None`` or a :class:`concurrent.futures.Executor`, else an error."""
+    if executor is not None and not isinstance(executor, Executor):
+        raise SimulationError(
+            "executor must be a concurrent.futures.Executor (a process pool, or Dask's "
+            f"client.get_executor()) or None (got {type(executor).__name__})"
+        )
+    return executor

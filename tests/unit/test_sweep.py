@@ -1,0 +1,233 @@
+"""basesim.sweep: designs, variants on common random numbers, failures, checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import basesim
+from basesim.exceptions import CheckpointError
+from basesim.experiments.executors import OutcomeTable, tally_counts
+
+POSITION = "actors.syria.basing.position"
+TURKEY = "actors.turkey.influence.syria"
+
+
+@pytest.fixture(scope="module")
+def scn():
+    return basesim.load_scenario("syria-2025")
+
+
+@pytest.fixture(scope="module")
+def grid(scn):
+    return basesim.sweep(
+        scn,
+        {POSITION: (0.0, 0.6), TURKEY: (0.0, 0.9)},
+        design="grid",
+        n_points=3,
+        n_runs=150,
+        batch_size=400,
+        rng=4,
+        progress=False,
+    )
+
+
+def test_grid_is_the_full_factorial_with_ends(grid):
+    # 3 values per axis, ends included: 0, 0.3, 0.6 and 0, 0.45, 0.9; 9 points.
+    design = grid.design
+    assert len(design) == 9
+    assert sorted(set(design[POSITION])) == pytest.approx([0.0, 0.3, 0.6])
+    assert sorted(set(design[TURKEY])) == pytest.approx([0.0, 0.45, 0.9])
+    pairs = set(zip(design[POSITION].round(6), design[TURKEY].round(6), strict=True))
+    assert len(pairs) == 9
+
+
+def test_invalid_points_are_recorded_and_the_sweep_goes_on(grid):
+    # Investors pull on Syria with up to 0.3, so Turkey's 0.9 makes 1.2 > 1: the
+    # three points with Turkey at 0.9 are invalid scenarios; 0.45 + 0.3 is fine.
+    failed = sorted(f.point for f in grid.failures)
+    expected = np.flatnonzero(np.isclose(grid.points[:, 1], 0.9)).tolist()
+    assert failed == expected
+    for failure in grid.failures:
+        assert failure.error == "ScenarioError"
+        assert "influence weights on actors.syria must sum to at most 1" in failure.message
+        assert failure.values[TURKEY] == pytest.approx(0.9)
+    assert not grid.ok[failed].any()
+    assert np.isnan(grid.probability("basing=retention")[failed]).all()
+    assert (grid.counts[failed] == 0).all()
+    # Every simulated point counted all its runs in every table.
+    table = OutcomeTable.of(grid.scenario)
+    ok = grid.counts[grid.ok]
+    assert (ok[:, : table.n_joint].sum(axis=1) == grid.n_runs).all()
+    assert "3 point(s) failed" in repr(grid)
+
+
+def test_each_point_is_what_simulate_gives_for_its_variant(scn, grid):
+    # Every point runs runs 0 .. n_runs - 1 of the same seed as simulate would.
+    for point in (0, 4):
+        values = dict(zip(grid.parameter_names, grid.points[point], strict=True))
+        variant = scn.replace({k: float(v) for k, v in values.items()})
+        alone = basesim.simulate(variant, n_runs=grid.n_runs, rng=4, progress=False)
+        np.testing.assert_array_equal(grid.counts[point], tally_counts(alone.tally))
+
+
+def test_to_frame_is_tidy(grid):
+    frame = grid.to_frame()
+    n_ok = int(grid.ok.sum())
+    assert len(frame) == n_ok * len(grid.outcomes)
+    assert list(frame.columns) == [
+        "point",
+        POSITION,
+        TURKEY,
+        "table",
+        "outcome",
+        "count",
+        "probability",
+        "ci_low",
+        "ci_high",
+    ]
+    sums = frame.groupby(["point", "table"]).probability.sum()
+    assert sums.to_numpy() == pytest.approx(np.ones(len(sums)))
+    # Wilson intervals hold the estimate (up to rounding at p = 0 and p = 1).
+    assert (frame.ci_low <= frame.probability + 1e-12).all()
+    assert (frame.probability <= frame.ci_high + 1e-12).all()
+    assert set(frame.point) == set(np.flatnonzero(grid.ok))
+    assert "<table" in grid._repr_html_()
+
+
+def test_lhs_design_has_one_point_per_stratum(scn):
+    res = basesim.sweep(
+        scn,
+        {POSITION: (0.0, 0.6), "actors.syria.basing.salience": (0.2, 0.8)},
+        design="lhs",
+        n_points=8,
+        n_runs=20,
+        rng=2,
+        progress=False,
+    )
+    lows = np.array([0.0, 0.2])
+    unit = (res.points - lows) / 0.6
+    for k in range(2):
+        assert sorted(np.floor(unit[:, k] * 8).astype(int)) == list(range(8))
+
+
+def test_designs_are_seeded_by_rng(scn):
+    params = {POSITION: (0.0, 0.6)}
+    kwargs = {"design": "sobol", "n_points": 4, "n_runs": 10, "progress": False}
+    a = basesim.sweep(scn, params, rng=1, **kwargs)
+    b = basesim.sweep(scn, params, rng=1, **kwargs)
+    c = basesim.sweep(scn, params, rng=2, **kwargs)
+    np.testing.assert_array_equal(a.points, b.points)
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert not np.array_equal(a.points, c.points)
+
+
+def test_distribution_ranges_go_through_the_quantile_function(scn):
+    dist = basesim.Distribution(kind="triangular", low=0.1, mode=0.1, high=0.5)
+    res = basesim.sweep(
+        scn, {POSITION: dist}, design="grid", n_points=3, n_runs=10, rng=1, progress=False
+    )
+    # Grid quantiles 0, 0.5, 1 of the triangular(0.1, 0.1, 0.5): 0.1, the median
+    # 0.5 - 0.4 * sqrt(0.5), and 0.5.
+    assert res.points[:, 0] == pytest.approx([0.1, 0.5 - 0.4 * np.sqrt(0.5), 0.5])
+    assert "triangular(0.1, 0.1, 0.5)" in repr(res)
+
+
+def test_bad_arguments(scn):
+    def sweep(params, **kwargs):
+        args = {"n_points": 4, "n_runs": 10, "rng": 1, "progress": False, **kwargs}
+        return basesim.sweep(scn, params, **args)
+
+    with pytest.raises(basesim.BasesimError, match=r"no actor 'syri' \(did you mean 'syria'\?\)"):
+        sweep({"actors.syri.basing.position": (0, 1)})
+    with pytest.raises(basesim.BasesimError, match=r"parameters\['horizon'\] must name a numeric"):
+        sweep({"horizon": (12, 24)})
+    with pytest.raises(
+        basesim.BasesimError, match=r"must be a \(low, high\) range .* \(got \(0.6, 0.1\)\)"
+    ):
+        sweep({POSITION: (0.6, 0.1)})
+    with pytest.raises(basesim.BasesimError, match="parameters must map field paths"):
+        sweep({})
+    with pytest.raises(
+        basesim.BasesimError, match=r"design must be one of lhs, sobol, grid \(got 'random'\)"
+    ):
+        sweep({POSITION: (0, 1)}, design="random")
+    with pytest.raises(basesim.BasesimError, match=r"n_points must be a power of 2 .* \(got 6\)"):
+        sweep({POSITION: (0, 1)}, design="sobol", n_points=6)
+    with pytest.raises(basesim.BasesimError, match="checkpoint needs a reproducible rng"):
+        sweep({POSITION: (0, 1)}, checkpoint="anywhere", rng=None)
+    with pytest.raises(
+        basesim.BasesimError, match=r"n_runs must be a whole number >= 1 \(got 0\)"
+    ):
+        sweep({POSITION: (0, 1)}, n_runs=0)
+    with pytest.raises(basesim.BasesimError, match=r"outcome must be one of .*'basing=retention'"):
+        basesim.sweep(scn, {POSITION: (0, 1)}, n_points=2, n_runs=5, rng=1).probability(
+            "retention"
+        )
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+SMALL = {POSITION: (0.0, 0.6), TURKEY: (0.0, 0.9)}
+
+
+def _small(scn, checkpoint=None, **kwargs):
+    args = {
+        "design": "lhs",
+        "n_points": 12,
+        "n_runs": 40,
+        "batch_size": 80,  # two points per chunk
+        "rng": 9,
+        "progress": False,
+        **kwargs,
+    }
+    return basesim.sweep(scn, SMALL, checkpoint=checkpoint, **args)
+
+
+def _assert_same(a, b):
+    np.testing.assert_array_equal(a.points, b.points)
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert a.failures == b.failures
+
+
+def test_checkpoint_resumes_only_what_is_missing(scn, tmp_path):
+    plain = _small(scn)
+    full = _small(scn, checkpoint=tmp_path)
+    _assert_same(plain, full)
+    chunks = sorted(tmp_path.glob("chunk-*.npz"))
+    assert len(chunks) == 6
+    assert json.loads((tmp_path / "sweep.json").read_text())["n_runs"] == 40
+    # Lose two chunks (four points); the rerun simulates just those.
+    chunks[1].unlink()
+    chunks[4].unlink()
+    kept = {p: p.stat().st_mtime_ns for p in tmp_path.glob("chunk-*.npz")}
+    again = _small(scn, checkpoint=tmp_path, batch_size=40)  # another chunking: still fine
+    _assert_same(plain, again)
+    assert again.resumed_points == 8
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept
+    # Everything is there now: a third run simulates nothing.
+    assert _small(scn, checkpoint=tmp_path).resumed_points == 12
+
+
+def test_checkpoint_of_another_sweep_is_refused(scn, tmp_path):
+    _small(scn, checkpoint=tmp_path)
+    with pytest.raises(CheckpointError, match=r"n_runs differs \(checkpoint 40, now 41\)"):
+        _small(scn, checkpoint=tmp_path, n_runs=41)
+    with pytest.raises(CheckpointError, match="rng entropy differs"):
+        _small(scn, checkpoint=tmp_path, rng=10)
+    with pytest.raises(CheckpointError, match="scenario differs"):
+        _small(scn.replace(horizon=12), checkpoint=tmp_path)
+    with pytest.raises(CheckpointError, match="design differs"):
+        _small(scn, checkpoint=tmp_path, design="sobol", n_points=16)
+    assert issubclass(CheckpointError, basesim.BasesimError)
+
+
+def test_damaged_chunk_is_reported(scn, tmp_path):
+    _small(scn, checkpoint=tmp_path)
+    chunk = sorted(tmp_path.glob("chunk-*.npz"))[0]
+    chunk.write_bytes(b"not an npz file")
+    with pytest.raises(
+        CheckpointError, match=r"not a readable checkpoint chunk .* delete the file"
+    ):
+        _small(scn, checkpoint=tmp_path)
