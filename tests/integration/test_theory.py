@@ -111,3 +111,9 @@ def test_batch_engine_matches_theory_too():
     expected = rubinstein_share(first_discount=0.9, second_discount=0.8)
     assert np.all(np.abs(res.runs.package[:, 0] - expected) < 1e-3)
     assert np.all(res.runs.round == 1)
+
+
+def test_spatial_bargaining_implements_the_round_protocol():
+    from basesim.protocols import RoundProtocol, SpatialBargaining
+
+    assert isinstance(SpatialBargaining(), RoundProtocol)

@@ -28,6 +28,33 @@ class RoundProtocol(Protocol):
 
     name: str
 
+    def mixing(self, weights: FloatArray) -> FloatArray:
+        """The influence mixing matrix ``(n, N, N)`` from influence weights ``(n, N, N)``."""
+        ...
+
+    def believed_reservation(
+        self,
+        params: RunParameters,
+        proposer: NDArray[np.intp],
+        reservation: FloatArray,
+        errors: FloatArray,
+    ) -> FloatArray:
+        """What the proposer believes each actor will accept ``(n, N)``, given perception errors."""
+        ...
+
+    def agreed(
+        self,
+        compiled: CompiledScenario,
+        params: RunParameters,
+        stances: FloatArray,
+        package: FloatArray,
+        reservation: FloatArray,
+        offered: NDArray[np.bool_],
+        needed: NDArray[np.bool_],
+    ) -> NDArray[np.bool_]:
+        """Whether each run's offer is agreed ``(n,)``."""
+        ...
+
     def influence(
         self, previous: FloatArray, initial: FloatArray, mixing: FloatArray, anchoring: FloatArray
     ) -> FloatArray:
