@@ -173,6 +173,8 @@ class NegotiationModel(mesa.Model):
     True
     """
 
+    running: bool  # set by mesa.Model; False once the run has ended
+
     def __init__(
         self,
         scenario: Scenario,

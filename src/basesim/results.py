@@ -388,7 +388,7 @@ class SimulationResult:
                 arrays[f"runs_{name}"] = getattr(self.runs, name)
         arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub reads ** as allow_pickle
         return write_bytes_atomic(Path(path), buffer.getvalue())
 
 

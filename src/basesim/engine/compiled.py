@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -147,7 +148,8 @@ class CompiledScenario:
         ):
             values = dist.ppf(quantiles[:, p])
             for name, index in targets:
-                arrays[name][(slice(None), *index)] = values
+                key: tuple[Any, ...] = (slice(None), *index)
+                arrays[name][key] = values
         return RunParameters(**arrays)
 
 

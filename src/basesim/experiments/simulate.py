@@ -235,8 +235,10 @@ def simulate(
     provenance = Provenance(
         basesim_version=__version__,
         engine=engine,
-        entropy=root.entropy if isinstance(root.entropy, int) else [int(e) for e in root.entropy],
-        spawn_key=tuple(int(k) for k in root.spawn_key),
+        entropy=root.entropy
+        if isinstance(root.entropy, int)
+        else [int(e) for e in root.entropy or ()],
+        spawn_key=tuple(int(k) for k in (root.spawn_key or ())),
         block_size=BLOCK_SIZE,
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )

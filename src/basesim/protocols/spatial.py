@@ -79,8 +79,8 @@ def _candidate_table(veto_bytes: bytes, n_actors: int, n_issues: int) -> Candida
     free_t = np.zeros((n_actors, width, n_issues), dtype=bool)
     needed_t = np.zeros((n_actors, width, n_actors), dtype=bool)
     valid_t = np.zeros((n_actors, width), dtype=bool)
-    for j, options in enumerate(per_proposer):
-        for c, (free, needed) in enumerate(options):
+    for j, candidates in enumerate(per_proposer):
+        for c, (free, needed) in enumerate(candidates):
             free_t[j, c], needed_t[j, c], valid_t[j, c] = free, needed, True
     for arr in (free_t, needed_t, valid_t):
         arr.setflags(write=False)

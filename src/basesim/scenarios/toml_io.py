@@ -209,7 +209,8 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         path = f"issues.{name}"
         table = _table(path, raw)
         _check_keys(path, table, _ISSUE_KEYS)
-        anchors = _get(path, table, "anchors", lambda p, v: _list(p, v, _str), ("", "", ""))
+        no_anchors: tuple[str, ...] = ("", "", "")
+        anchors = _get(path, table, "anchors", lambda p, v: _list(p, v, _str), no_anchors)
         if len(anchors) != 3:
             raise ScenarioError(
                 f"{path}.anchors must give 3 texts, for 0, 0.5 and 1 (got {len(anchors)})"
