@@ -30,85 +30,9 @@ from basesim import (
     Stance,
 )
 from basesim.scenarios.toml_io import parse_scenario, read_scenario_text
+from basesim.testing import SMALL_SCENARIO_TOML
 
-# A small scenario that uses every kind of field: two issues, three actors,
-# influence, veto, disagreement, issue-level evidence and all four distributions.
-VALID = """\
-[scenario]
-name = "mini"
-title = "A small scenario for tests"
-horizon = 5
-start = "2025-02"
-
-[protocol]
-recognition = "weighted"
-reservation = "concession"
-utility_exponent = 2
-
-[issues.basing]
-label = "Basing"
-anchors = ["none", "some", "all"]
-status_quo = 1.0
-breakdown = { value = 0.0, evidence = ["S16"], rationale = "evacuation", confidence = "medium" }
-categories = ["withdrawal", "reduced presence", "retention"]
-cuts = [0.25, 0.75]
-evidence = ["S1", "S6"]
-confidence = "medium"
-
-[issues.relief]
-label = "Sanctions relief"
-anchors = ["in force", "partial", "lifted"]
-status_quo = { value = 0.1, dist = "truncnorm", sd = 0.1, low = 0.0, high = 0.3 }
-categories = ["little", "much"]
-cuts = [0.5]
-
-[actors.syria]
-label = "Syria"
-capability = { value = 1.0, dist = "uniform", low = 0.8, high = 1.2, confidence = "low" }
-veto = ["basing"]
-discount = { value = 0.9, dist = "beta", a = 2.0, b = 3.0, low = 0.8, high = 1.0 }
-
-[actors.syria.basing]
-position = 0.15
-salience = { value = 0.5, dist = "triangular", low = 0.3, high = 0.8 }
-
-[actors.syria.relief]
-position = 1.0
-salience = 0.9
-
-[actors.russia]
-label = "Russia"
-capability = 1.0
-disagreement = -0.2
-
-[actors.russia.influence]
-syria = 0.2
-
-[actors.russia.basing]
-position = 1.0
-salience = 0.8
-
-[actors.russia.relief]
-position = 0.6
-salience = 0.1
-
-[actors.turkey]
-label = "Turkey"
-capability = 0.8
-noise = 0.05
-anchoring = 0.3
-
-[actors.turkey.influence]
-syria = { value = 0.3, dist = "uniform", low = 0.1, high = 0.5, assumption = true }
-
-[actors.turkey.basing]
-position = 0.0
-salience = 0.7
-
-[actors.turkey.relief]
-position = 0.7
-salience = 0.3
-"""
+VALID = SMALL_SCENARIO_TOML
 
 TURKEY_RELIEF = "[actors.turkey.relief]\nposition = 0.7\nsalience = 0.3\n"
 RUSSIA_INFLUENCE = "[actors.russia.influence]\nsyria = 0.2\n"
