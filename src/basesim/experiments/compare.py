@@ -29,6 +29,7 @@ from basesim.experiments.simulate import (
     _check_int,
     _progress_bar,
     _Task,
+    batch_tasks,
     run_task,
 )
 from basesim.results import Provenance, SimulationResult, Tally
@@ -368,21 +369,12 @@ def compare(
     same = np.zeros((len(scns), table.n_columns), dtype=np.int64)
 
     def tasks() -> Iterator[tuple[_Task, ...]]:
-        for lo in range(0, runs, size):
-            hi = min(lo + size, runs)
-            yield tuple(
-                _Task(
-                    scenario_toml=text,
-                    entropy=root.entropy,
-                    spawn_key=tuple(root.spawn_key),
-                    pool_size=root.pool_size,
-                    start=lo,
-                    stop=hi,
-                    engine=engine,
-                    keep=max(0, min(keep - lo, hi - lo)),
-                )
-                for text in texts
-            )
+        per_scenario = [
+            batch_tasks(text, root, engine=engine, start=0, stop=runs, size=size, keep=keep)
+            for text in texts
+        ]
+        # The same run range of every scenario goes together.
+        return zip(*per_scenario, strict=True)
 
     bar = _progress_bar(runs, progress, f"comparing {len(scns)} scenarios")
     try:

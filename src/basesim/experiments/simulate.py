@@ -76,6 +76,34 @@ def _take(outcome: BatchOutcome, rows: slice) -> BatchOutcome:
     )
 
 
+def batch_tasks(
+    scenario_toml: str,
+    root: np.random.SeedSequence,
+    *,
+    engine: str,
+    start: int,
+    stop: int,
+    size: int,
+    keep: int,
+) -> Iterator[_Task]:
+    """The tasks simulating runs ``start`` to ``stop - 1`` in batches of ``size``.
+
+    The first ``keep`` runs of the whole computation come back in full.
+    """
+    for lo in range(start, stop, size):
+        hi = min(lo + size, stop)
+        yield _Task(
+            scenario_toml=scenario_toml,
+            entropy=root.entropy,
+            spawn_key=tuple(root.spawn_key or ()),
+            pool_size=root.pool_size,
+            start=lo,
+            stop=hi,
+            engine=engine,
+            keep=max(0, min(keep - lo, hi - lo)),
+        )
+
+
 def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise SimulationError(f"{name} must be a whole number >= {minimum} (got {value!r})")
@@ -191,18 +219,7 @@ def simulate(
     kept: list[BatchOutcome] = []
 
     def tasks(start: int, stop: int) -> Iterator[_Task]:
-        for lo in range(start, stop, size):
-            hi = min(lo + size, stop)
-            yield _Task(
-                scenario_toml=text,
-                entropy=root.entropy,
-                spawn_key=tuple(root.spawn_key),
-                pool_size=root.pool_size,
-                start=lo,
-                stop=hi,
-                engine=engine,
-                keep=max(0, min(keep - lo, hi - lo)),
-            )
+        return batch_tasks(text, root, engine=engine, start=start, stop=stop, size=size, keep=keep)
 
     def execute(batch: Iterable[_Task]) -> Iterator[tuple[BatchOutcome, BatchOutcome]]:
         if executor is None:
