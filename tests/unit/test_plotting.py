@@ -648,3 +648,23 @@ def test_plot_sensitivity_of_a_sensitivity_result(scenario):
     np.testing.assert_allclose(segments[:, 1, 0], result.total_order_interval[:, 1])
     assert "basing=withdrawal" in ax.get_title()
     render(ax)
+
+
+def test_experiment_results_draw_themselves():
+    import matplotlib.pyplot as plt
+
+    scn = basesim.load_scenario("syria-2025")
+    comparison = basesim.compare(
+        {"base": scn, "hedging": scn.replace({"actors.syria.basing.position": 0.6})},
+        n_runs=300,
+        rng=1,
+    )
+    x, y = "actors.syria.basing.position", "actors.russia.concession"
+    swept = basesim.sweep(
+        scn, {x: (0.0, 0.6), y: (0.6, 3.0)}, design="grid", n_points=3, n_runs=100, rng=1
+    )
+    axes = [comparison.plot(), swept.plot(x=x, y=y, outcome="basing=withdrawal")]
+    for ax in axes:
+        assert ax.figure is not None
+        assert ax.get_title() or ax.get_xlabel()
+    plt.close("all")

@@ -37,6 +37,7 @@ from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
 __all__ = ["ComparisonResult", "compare"]
 
@@ -231,6 +232,12 @@ class ComparisonResult:
             row = "  ".join(f"{column[i]:>{w}}" for column, w in zip(columns, widths, strict=True))
             lines.append(f"  {label:<{width}}  {row}")
         return "\n".join(lines)
+
+    def plot(self, *, ax: Axes | None = None, table: str = "joint") -> Axes:
+        """Paired differences from the reference as a forest plot; returns the Axes."""
+        from basesim.plotting import plot_differences
+
+        return plot_differences(self, ax=ax, table=table)
 
     def _repr_html_(self) -> str:
         head = (

@@ -393,6 +393,12 @@ class DiscoveryResult:
             )
         return "\n".join(lines)
 
+    def plot(self, *, x: str, y: str, data: Any = None, ax: Axes | None = None) -> Axes:
+        """The chosen box on parameters ``x`` and ``y`` (over ``data`` if given); returns the Axes."""
+        from basesim.plotting import plot_prim_box
+
+        return plot_prim_box(self, x=x, y=y, data=data, ax=ax)
+
     def _repr_html_(self) -> str:
         head = (
             f"<p><b>DiscoveryResult</b>: PRIM box for <code>{html.escape(self.outcome)}</code> "

@@ -31,6 +31,7 @@ from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
 __all__ = ["SensitivityResult", "sensitivity"]
 
@@ -145,6 +146,12 @@ class SensitivityResult:
                 f"{st:6.3f} [{ct[0]:6.3f}, {ct[1]:6.3f}]"
             )
         return "\n".join(lines)
+
+    def plot(self, *, ax: Axes | None = None) -> Axes:
+        """First- and total-order indices with their intervals; returns the Axes."""
+        from basesim.plotting import plot_sensitivity
+
+        return plot_sensitivity(self, ax=ax)
 
     def _repr_html_(self) -> str:
         head = (

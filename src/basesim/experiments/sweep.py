@@ -32,6 +32,7 @@ from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
     from basesim.experiments.checkpoints import SweepCheckpoint
 
@@ -414,6 +415,12 @@ class SweepResult:
                 f"{self.failures[0].message}"
             )
         return "\n".join(lines)
+
+    def plot(self, *, x: str, y: str, outcome: str, ax: Axes | None = None) -> Axes:
+        """The probability of ``outcome`` over the swept parameters ``x`` and ``y``; returns the Axes."""
+        from basesim.plotting import plot_sweep_surface
+
+        return plot_sweep_surface(self, x=x, y=y, outcome=outcome, ax=ax)
 
     def _repr_html_(self) -> str:
         import html
