@@ -347,6 +347,13 @@ class SimulationResult:
             f"SimulationResult(scenario={self.scenario.name!r}, n_runs={self.n_runs:,}, "
             f"engine={self.provenance.engine!r})"
         ]
+        if self.target_precision is not None:
+            widest = self.tally.max_half_width()
+            reached = "reached" if widest <= self.target_precision else "NOT reached (run cap)"
+            lines.append(
+                f"  precision {self.target_precision:g} {reached}: widest half-width "
+                f"{widest:.4f} after {self.n_runs:,} runs"
+            )
         for row in joint.itertuples():
             lines.append(
                 f"  {row.outcome:<40} {row.probability:7.1%}  [{row.ci_low:6.1%}, {row.ci_high:6.1%}]"

@@ -167,6 +167,8 @@ def test_adaptive_precision_reaches_its_target(scenario):
     res = basesim.simulate(scenario, precision=0.01, rng=4)
     assert res.target_precision == 0.01
     assert res.tally.max_half_width() <= 0.01
+    assert "precision 0.01 reached: widest half-width" in repr(res)
+    assert f"after {res.n_runs:,} runs" in repr(res)
     # A fixed-size run of half as many runs would not have reached it.
     half = basesim.simulate(scenario, n_runs=res.n_runs // 4, rng=4)
     assert half.tally.max_half_width() > 0.01
@@ -176,6 +178,7 @@ def test_adaptive_precision_respects_the_cap(scenario):
     res = basesim.simulate(scenario, precision=0.0001, n_runs=5_000, rng=4)
     assert res.n_runs == 5_000
     assert res.tally.max_half_width() > 0.0001
+    assert "NOT reached (run cap)" in repr(res)
 
 
 @pytest.mark.parametrize(
