@@ -80,13 +80,14 @@ def run_batch(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) -
             break
         if equilibrium:
             stances = path[active, t - 1]
+            disagreement = protocol.disagreement(compiled, sub, stances)
             r = reservation[active, t - 1]
         else:
             stances = protocol.step_stances(compiled, sub, stances, mixing)
-            r = protocol.round_reservation(compiled, sub, stances, t)
+            disagreement = protocol.disagreement(compiled, sub, stances)
+            r = protocol.round_reservation(compiled, sub, stances, t, disagreement)
         proposer = protocol.recognise(compiled, sub, inputs.recognition[active, t - 1], t)
         believed = protocol.believed_reservation(sub, proposer, r, inputs.noise[active, t - 1])
-        disagreement = protocol.disagreement(compiled, sub, stances)
         rows = np.arange(active.size)
         x, offered, needed = protocol.propose(
             compiled, sub, proposer, stances, believed, r[rows, proposer], disagreement

@@ -92,8 +92,12 @@ class RoundProtocol(Protocol):
         params: RunParameters,
         stances: FloatArray,
         round_index: int,
+        disagreement: FloatArray | None = None,
     ) -> FloatArray:
-        """Reservation values ``(n, N)`` of one round, for forms that need only that round."""
+        """Reservation values ``(n, N)`` of one round, for forms that need only that round.
+
+        ``disagreement`` ``(n, N)`` may be passed when the caller has it already.
+        """
         ...
 
     def reservation_values(

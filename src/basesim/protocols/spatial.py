@@ -206,6 +206,7 @@ class SpatialBargaining:
         params: RunParameters,
         stances: FloatArray,
         round_index: int,
+        disagreement: FloatArray | None = None,
     ) -> FloatArray:
         """Concession-curve reservation values ``(n, N)`` of one round.
 
@@ -214,7 +215,7 @@ class SpatialBargaining:
         """
         if compiled.reservation != "concession":
             raise ValueError("round_reservation serves the concession form only")
-        d = self.disagreement(compiled, params, stances)
+        d = self.disagreement(compiled, params, stances) if disagreement is None else disagreement
         return d * (round_index / compiled.horizon) ** (1.0 / params.concession)
 
     def _equilibrium(
