@@ -51,7 +51,8 @@ def result() -> basesim.SimulationResult:
 
 @_cache
 def model() -> basesim.NegotiationModel:
-    one = basesim.NegotiationModel(scenario(), rng=0)  # run 0 of simulate(..., rng=0)
+    # Run 0 of simulate(..., rng=14): the issues are settled in different months.
+    one = basesim.NegotiationModel(scenario(), rng=14)
     one.run()
     return one
 
@@ -87,6 +88,7 @@ def figures() -> dict[str, Callable[[], Any]]:
         "probabilities_basing.png": lambda: plotting.plot_probabilities(result(), table="basing"),
         "joint.png": lambda: plotting.plot_joint(result()),
         "agreement_rounds.png": lambda: plotting.plot_agreement_rounds(result()),
+        "settlement_months.png": lambda: plotting.plot_settlement_months(result()),
         "negotiation_basing.png": lambda: plotting.plot_negotiation(model(), issue="basing"),
         "stance_bands_basing.png": lambda: plotting.plot_stance_bands(
             scenario(), issue="basing", n_runs=200, rng=SEED

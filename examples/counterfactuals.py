@@ -15,6 +15,11 @@ are then measured run by run, and where a change moves few runs their
 intervals are much narrower than those of independent simulations (the script
 prints both).
 
+The basing table has a row per category, for runs whose agreements settled
+basing in it, and a row ``unsettled`` for runs that never settled basing: the
+Russian presence was left at its status quo, eroding month by month, when the
+horizon came.
+
 Run it with::
 
     python examples/counterfactuals.py                 # 20,000 runs each, figures in ./figures
@@ -76,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     table = "basing"
     probs = comparison.probabilities()
     probs = probs[probs.table == table]
-    print(f"Basing outcome by scenario, {n_runs:,} runs each (95 % Wilson intervals)")
+    print(
+        f"Basing outcome by scenario, {n_runs:,} runs each (95 % Wilson intervals; "
+        "unsettled: no agreement on basing by the horizon)"
+    )
     for name, rows in probs.groupby("scenario", sort=False):
         cells = "  ".join(f"{r.outcome} {r.probability:6.1%}" for r in rows.itertuples())
         print(f"  {name:<30} {cells}")

@@ -86,8 +86,19 @@ def main(argv: list[str] | None = None) -> None:
     model = basesim.NegotiationModel(scn, rng=30)
     outcome = model.run()
     rounds = model.datacollector.get_model_vars_dataframe()
-    print(f"One negotiation (rng=30): {len(rounds)} rounds, agreed: {outcome.agreed}")
-    print(rounds.to_string(index=False))
+    # "agreed": every issue settled.  An agreement settles the issues it covers;
+    # the others stay open, at their status quo, and may be settled later.
+    agreed = bool(outcome.agreed[0])
+    print(f"One negotiation (rng=30): {len(rounds)} rounds, agreed: {agreed}")
+    for k, issue in enumerate(scn.issues):
+        if outcome.settled[0, k]:
+            month = model.month_label(int(outcome.settled_round[0, k]))
+            print(f"  {issue.label}: settled at {outcome.package[0, k]:.2f} in {month}")
+        else:
+            print(f"  {issue.label}: unsettled, status quo {outcome.package[0, k]:.2f} kept")
+    columns = ["month", "proposer", "offered", "passed"]
+    columns += [f"proposal_{name}" for name in scn.issue_names]
+    print(rounds[columns].to_string(index=False))
     print()
 
     result = basesim.simulate(scn, n_runs=n_runs, rng=1, keep_runs=n_runs)
@@ -103,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     other = basesim.simulate(quiet, n_runs=n_runs, rng=1, keep_runs=n_runs)
     before = result.to_frame()["control_category"]
     after = other.to_frame()["control_category"]
-    for category in scn.issue("control").categories:
+    # The categories of a settled control issue, then "unsettled" (never settled).
+    for category in [*scn.issue("control").categories, "unsettled"]:
         change = (after == category).mean() - (before == category).mean()
         print(
             f"Without the union's pull, P(control = {category}) moves {100 * change:+.1f} points"

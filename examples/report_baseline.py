@@ -70,17 +70,28 @@ def main(argv: list[str] | None = None) -> None:
         for row in rows.itertuples():
             interval = f"[{row.ci_low:6.1%}, {row.ci_high:6.1%}]"
             print(f"    {row.outcome:<36} {row.probability:6.1%}  {interval}")
+    # An agreement settles the issues it covers; the others stay at their status
+    # quo.  "Agreement" below means every issue settled by the horizon.
     p, low, high = result.agreement_probability()
     rounds = result.agreement_rounds()
     agreed = rounds[rounds["round"] > 0]
     median_round = int(
         agreed["round"][agreed["count"].cumsum() >= agreed["count"].sum() / 2].iloc[0]
     )
-    print(f"  agreement by the horizon: {p:.1%} [{low:.1%}, {high:.1%}]")
+    print(f"  agreement by the horizon: {p:.1%} [{low:.1%}, {high:.1%}] (every issue settled)")
     print(
         f"  half of the agreements come by {result.month_of(median_round)} (round {median_round})"
     )
+    months = result.settlement_months()
+    for issue in scn.issues:
+        rows = months[months["table"] == issue.name]
+        unsettled = rows.iloc[0]  # round 0: never settled
+        print(
+            f"  {issue.label}: unsettled at the horizon in {unsettled.probability:.1%} "
+            f"[{unsettled.ci_low:.1%}, {unsettled.ci_high:.1%}] of the runs"
+        )
     print()
+    print("Final value of each issue: over all runs, the runs that settled it, the others")
     print(result.package_summary().to_string(index=False))
     print()
 
@@ -89,8 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         "basing.png": lambda: plotting.plot_probabilities(result, table="basing"),
         "joint.png": lambda: plotting.plot_joint(result),
         "agreement_rounds.png": lambda: plotting.plot_agreement_rounds(result),
+        "settlement_months.png": lambda: plotting.plot_settlement_months(result),
     }
-    model = basesim.NegotiationModel(scn, rng=0)  # one negotiation: run 0 of simulate(..., rng=0)
+    # One negotiation: run 0 of simulate(..., rng=14).
+    model = basesim.NegotiationModel(scn, rng=14)
     model.run()
     figures["negotiation_basing.png"] = lambda: plotting.plot_negotiation(model, issue="basing")
     figures["stance_bands_basing.png"] = lambda: plotting.plot_stance_bands(

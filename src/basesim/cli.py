@@ -99,7 +99,7 @@ def _parameters(scenario: Any, args: argparse.Namespace) -> dict[str, tuple[floa
 
 def _check_outcome(scenario: Any, outcome: str | None) -> None:
     if outcome is not None:
-        from basesim.experiments.executors import OutcomeTable
+        from basesim.outcomes import OutcomeTable
 
         OutcomeTable.of(scenario).index(outcome, argument="--outcome")
 
@@ -312,12 +312,13 @@ def _sweep_outcome(result: Any, outcome: str | None) -> str:
     """The outcome a sweep's plot shows: ``outcome``, or the likeliest joint outcome."""
     if outcome is not None:
         return outcome
+    from basesim.outcomes import outcome_name
+
     summary = result.summary()
     joint = summary[summary["table"] == "joint"].sort_values(
         "mean", ascending=False, kind="stable"
     )
-    best = str(joint["outcome"].iloc[0])
-    return best if best == "no agreement" else f"joint={best}"
+    return outcome_name("joint", str(joint["outcome"].iloc[0]))
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
@@ -500,7 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--outcome",
         metavar="NAME",
-        help="outcome --plot shows, e.g. basing=withdrawal (default: the likeliest joint one)",
+        help="outcome --plot shows, e.g. basing=withdrawal or basing=unsettled "
+        "(default: the likeliest joint one)",
     )
     p.add_argument(
         "--checkpoint",
@@ -517,7 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--outcome",
         required=True,
         metavar="NAME",
-        help="outcome, e.g. basing=withdrawal, joint=withdrawal / substantial, 'no agreement'",
+        help="outcome, e.g. basing=withdrawal, basing=unsettled (never settled), "
+        "joint=withdrawal / substantial, joint=withdrawal / unsettled, 'no agreement' "
+        "(nothing settled)",
     )
     p.add_argument(
         "--n",

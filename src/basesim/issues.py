@@ -12,6 +12,18 @@ from basesim.parameters import Evidence, Parameter
 __all__ = ["Issue"]
 
 
+def _no_drift() -> Parameter:
+    return Parameter(
+        value=0.0,
+        evidence=Evidence(
+            rationale="Format default: the status quo holds while the issue is unsettled "
+            "(no drift toward the breakdown value).",
+            confidence="low",
+            assumption=True,
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Issue:
     """One issue under negotiation: a continuous scale on [0, 1].
@@ -28,8 +40,27 @@ class Issue:
     status_quo
         Where the issue stands when the negotiation starts.
     breakdown
-        Where it ends up if nobody agrees by the horizon (defaults to the
+        Where the issue ends up if talks end for good, and the value its
+        status quo drifts toward while it is unsettled (defaults to the
         status quo).
+    drift
+        The monthly share, in [0, 1], of the gap between the status quo and
+        the breakdown value that closes while the issue is unsettled.
+    rule
+        How the issue is decided: ``"unanimity"``, ``"qualified"``,
+        ``"majority"`` or ``"unilateral"``.  ``None`` (legacy): unanimity
+        among the actors whose ``veto`` names the issue.
+    voters
+        The actors whose acceptance counts under ``rule`` (``None``: every
+        actor).
+    threshold
+        For ``"qualified"``: the share, in (0, 1], of the voters' votes that
+        must accept.
+    min_voter_share
+        For ``"qualified"`` (optional): the share, in (0, 1], of the voters
+        themselves that must accept as well (a double majority).
+    authority
+        For ``"unilateral"``: the actor who decides alone.
     categories, cuts
         Named outcome categories: a value ``x`` falls in ``categories[i]``
         where ``i`` is the number of cut points ``<= x``.  ``len(cuts)`` must be
@@ -57,6 +88,16 @@ class Issue:
     cuts: tuple[float, ...] = (1 / 3, 2 / 3)
     description: str = ""
     evidence: Evidence = field(default_factory=Evidence)
+    drift: Parameter = field(default_factory=_no_drift)
+    rule: str | None = None
+    voters: tuple[str, ...] | None = None
+    threshold: float | None = None
+    min_voter_share: float | None = None
+    authority: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.voters, list):
+            object.__setattr__(self, "voters", tuple(self.voters))
 
     @property
     def breakdown_parameter(self) -> Parameter:

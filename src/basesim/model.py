@@ -1,14 +1,15 @@
 """The negotiation as a Mesa agent-based model: one inspectable run.
 
-:class:`NegotiationModel` is the reference engine.  Its agents hold the
-mutable state of a run (stances, reservation values, responses); the rules of
-a round come from a :class:`~basesim.protocols.RoundProtocol`, so other
-bargaining models can be plugged in without touching the model.
+:class:`NegotiationModel` is the reference engine.  Its agents carry the state
+of one actor through a run (stance, reservation value, response, how often it
+proposed) and the model carries the issues' state (status quo, which issues
+are settled and when).  A month's rules come from the scenario's protocol
+(:meth:`~basesim.protocols.NegotiationProtocol.play_round`), the same function
+the batch engine plays on many runs, so the two agree run by run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -16,44 +17,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from basesim._random import RNGLike, as_seed_sequence
+from basesim.engine.batch import sampled_values
 from basesim.engine.compiled import (
     CompiledScenario,
     RandomInputs,
     compile_scenario,
     draw_inputs,
 )
+from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError
-from basesim.protocols.base import RoundProtocol
-from basesim.protocols.spatial import SpatialBargaining
+from basesim.protocols.registry import get as get_protocol
 from basesim.scenario import Scenario
 
-__all__ = ["ActorAgent", "NegotiationModel", "RunOutcome"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunOutcome:
-    """How one run ended.
-
-    Attributes
-    ----------
-    package
-        The final package ``(K,)``: the agreed one, or the breakdown package.
-    agreed
-        Whether the actors agreed before the horizon.
-    round
-        The round of agreement (1-based), or 0 if there was none.
-    proposer
-        Index of the actor whose proposal was agreed, or -1.
-    """
-
-    package: NDArray[np.float64]
-    agreed: bool
-    round: int
-    proposer: int
+__all__ = ["ActorAgent", "NegotiationModel"]
 
 
 class ActorAgent(mesa.Agent):
-    """One actor of the negotiation: its stance, its proposals, its responses.
+    """One actor of the negotiation: its stance, reservation value and responses.
 
     Parameters
     ----------
@@ -69,80 +49,31 @@ class ActorAgent(mesa.Agent):
         self.index = index
         self.actor_name = actor.name
         self.label = actor.label
-        self.initial_stance = model.parameters.position[0, index].copy()
-        self.stance = self.initial_stance.copy()
-        self._next_stance = self.stance
+        self.stance: NDArray[np.float64] = model.parameters.position[0, index].copy()
         self.reservation_value = float("nan")
+        self.disagreement_value = float("nan")
         self.accepted: bool | None = None
+        self.proposed = False
+        self.n_proposals = 0
 
-    @property
-    def negotiation(self) -> NegotiationModel:
-        """The model, typed."""
-        model = self.model
-        assert isinstance(model, NegotiationModel)
-        return model
-
-    # influence is simultaneous: every agent reads the same snapshot, then commits.
-    def update_stance(self) -> None:
-        """Compute this round's stance from everyone's previous stances (Friedkin–Johnsen)."""
-        m = self.negotiation
+    def observe(self, record: Any, stance: NDArray[np.float64], proposals: int) -> None:
+        """Take this month's stance, values and response from the month's record."""
         i = self.index
-        if not m.compiled.influenced[i]:
-            self._next_stance = self.stance  # nobody can pull this actor
-            return
-        new = m.protocol.influence(
-            m.stances()[None],
-            self.initial_stance[None, None, :],
-            m.mixing[:, i : i + 1, :],
-            m.parameters.anchoring[:, i : i + 1],
-        )
-        self._next_stance = new[0, 0]
-
-    def commit_stance(self) -> None:
-        """Adopt the stance computed by :meth:`update_stance`."""
-        self.stance = self._next_stance
-
-    def propose(self, round_index: int) -> tuple[NDArray[np.float64], bool, NDArray[np.bool_]]:
-        """This actor's proposal: the package, whether it offers it, whose consent it needs."""
-        m = self.negotiation
-        proposer = np.array([self.index], dtype=np.intp)
-        reservation = m.reservation_row(round_index)
-        believed = m.protocol.believed_reservation(
-            m.parameters, proposer, reservation, m.inputs.noise[:, round_index - 1]
-        )
-        stances = m.stances()[None]
-        disagreement = m.protocol.disagreement(m.compiled, m.parameters, stances)
-        package, offered, needed = m.protocol.propose(
-            m.compiled,
-            m.parameters,
-            proposer,
-            stances,
-            believed,
-            reservation[:, self.index],
-            disagreement,
-        )
-        return package[0], bool(offered[0]), needed[0]
-
-    def respond(self, package: NDArray[np.float64], round_index: int) -> bool:
-        """Accept ``package`` iff it is worth at least this actor's reservation value."""
-        m = self.negotiation
-        accepted = m.protocol.accepts(
-            m.compiled,
-            m.parameters,
-            m.stances()[None],
-            package[None],
-            m.reservation_row(round_index),
-        )
-        self.accepted = bool(accepted[0, self.index])
-        return self.accepted
+        self.stance = stance.copy()
+        self.reservation_value = float(record.reservation[0, i])
+        self.disagreement_value = float(record.disagreement[0, i])
+        self.proposed = int(record.proposer[0]) == i
+        self.accepted = bool(record.accepted[0, i]) if bool(record.offered[0]) else None
+        self.n_proposals = proposals
 
 
 class NegotiationModel(mesa.Model):
     """One run of the negotiation as a Mesa model.
 
-    One :meth:`step` is one round (one month): influence between actors,
-    recognition of a proposer, the proposer's package, the veto players'
-    responses, and the end of the run on agreement or at the horizon.
+    One :meth:`step` is one month: influence, drift of the status quo,
+    reservation values, recognition of a proposer, its package, the responses,
+    and the settlement of the issues the package settles if their rules are
+    met.  The run ends when every issue is settled or at the horizon.
 
     Parameters
     ----------
@@ -155,14 +86,17 @@ class NegotiationModel(mesa.Model):
         The run's random inputs, drawn already (used by :func:`basesim.simulate`);
         overrides ``rng``.
     protocol
-        The round's rules; spatial bargaining by default.
+        The month's rules; by default the protocol the scenario names.
+    compiled
+        The compiled scenario, if the caller has it already.
 
     Attributes
     ----------
     datacollector
-        Per round: the proposer, the proposal, whether it was offered and
-        agreed (model variables), and each actor's stance per issue,
-        reservation value and response (agent variables).
+        Per month: the proposer, its package, whether it was offered and
+        passed, and each issue's status quo and settlement (model variables);
+        each actor's stance per issue, reservation and disagreement values and
+        response (agent variables).
 
     Examples
     --------
@@ -180,7 +114,7 @@ class NegotiationModel(mesa.Model):
         scenario: Scenario,
         *,
         inputs: RandomInputs | None = None,
-        protocol: RoundProtocol | None = None,
+        protocol: Any = None,
         compiled: CompiledScenario | None = None,
         rng: RNGLike = None,
     ) -> None:
@@ -192,110 +126,107 @@ class NegotiationModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(root))
         self.spec = scenario
         self.compiled = compile_scenario(scenario) if compiled is None else compiled
-        self.protocol: Any = SpatialBargaining() if protocol is None else protocol
+        self.protocol: Any = get_protocol(self.compiled.model) if protocol is None else protocol
+        self.tables = self.protocol.compile(self.compiled)
         if inputs is None:
             inputs = draw_inputs(self.compiled, root, 0, 1)
         if inputs.n_runs != 1:
             raise BasesimError(f"inputs must hold exactly one run (got {inputs.n_runs})")
         self.inputs = inputs
         self.parameters = self.compiled.parameters(inputs.quantiles)
-        self.mixing = self.protocol.mixing(self.parameters.influence)
-        self.reservation_table: NDArray[np.float64] | None = None
-        if self.compiled.reservation == "equilibrium":
-            # Backward induction needs the whole (deterministic) stance path.
-            path = self.protocol.stance_path(self.compiled, self.parameters)
-            self.reservation_table = self.protocol.reservation_values(
-                self.compiled, self.parameters, path
-            )
-        self.current_reservation = np.full((1, self.compiled.n_actors), np.nan)
-
+        self.state = self.protocol.start(self.compiled, self.parameters)
         self.round_index = 0
-        self.proposer: int = -1
-        self.proposal = np.full(self.compiled.n_issues, np.nan)
-        self.offered = False
-        self.agreed = False
-        self.agreement_round = 0
-        self.agreement_proposer = -1
-        self.package = self.parameters.breakdown[0].copy()
+        self.record: Any = None
         self.actor_agents = [ActorAgent(self, index=i) for i in range(self.compiled.n_actors)]
 
-        issue_names = self.compiled.issue_names
         model_reporters: dict[str, Any] = {
             "round": "round_index",
-            "proposer": lambda m: m.compiled.actor_names[m.proposer] if m.proposer >= 0 else None,
-            "offered": "offered",
-            "agreed": "agreed",
+            "month": lambda m: m.month_label(m.round_index),
+            "proposer": lambda m: m.proposer_name,
+            "offered": lambda m: bool(m.record.offered[0]) if m.record is not None else False,
+            "passed": lambda m: bool(m.record.passed[0]) if m.record is not None else False,
         }
         agent_reporters: dict[str, Any] = {"actor": "actor_name"}
-        for k, name in enumerate(issue_names):
-            model_reporters[f"proposal_{name}"] = lambda m, k=k: float(m.proposal[k])
+        for k, name in enumerate(self.compiled.issue_names):
+            model_reporters[f"proposal_{name}"] = lambda m, k=k: m.proposal_value(k)
+            model_reporters[f"status_quo_{name}"] = lambda m, k=k: float(
+                m.state.status_quo[0, k]
+            )
+            model_reporters[f"settled_{name}"] = lambda m, k=k: not bool(m.state.open[0, k])
+            model_reporters[f"settlement_round_{name}"] = lambda m, k=k: int(
+                m.state.settled_round[0, k]
+            )
             agent_reporters[f"stance_{name}"] = lambda a, k=k: float(a.stance[k])
         agent_reporters["reservation_value"] = "reservation_value"
+        agent_reporters["disagreement_value"] = "disagreement_value"
         agent_reporters["accepted"] = "accepted"
+        agent_reporters["proposed"] = "proposed"
         self.datacollector = mesa.DataCollector(
             model_reporters=model_reporters, agent_reporters=agent_reporters
         )
+
+    # -- reading the run ------------------------------------------------------------------
+    @property
+    def proposer_name(self) -> str | None:
+        """This month's proposer, or ``None`` before month 1."""
+        if self.record is None:
+            return None
+        return self.compiled.actor_names[int(self.record.proposer[0])]
+
+    def proposal_value(self, k: int) -> float:
+        """This month's proposed value of issue ``k`` (NaN where no offer settles it)."""
+        rec = self.record
+        if rec is None or not (bool(rec.offered[0]) and bool(rec.settles[0, k])):
+            return float("nan")
+        return float(rec.package[0, k])
+
+    def month_label(self, round_index: int) -> str | None:
+        """Calendar month ``"YYYY-MM"`` of a round, if the scenario has a start."""
+        if self.spec.start is None or round_index < 1:
+            return None
+        year, month = (int(p) for p in self.spec.start.split("-"))
+        total = year * 12 + month - 1 + round_index - 1
+        return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
     def stances(self) -> NDArray[np.float64]:
         """Every actor's current stance ``(N, K)``."""
         return np.stack([agent.stance for agent in self.actor_agents])
 
-    def reservation_row(self, round_index: int) -> NDArray[np.float64]:
-        """Reservation values of round ``round_index`` ``(1, N)`` (the current round's)."""
-        return self.current_reservation
-
+    # -- running ----------------------------------------------------------------------------
     def step(self) -> None:
-        """Play one round."""
+        """Play one month."""
         if not self.running:
             return
         t = self.round_index + 1
         self.round_index = t
-        for agent in self.actor_agents:
-            agent.update_stance()
-        for agent in self.actor_agents:
-            agent.commit_stance()
-        if self.reservation_table is not None:
-            self.current_reservation = self.reservation_table[:, t - 1]
-        else:
-            self.current_reservation = self.protocol.round_reservation(
-                self.compiled, self.parameters, self.stances()[None], t
-            )
-        for agent in self.actor_agents:
-            agent.reservation_value = float(self.current_reservation[0, agent.index])
-            agent.accepted = None
-        proposer = self.protocol.recognise(
-            self.compiled, self.parameters, self.inputs.recognition[:, t - 1], t
+        self.state.stances = self.stances()[None]
+        self.record = self.protocol.play_round(
+            self.compiled,
+            self.tables,
+            self.parameters,
+            self.state,
+            t,
+            self.inputs.recognition[:, t - 1],
+            self.inputs.noise[:, t - 1],
         )
-        self.proposer = int(proposer[0])
-        package, offered, needed = self.actor_agents[self.proposer].propose(t)
-        self.proposal = package
-        self.offered = offered
-        agreed = offered
-        if offered:
-            for agent in self.actor_agents:
-                if needed[agent.index] and not agent.respond(package, t):
-                    agreed = False
-        if agreed:
-            self.agreed = True
-            self.agreement_round = t
-            self.agreement_proposer = self.proposer
-            self.package = package.copy()
-            self.running = False
-        elif t >= self.compiled.horizon:
+        for agent in self.actor_agents:
+            agent.observe(
+                self.record,
+                self.state.stances[0, agent.index],
+                int(self.state.proposals[0, agent.index]),
+            )
+        if bool(self.protocol.finished(self.state)[0]) or t >= self.compiled.horizon:
             self.running = False
         self.datacollector.collect(self)
 
-    def run(self) -> RunOutcome:
-        """Play rounds until agreement or the horizon; return the outcome."""
+    def run(self) -> BatchOutcome:
+        """Play months until every issue is settled or the horizon; return the outcome."""
         while self.running:
             self.step()
-        return self.outcome()
+        return self.batch_outcome()
 
-    def outcome(self) -> RunOutcome:
-        """The run's outcome so far (the breakdown package until agreement)."""
-        return RunOutcome(
-            package=self.package.copy(),
-            agreed=self.agreed,
-            round=self.agreement_round,
-            proposer=self.agreement_proposer,
+    def batch_outcome(self) -> BatchOutcome:
+        """The run's outcome so far, as a one-run :class:`~basesim.engine.outcome.BatchOutcome`."""
+        return self.protocol.outcome(
+            self.state, sampled_values(self.compiled, self.inputs.quantiles)
         )

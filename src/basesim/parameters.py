@@ -7,6 +7,7 @@ optionally a :class:`Distribution` describing how uncertain it is, and the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from scipy import stats
 from basesim._random import RNGLike, as_generator
 
 __all__ = [
+    "CHOICE",
     "CONFIDENCE_LEVELS",
     "DISTRIBUTION_KINDS",
     "Distribution",
@@ -25,9 +27,15 @@ __all__ = [
     "Parameter",
 ]
 
+#: The kinds of distribution a numeric parameter may have.
 DISTRIBUTION_KINDS = ("uniform", "triangular", "beta", "truncnorm")
+#: The kind of a distribution over a list of options (``weights``): its values are
+#: the indices 0, 1, ... of the options.  Only a choice parameter (such as
+#: ``protocol.reservation``) takes it.
+CHOICE = "choice"
 # The shape keys each kind uses, besides low and high.
 _SHAPES = {"uniform": (), "triangular": ("mode",), "beta": ("a", "b"), "truncnorm": ("mean", "sd")}
+_SHAPE_KEYS = ("mode", "a", "b", "mean", "sd", "weights")
 CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 Confidence = Literal["high", "medium", "low"]
@@ -43,12 +51,18 @@ class Distribution:
         ``"uniform"`` on ``[low, high]``; ``"triangular"`` with peak ``mode``;
         ``"beta"`` with shapes ``a``, ``b`` rescaled to ``[low, high]``;
         ``"truncnorm"``, a normal with ``mean`` and ``sd`` truncated to
-        ``[low, high]``.
+        ``[low, high]``; ``"choice"``, a pick among options with
+        probabilities proportional to ``weights`` (its values are the
+        option indices 0, 1, ...).
     low, high
         The support.  Every kind is bounded, so a parameter's range is always
-        known and can be checked against the rules of its field.
+        known and can be checked against the rules of its field.  A choice
+        fills them in itself: 0 and the last index.
     mode, a, b, mean, sd
         Shape parameters of the kinds that need them.
+    weights
+        The options' weights, for ``"choice"`` only: non-negative, with a
+        positive sum.
 
     Examples
     --------
@@ -57,16 +71,30 @@ class Distribution:
     0.2261
     >>> d.sample(3, rng=1).round(3)
     array([0.229, 0.414, 0.12 ])
+    >>> c = Distribution(kind="choice", weights=(0.7, 0.3))
+    >>> c.low, c.high, c.ppf([0.1, 0.69, 0.7, 0.99]).tolist()
+    (0.0, 1.0, [0.0, 0.0, 1.0, 1.0])
     """
 
     kind: str
-    low: float
-    high: float
+    low: float = math.nan
+    high: float = math.nan
     mode: float | None = None
     a: float | None = None
     b: float | None = None
     mean: float | None = None
     sd: float | None = None
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.weights, list):
+            object.__setattr__(self, "weights", tuple(self.weights))
+        if self.kind == CHOICE and isinstance(self.weights, tuple):
+            # The values of a choice are the option indices.
+            if _is_nan(self.low):
+                object.__setattr__(self, "low", 0.0)
+            if _is_nan(self.high):
+                object.__setattr__(self, "high", float(len(self.weights) - 1))
 
     def check(self) -> list[tuple[str, str, Any]]:
         """List the rules this distribution breaks, as ``(field, rule, value)``.
@@ -74,11 +102,13 @@ class Distribution:
         An empty list means the distribution is well formed.
         """
         problems: list[tuple[str, str, Any]] = []
+        if self.kind == CHOICE:
+            return self._check_choice()
         if self.kind not in DISTRIBUTION_KINDS:
             problems.append(("dist", f"must be one of {', '.join(DISTRIBUTION_KINDS)}", self.kind))
             return problems
         takes = ("low", "high", *_SHAPES[self.kind])
-        for name in ("mode", "a", "b", "mean", "sd"):
+        for name in _SHAPE_KEYS:
             value = getattr(self, name)
             if value is not None and name not in takes:
                 rule = f"is not used by a {self.kind} distribution, which takes only {', '.join(takes)}"
@@ -115,6 +145,45 @@ class Distribution:
                 problems.append(("sd", "must be positive", self.sd))
         return problems
 
+    def _check_choice(self) -> list[tuple[str, str, Any]]:
+        for name in _SHAPE_KEYS[:-1]:
+            value = getattr(self, name)
+            if value is not None:
+                return [
+                    (name, "is not used by a choice distribution, which takes only weights", value)
+                ]
+        weights = self.weights
+        if weights is None:
+            return [("weights", "is required for a choice distribution", None)]
+        if not isinstance(weights, tuple):
+            return [("weights", "must be a list of numbers", weights)]
+        if not weights:
+            return [("weights", "must give at least one weight", [])]
+        for w in weights:
+            if not _is_finite_number(w):
+                return [("weights", "must be finite numbers", w)]
+            if w < 0:
+                return [("weights", "must be >= 0", w)]
+        total = float(sum(weights))
+        if not total > 0:
+            return [("weights", "must sum to a positive number", total)]
+        if self.low != 0:
+            return [("low", "must be 0 for a choice distribution (the first index)", self.low)]
+        if self.high != len(weights) - 1:
+            last = len(weights) - 1
+            return [
+                ("high", f"must be {last} for a choice distribution (the last index)", self.high)
+            ]
+        return []
+
+    @property
+    def probabilities(self) -> NDArray[np.float64]:
+        """A choice's probability of each option: its weights, normalised."""
+        if self.kind != CHOICE or self.weights is None:
+            raise ValueError(f"a {self.kind} distribution has no option probabilities")
+        w = np.asarray(self.weights, dtype=np.float64)
+        return np.asarray(w / w.sum(), dtype=np.float64)
+
     @property
     def frozen(self) -> Any:
         """The equivalent frozen :mod:`scipy.stats` distribution."""
@@ -134,13 +203,29 @@ class Distribution:
             lo = (self.low - self.mean) / self.sd
             hi = (self.high - self.mean) / self.sd
             return stats.truncnorm(lo, hi, loc=self.mean, scale=self.sd)
+        if self.kind == CHOICE:
+            p = self.probabilities
+            return stats.rv_discrete(values=(np.arange(len(p)), p))
         raise ValueError(f"unknown distribution kind {self.kind!r}")
 
     def ppf(self, quantile: ArrayLike) -> NDArray[np.float64]:
-        """Quantile function: map uniform draws in [0, 1) to this distribution."""
+        """Quantile function: map uniform draws in [0, 1) to this distribution.
+
+        For a choice, a draw ``u`` picks the option ``k`` whose slice
+        ``[c[k-1], c[k])`` of the cumulative probabilities ``c`` holds it, as a
+        float index; options of weight 0 are never picked.
+        """
         q = np.asarray(quantile, dtype=np.float64)
         if self.kind == "uniform":
             return np.asarray(self.low + q * (self.high - self.low), dtype=np.float64)
+        if self.kind == CHOICE:
+            p = self.probabilities
+            cumulative = np.cumsum(p)
+            cumulative[-1] = 1.0
+            index = np.searchsorted(cumulative, q, side="right")
+            # u = 1 (outside [0, 1)) takes the last option with a positive weight.
+            last = int(np.flatnonzero(p > 0)[-1])
+            return np.minimum(index, last).astype(np.float64)
         values = np.asarray(self.frozen.ppf(q), dtype=np.float64)
         return np.clip(values, self.low, self.high)
 
@@ -149,7 +234,10 @@ class Distribution:
         return self.ppf(as_generator(rng).random(size))
 
     def mean_value(self) -> float:
-        """The distribution's mean."""
+        """The distribution's mean (for a choice: the mean index)."""
+        if self.kind == CHOICE:
+            p = self.probabilities
+            return float(np.dot(np.arange(len(p)), p))
         return float(self.frozen.mean())
 
     def describe(self) -> str:
@@ -160,6 +248,8 @@ class Distribution:
             return f"triangular({_g(self.low)}, {_g(self.mode)}, {_g(self.high)})"
         if self.kind == "beta":
             return f"beta(a={_g(self.a)}, b={_g(self.b)}) on [{_g(self.low)}, {_g(self.high)}]"
+        if self.kind == CHOICE:
+            return f"choice({', '.join(_g(w) for w in self.weights or ())})"
         return f"truncnorm(mean={_g(self.mean)}, sd={_g(self.sd)}) on [{_g(self.low)}, {_g(self.high)}]"
 
 
@@ -170,6 +260,10 @@ def _is_finite_number(value: Any) -> bool:
         return bool(np.isfinite(float(value)))
     except OverflowError:  # an int beyond the float range
         return False
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 @lru_cache(maxsize=1024)

@@ -12,13 +12,19 @@ from typing import Any
 
 from basesim.actors import Actor
 from basesim.exceptions import ScenarioError
-from basesim.parameters import Distribution, Evidence, Parameter
-from basesim.scenario import ProtocolSettings, Scenario, suggest
+from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
+from basesim.scenario import (
+    BEHAVIOUR_FIELDS,
+    RESERVATION_FORMS,
+    ProtocolSettings,
+    Scenario,
+    suggest,
+)
 
-__all__ = ["as_parameter", "get_value", "replace_values"]
+__all__ = ["as_parameter", "as_reservation", "get_value", "replace_values"]
 
-_ACTOR_PARAMETERS = ("capability", "anchoring", "discount", "concession", "noise", "disagreement")
-_ISSUE_PARAMETERS = ("status_quo", "breakdown")
+_ACTOR_PARAMETERS = ("capability", *(f.name for f in BEHAVIOUR_FIELDS))
+_ISSUE_PARAMETERS = ("status_quo", "breakdown", "drift")
 
 
 def as_parameter(value: Any, *, path: str, old: Parameter | None = None) -> Parameter:
@@ -51,6 +57,41 @@ def as_parameter(value: Any, *, path: str, old: Parameter | None = None) -> Para
             f"{path} must be a finite number (got an integer too large for a float)"
         ) from None
     return Parameter(value=number, evidence=evidence)
+
+
+def as_reservation(value: Any, *, old: str | Parameter) -> str | Parameter:
+    """The new ``protocol.reservation``: a form name, its index in ``RESERVATION_FORMS``
+    (as a sweep over the choice gives it), a choice :class:`Parameter`, or a choice
+    :class:`Distribution` (made a parameter that keeps the old nominal form where
+    its weight is positive, else takes the heaviest form).
+    """
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 0 <= value < len(RESERVATION_FORMS)
+    ):
+        # An index into RESERVATION_FORMS: what a sweep over the choice draws.
+        return RESERVATION_FORMS[int(value)]
+    if not isinstance(value, Distribution) or value.kind != CHOICE:
+        new: str | Parameter = value  # checked with the scenario
+        return new
+    problems = value.check()
+    if problems:
+        name, what, bad = problems[0]
+        raise ScenarioError(f"protocol.reservation.{name} {what} (got {bad!r})")
+    weights = value.weights or ()
+    if old in RESERVATION_FORMS:
+        was = str(old)
+        index = RESERVATION_FORMS.index(was)
+    else:
+        assert isinstance(old, Parameter)
+        index = int(old.value)
+        was = RESERVATION_FORMS[index] if 0 <= index < len(RESERVATION_FORMS) else str(index)
+    if not (index < len(weights) and weights[index] > 0):
+        index = max(range(len(weights)), key=lambda i: weights[i])
+    evidence = Evidence(rationale=f"set in code (was {was})", assumption=True)
+    return Parameter(value=float(index), distribution=value, evidence=evidence)
 
 
 def get_value(scenario: Scenario, path: str) -> Any:
@@ -102,8 +143,9 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         Field path -> new value.  Numeric fields take a number (fixed), a
         :class:`Distribution` (uncertain) or a full :class:`Parameter`; other
         fields take what their dataclass field holds (``"horizon"``: an int,
-        ``"protocol.reservation"``: a string, ``"actors.syria.veto"``: a tuple
-        of issue names ...).
+        ``"protocol.reservation"``: a form name, a choice :class:`Parameter` or a
+        choice :class:`Distribution`, ``"actors.syria.veto"``: a tuple of issue
+        names, ``"issues.basing.voters"``: a list of actor names ...).
 
     Raises
     ------
@@ -132,7 +174,7 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
             issue = issues[name]
             field = parts[2]
             if field in _ISSUE_PARAMETERS:
-                old = issue.breakdown_parameter if field == "breakdown" else issue.status_quo
+                old = issue.breakdown_parameter if field == "breakdown" else getattr(issue, field)
                 value = as_parameter(value, path=path, old=old)
             else:
                 _field(issue, field, path)
@@ -144,6 +186,8 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
             actors[name] = _replace_actor(actors[name], parts[2:], value, path, scenario)
         elif parts[0] == "protocol" and len(parts) == 2:
             _field(scenario.protocol, parts[1], path)
+            if parts[1] == "reservation":
+                value = as_reservation(value, old=scenario.protocol.reservation)
             protocol[parts[1]] = value
         elif len(parts) == 1 or (parts[0] == "scenario" and len(parts) == 2):
             field = parts[-1]

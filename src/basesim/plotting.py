@@ -7,8 +7,9 @@ has one colour in every plot (:func:`actor_colors`); axes that show an issue's
 percent with their confidence intervals.
 
 The numbers behind each picture come from the object plotted: a
-:class:`~basesim.SimulationResult`'s :meth:`~basesim.SimulationResult.probabilities`
-and :meth:`~basesim.SimulationResult.agreement_rounds`, a
+:class:`~basesim.SimulationResult`'s :meth:`~basesim.SimulationResult.probabilities`,
+:meth:`~basesim.SimulationResult.agreement_rounds` and
+:meth:`~basesim.SimulationResult.settlement_months`, a
 :class:`~basesim.NegotiationModel`'s DataCollector, or the tidy ``to_frame()``
 of a comparison, sweep, sensitivity analysis or scenario discovery.
 
@@ -20,7 +21,7 @@ Examples
 >>> from basesim import plotting
 >>> res = basesim.simulate(basesim.load_scenario("syria-2025"), n_runs=1_000, rng=7)
 >>> ax = plotting.plot_probabilities(res, table="basing")
->>> [round(bar.get_width(), 3) for bar in ax.patches][:3] == (
+>>> [round(bar.get_width(), 3) for bar in ax.patches] == (
 ...     res.probabilities().query("table == 'basing'").probability.round(3).tolist())
 True
 >>> import matplotlib.pyplot as plt
@@ -30,6 +31,7 @@ True
 from __future__ import annotations
 
 import calendar
+import contextlib
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,8 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from numpy.typing import NDArray
 
 from basesim.exceptions import BasesimError
-from basesim.results import NO_AGREEMENT, wilson_interval
+from basesim.outcomes import NO_AGREEMENT, UNSETTLED
+from basesim.results import wilson_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +70,7 @@ __all__ = [
     "plot_prim_box",
     "plot_probabilities",
     "plot_sensitivity",
+    "plot_settlement_months",
     "plot_stance_bands",
     "plot_sweep_surface",
     "scenario_colors",
@@ -89,6 +93,7 @@ _ACTOR_PALETTE = (
 # are not actor colours, so the two kinds of legend are never confused.
 _SCENARIO_PALETTE = ("#4D4D4D", "#7B3294", "#A6611A", "#5AB4AC", "#C2A5CF", "#8C510A", "#01665E")
 _BAR = "#4C72B0"
+_PARTIAL = "#A3B8D9"  # a joint outcome with some issues settled and some not
 _NEUTRAL = "#9A9A9A"
 
 
@@ -197,6 +202,11 @@ def _category_labels(issue: Issue, *, sep: str = " ") -> list[str]:
     return out
 
 
+def _row_labels(issue: Issue, *, sep: str = " ") -> list[str]:
+    """The rows of an issue's outcome table: its categories with their ranges, then unsettled."""
+    return [*_category_labels(issue, sep=sep), f"{UNSETTLED}{sep}(status quo kept)"]
+
+
 def month_label(scenario: Scenario, round_index: int, *, sep: str = " ") -> str:
     """Calendar month of a round as ``"Feb 2025"`` (or ``"round N"`` without a start month)."""
     if scenario.start is None:
@@ -219,6 +229,8 @@ def _round_ticks(
         labels = [month_label(scenario, t, sep="\n") for t in ticks]
         ax.set_xlabel("month (one round per month)")
     if start_tick:
+        if step > 1:  # round 1 would crowd "start"
+            ticks, labels = ticks[1:], labels[1:]
         ticks, labels = [0, *ticks], ["start", *labels]
     ax.set_xticks(ticks, labels)
 
@@ -286,13 +298,22 @@ def _table_rows(result: SimulationResult, table: str, confidence_level: float) -
 def _outcome_labels(scenario: Scenario, table: str, outcomes: Sequence[str]) -> list[str]:
     if table == "joint":
         return list(outcomes)
-    return _category_labels(scenario.issue(table))
+    return _row_labels(scenario.issue(table))
 
 
 def _table_axis_label(scenario: Scenario, table: str) -> str:
     if table == "joint":
         return " / ".join(i.label for i in scenario.issues)
-    return "outcome category (range on the 0–1 scale)"
+    return "how the issue ends"
+
+
+def _bar_colour(outcome: str) -> str:
+    """Grey for runs that settled nothing, pale for joint outcomes settling some issues only."""
+    if outcome in (NO_AGREEMENT, UNSETTLED):
+        return _NEUTRAL
+    if UNSETTLED in (part.strip() for part in outcome.split("/")):
+        return _PARTIAL
+    return _BAR
 
 
 def plot_probabilities(
@@ -307,7 +328,9 @@ def plot_probabilities(
     One horizontal bar per outcome of ``table``, in the table's order (the
     first at the top), its length the probability and its error bar the
     Wilson interval of :meth:`SimulationResult.probabilities`; the percentage
-    is written beside each bar.
+    is written beside each bar.  Rows of runs that settled nothing
+    (``"unsettled"`` in an issue's table, ``"no agreement"`` in the joint
+    table) are grey; joint outcomes that leave some issues unsettled, pale.
 
     Parameters
     ----------
@@ -316,8 +339,9 @@ def plot_probabilities(
     ax
         Axes to draw on; a new figure if ``None``.
     table
-        ``"joint"`` (every combination of issue categories, plus no agreement)
-        or an issue's name (that issue's categories).
+        ``"joint"`` (every combination of each issue's categories and
+        ``"unsettled"``, the last being no agreement) or an issue's name
+        (that issue's categories, then ``"unsettled"``).
     confidence_level
         Of the intervals.
 
@@ -333,7 +357,7 @@ def plot_probabilities(
     low = np.maximum(p - rows["ci_low"].to_numpy(dtype=float), 0.0)
     high = np.maximum(rows["ci_high"].to_numpy(dtype=float) - p, 0.0)
     y = np.arange(n)
-    colours = [_NEUTRAL if o == NO_AGREEMENT else _BAR for o in rows["outcome"]]
+    colours = [_bar_colour(o) for o in rows["outcome"]]
     ax.barh(
         y,
         p,
@@ -368,12 +392,15 @@ def plot_joint(
     columns: str | None = None,
     confidence_level: float = 0.95,
 ) -> Axes:
-    """The joint outcome of two issues as an annotated heat table.
+    """How two issues end together, as an annotated heat table.
 
-    Each cell is the probability that the negotiation agrees on a package in
-    that pair of categories (other issues, if any, summed over), written in
-    the cell with its Wilson interval; the probability of no agreement by the
-    horizon is stated in the title, so that the cells and it sum to 1.
+    Each cell is the probability that the runs end with the row issue in
+    that row and the column issue in that column (other issues, if any,
+    summed over), written in the cell with its Wilson interval.  Rows and
+    columns are each issue's categories, for runs that settled it, then
+    ``"unsettled"`` (the status quo kept), so the cells sum to 1; with two
+    issues, the corner cell where both are unsettled is no agreement.  The
+    probability of no agreement (no issue settled) is stated in the title.
 
     Parameters
     ----------
@@ -383,7 +410,7 @@ def plot_joint(
         Axes to draw on; a new figure if ``None``.
     rows, columns
         The issues on the vertical and horizontal axes (by default the first
-        and second issue; a one-issue scenario gets a single row).
+        and second issue; a one-issue scenario gets a single column).
     confidence_level
         Of the intervals in the cells.
 
@@ -402,8 +429,8 @@ def plot_joint(
             )
     if col_name == row_name:
         raise BasesimError(f"rows and columns must be different issues (got {row_name!r} twice)")
-    shape = tuple(len(i.categories) for i in scenario.issues)
-    counts = np.asarray(result.tally.joint[:-1], dtype=np.int64).reshape(shape)
+    shape = result.tally.table.shape
+    counts = np.asarray(result.tally.joint, dtype=np.int64).reshape(shape)
     r_axis = names.index(row_name)
     keep = [r_axis] if col_name is None else [r_axis, names.index(col_name)]
     table = counts.sum(axis=tuple(k for k in range(len(shape)) if k not in keep))
@@ -416,7 +443,7 @@ def plot_joint(
     low, high = wilson_interval(table, n, confidence_level)
 
     row_issue = scenario.issue(row_name)
-    ax = _new_axes(ax, (7.5, 5.0))
+    ax = _new_axes(ax, (8.0, 5.5))
     image = ax.imshow(
         prob,
         origin="lower",
@@ -438,26 +465,30 @@ def plot_joint(
                 color=colour,
                 fontsize=9,
             )
-    ax.set_yticks(range(prob.shape[0]), _category_labels(row_issue, sep="\n"))
-    ax.set_ylabel(f"{row_issue.label} (agreed package)")
+    # A rule sets the unsettled row (and column) apart from the categories.
+    ax.axhline(prob.shape[0] - 1.5, color=_NEUTRAL, linewidth=1.5)
+    ax.set_yticks(range(prob.shape[0]), _row_labels(row_issue, sep="\n"))
+    ax.set_ylabel(f"{row_issue.label} (settled in, or unsettled)")
     if col_name is None:
-        ax.set_xticks([0], ["agreed"])
+        ax.set_xticks([0], ["all runs"])
         ax.set_xlabel("")
     else:
         col_issue = scenario.issue(col_name)
-        ax.set_xticks(range(prob.shape[1]), _category_labels(col_issue, sep="\n"))
-        ax.set_xlabel(f"{col_issue.label} (agreed package)")
+        ax.axvline(prob.shape[1] - 1.5, color=_NEUTRAL, linewidth=1.5)
+        ax.set_xticks(range(prob.shape[1]), _row_labels(col_issue, sep="\n"))
+        ax.set_xlabel(f"{col_issue.label} (settled in, or unsettled)")
     colorbar = ax.figure.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0))
     colorbar.set_label("probability")
-    p_none, lo_none, hi_none = result.agreement_probability(confidence_level)
-    p_none, lo_none, hi_none = 1 - p_none, 1 - hi_none, 1 - lo_none
+    none = int(result.tally.joint[-1])
+    lo_none, hi_none = wilson_interval(none, n, confidence_level)
     end = (
         month_label(scenario, scenario.horizon) if scenario.start else f"round {scenario.horizon}"
     )
     ax.set_title(
-        f"{_scenario_title(scenario)}: agreed package, {n:,} runs\n"
-        f"no agreement by {end}: {p_none:.1%} [{lo_none:.1%}, {hi_none:.1%}]"
-        f" (cells: probability [{confidence_level:.0%} interval])",
+        f"{_scenario_title(scenario)}: how the issues end, {n:,} runs\n"
+        f"no agreement (no issue settled) by {end}: {none / n:.1%} "
+        f"[{float(lo_none):.1%}, {float(hi_none):.1%}]\n"
+        f"cells: probability [{confidence_level:.0%} interval]",
         fontsize=10,
     )
     return ax
@@ -466,12 +497,14 @@ def plot_joint(
 def plot_agreement_rounds(
     result: SimulationResult, *, ax: Axes | None = None, confidence_level: float = 0.95
 ) -> Axes:
-    """When the negotiation ends: the probability of agreement in each month.
+    """When the negotiation is over: the probability that every issue is settled in each month.
 
-    Bars give the probability of agreeing in each round (one round is one
-    month, labelled with its calendar month) with Wilson intervals, a grey bar
-    after the horizon the probability of no agreement, and a step line the
-    cumulative probability of agreement by each month.
+    Bars give the probability that the last open issue is settled in each
+    round (one round is one month, labelled with its calendar month) with
+    Wilson intervals, a grey bar after the horizon the probability that some
+    issue is still unsettled then, and a step line the cumulative probability
+    that every issue is settled by each month.  Issue by issue, see
+    :func:`plot_settlement_months`.
 
     Parameters
     ----------
@@ -502,7 +535,7 @@ def plot_agreement_rounds(
         yerr=err,
         color=_BAR,
         error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8},
-        label="agreement in this month",
+        label="last issue settled in this month",
     )
     none_x = horizon + 1.5
     ax.bar(
@@ -511,7 +544,7 @@ def plot_agreement_rounds(
         yerr=[[max(p[0] - low[0], 0)], [max(high[0] - p[0], 0)]],
         color=_NEUTRAL,
         error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8},
-        label="no agreement by the horizon",
+        label="some issue unsettled at the horizon",
     )
     cumulative = np.cumsum(p[1:])
     ax.step(
@@ -520,18 +553,86 @@ def plot_agreement_rounds(
         where="mid",
         color="black",
         linewidth=1.2,
-        label="agreed by this month (cumulative)",
+        label="every issue settled by this month (cumulative)",
     )
     _round_ticks(ax, scenario, horizon)
     ticks = list(ax.get_xticks())
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    ax.set_xticks([*ticks, none_x], [*labels, "no\nagreement"])
+    ax.set_xticks([*ticks, none_x], [*labels, "not all\nsettled"])
     ax.set_xlim(0.3, none_x + 0.8)
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel(f"probability ({confidence_level:.0%} Wilson intervals)")
-    ax.set_title(f"{_scenario_title(scenario)}: time to agreement, {n:,} runs")
+    ax.set_title(f"{_scenario_title(scenario)}: time to full settlement, {n:,} runs")
     ax.legend(loc="center right", frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def plot_settlement_months(
+    result: SimulationResult, *, ax: Axes | None = None, confidence_level: float = 0.95
+) -> Axes:
+    """When each issue is settled: the probability that it is settled by each month.
+
+    One step line per issue, the cumulative probability that the issue has
+    been settled by each round (one round is one month), with a band of
+    Wilson intervals (of each cumulative count); the legend gives each
+    issue's probability of staying unsettled to the horizon.  A dashed black
+    line is the probability that every issue is settled by each month.
+
+    Parameters
+    ----------
+    result
+        A simulation result.
+    ax
+        Axes to draw on; a new figure if ``None``.
+    confidence_level
+        Of the intervals.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    scenario = result.scenario
+    frame = result.settlement_months(confidence_level)
+    n = result.n_runs
+    horizon = scenario.horizon
+    rounds = np.arange(1, horizon + 1)
+    ax = _new_axes(ax, (9.0, 4.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key().get("color", [_BAR])
+    for k, issue in enumerate(scenario.issues):
+        sub = frame[frame["table"] == issue.name]
+        counts = sub["count"].to_numpy(dtype=np.int64)
+        settled_by = np.cumsum(counts[1:])
+        low, high = wilson_interval(settled_by, n, confidence_level)
+        colour = colours[k % len(colours)]
+        ax.fill_between(rounds, low, high, step="mid", color=colour, alpha=0.2, linewidth=0)
+        ax.step(
+            rounds,
+            settled_by / n,
+            where="mid",
+            color=colour,
+            linewidth=1.8,
+            label=f"{issue.label} (unsettled at the horizon: {counts[0] / n:.1%})",
+        )
+    every = np.cumsum(result.tally.rounds[1:]) / n
+    ax.step(
+        rounds,
+        every,
+        where="mid",
+        color="black",
+        linestyle="--",
+        linewidth=1.2,
+        label="every issue settled",
+    )
+    _round_ticks(ax, scenario, horizon)
+    ax.set_xlim(0.3, horizon + 0.7)
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel(f"settled by this month\n(bands: {confidence_level:.0%} Wilson intervals)")
+    ax.set_title(f"{_scenario_title(scenario)}: when each issue is settled, {n:,} runs")
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return ax
@@ -551,16 +652,40 @@ def _actor_legend_handles(scenario: Scenario, colours: Mapping[str, str]) -> lis
     ]
 
 
-def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = None) -> Axes:
-    """One run's negotiation on one issue: stances per actor, proposals, the end.
+def _settlements(scenario: Scenario, rounds_frame: pd.DataFrame) -> dict[str, int]:
+    """Each issue's settlement round so far, from a model's DataCollector (0: unsettled)."""
+    last = rounds_frame.iloc[-1]
+    return {
+        name: int(last[f"settlement_round_{name}"]) if bool(last[f"settled_{name}"]) else 0
+        for name in scenario.issue_names
+    }
 
-    Each actor's line is its stance on ``issue`` round by round, as recorded
-    by the model's DataCollector (round 0 is its starting stance).  Each
-    round's proposal is marked in the proposer's colour: a filled diamond if
-    offered and agreed, a hollow diamond if offered and rejected, a cross
-    below the scale if the proposer found nothing worth offering.  A star and
-    a dotted line mark the agreement; without one, a grey line at the horizon
-    marks the breakdown and where the issue ends.
+
+def _when(scenario: Scenario, round_index: int) -> str:
+    """``"Oct 2025 (round 9)"``, or ``"round 9"`` without a start month."""
+    if scenario.start is None:
+        return f"round {round_index}"
+    return f"{month_label(scenario, round_index)} (round {round_index})"
+
+
+def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = None) -> Axes:
+    """One run's negotiation on one issue: stances, status quo, proposals, settlements.
+
+    Everything drawn comes from the model's DataCollector.  Each actor's line
+    is its stance on ``issue`` month by month (round 0 is its starting stance,
+    ``model.parameters.position``).  A grey dashed line is the issue's status
+    quo while it is unsettled (it drifts toward the breakdown value).  Each
+    month's proposal is marked in the proposer's colour: a diamond at its
+    value if the package covers ``issue`` (filled if it passed and settled
+    the issue, hollow if it was refused), a plus below the scale if the
+    package covered other issues only, a cross below the scale if the
+    proposer offered nothing.
+
+    Every issue's settlement month is marked: a dotted black line and a star
+    where ``issue`` was settled, with the agreed value written out; a grey
+    dash-dotted line, labelled, where another issue was.  If the run ended
+    with ``issue`` unsettled, a grey dashed line at the last month and a
+    square mark the status quo it is left at.
 
     Parameters
     ----------
@@ -589,15 +714,16 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
             "the model has not played a round yet; call model.run() or model.step() first"
         )
     colours = actor_colors(scenario)
-    ax = _new_axes(ax, (9.0, 4.8))
+    ax = _new_axes(ax, (9.5, 4.8))
     column = f"stance_{issue}"
+    rounds = rounds_frame["round"].to_numpy(dtype=int)
     steps = list(dict.fromkeys(agents_frame.index.get_level_values(0)))
-    step_round = dict(zip(steps, rounds_frame["round"].to_numpy(dtype=int), strict=True))
+    step_round = dict(zip(steps, rounds, strict=True))
     for agent in model.actor_agents:
         mine = agents_frame[agents_frame["actor"] == agent.actor_name]
-        r = [step_round[s] for s in mine.index.get_level_values(0)]
-        x = [0, *r]
-        y = [float(agent.initial_stance[k]), *mine[column].to_numpy(dtype=float)]
+        x = [0, *(step_round[s] for s in mine.index.get_level_values(0))]
+        start = float(model.parameters.position[0, agent.index, k])
+        y = [start, *mine[column].to_numpy(dtype=float)]
         ax.plot(
             x,
             y,
@@ -608,24 +734,39 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
             label=agent.label,
         )
 
-    last = int(rounds_frame["round"].iloc[-1])
+    # The status quo while the issue is open (a settlement makes it the agreed value).
+    open_rows = ~rounds_frame[f"settled_{issue}"].to_numpy(dtype=bool)
+    ax.plot(
+        [0, *rounds[open_rows]],
+        [
+            float(model.parameters.status_quo[0, k]),
+            *rounds_frame[f"status_quo_{issue}"].to_numpy(dtype=float)[open_rows],
+        ],
+        color=_NEUTRAL,
+        linestyle="--",
+        linewidth=1.5,
+        label="status quo (while unsettled)",
+    )
+
+    last = int(rounds[-1])
     for row in rounds_frame.itertuples(index=False):
         t = int(row.round)
         proposer = row.proposer
         colour = colours.get(proposer, "black") if proposer is not None else "black"
-        if not bool(row.offered):
+        value = float(getattr(row, f"proposal_{issue}"))
+        if not bool(row.offered) or np.isnan(value):
             ax.plot(
                 [t],
                 [-0.06],
-                marker="x",
+                marker="x" if not bool(row.offered) else "+",
                 color=colour,
                 markersize=8,
+                markeredgewidth=1.5,
                 linestyle="none",
                 clip_on=False,
             )
             continue
-        value = float(getattr(row, f"proposal_{issue}"))
-        face = colour if bool(row.agreed) else "white"
+        face = colour if bool(row.passed) else "white"
         ax.plot(
             [t],
             [value],
@@ -638,27 +779,30 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
         )
 
     issue_spec = scenario.issue(issue)
-    if not model.running:
-        value = float(model.package[k])
-        category = str(issue_spec.categorize([value])[0])
-        if model.agreed:
-            t_end: float = model.agreement_round
-            ax.axvline(t_end, color="black", linestyle=":", linewidth=1)
-            note = f"agreed: {value:.2f}\n({category})"
-            end = (
-                f"agreement in {month_label(scenario, model.agreement_round)} "
-                f"(round {model.agreement_round})"
-            )
-        else:
-            ax.axvline(last, color=_NEUTRAL, linestyle="--", linewidth=1.5)
-            t_end = last + 0.35  # the breakdown package holds after the last round
-            ax.plot([t_end], [value], marker="s", markersize=8, color=_NEUTRAL, linestyle="none")
-            note = f"breakdown: {value:.2f}\n({category})"
-            end = f"no agreement by the horizon ({month_label(scenario, last)}): breakdown"
+    settled = _settlements(scenario, rounds_frame)
+    final = float(rounds_frame[f"status_quo_{issue}"].iloc[-1])
+    note: str | None = None
+    t_note: float = last
+    if settled[issue]:
+        t_note = settled[issue]
+        ax.axvline(t_note, color="black", linestyle=":", linewidth=1)
+        ax.plot([t_note], [final], marker="*", markersize=15, color="black", linestyle="none")
+        category = str(issue_spec.categorize([final])[0])
+        note = f"settled: {final:.2f}\n({category})"
+        end = f"settled in {_when(scenario, settled[issue])}"
+    elif not model.running:
+        ax.axvline(last, color=_NEUTRAL, linestyle="--", linewidth=1.5)
+        t_note = last + 0.35  # the status quo holds after the last month
+        ax.plot([t_note], [final], marker="s", markersize=8, color=_NEUTRAL, linestyle="none")
+        note = f"unsettled: status quo\n{final:.2f} kept"
+        end = f"unsettled when the run ended, {_when(scenario, last)}: the status quo stays"
+    else:
+        end = f"still open after {_when(scenario, last)}"
+    if note is not None:
         ax.annotate(
             note,
-            xy=(t_end, value),
-            xytext=(-14, 14 if value < 0.75 else -30),
+            xy=(t_note, final),
+            xytext=(-14, 14 if final < 0.75 else -30),
             textcoords="offset points",
             ha="right",
             fontsize=9,
@@ -670,18 +814,39 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
                 "alpha": 0.8,
             },
         )
-    else:
-        end = f"still negotiating after {month_label(scenario, last)}"
+    others = []
+    for other in scenario.issues:
+        if other.name == issue:
+            continue
+        s = settled[other.name]
+        if s:
+            ax.axvline(s, color=_NEUTRAL, linestyle="-.", linewidth=1.2)
+            ax.text(
+                s + 0.08,
+                0.98,
+                f"{other.label} settled",
+                transform=ax.get_xaxis_transform(),
+                rotation=90,
+                ha="left",
+                va="top",
+                fontsize=8,
+                color="#555555",
+            )
+            others.append(f"{other.label} settled in {_when(scenario, s)}")
+        else:
+            others.append(f"{other.label} {'unsettled' if not model.running else 'still open'}")
 
     _set_issue_axis(ax, issue_spec, axis="y")
     ax.set_ylim(-0.1, 1.05)
     _round_ticks(ax, scenario, max(last, 1), start_tick=True)
     ax.set_xlim(-0.4, max(last, 1) + 0.6)
-    ax.set_title(
-        f"{_scenario_title(scenario)}: one negotiation, {issue_spec.label}\n{end}", fontsize=10
-    )
+    title = f"{_scenario_title(scenario)}: one negotiation, {issue_spec.label}\n{end}"
+    if others:
+        title += "\n" + "; ".join(others)
+    ax.set_title(title, fontsize=10)
     handles: list[Any] = _actor_legend_handles(scenario, colours)
     handles += [
+        Line2D([], [], color=_NEUTRAL, linestyle="--", linewidth=1.5, label="status quo"),
         Line2D(
             [],
             [],
@@ -689,7 +854,7 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
             linestyle="none",
             markerfacecolor="grey",
             markeredgecolor="grey",
-            label="proposal, agreed",
+            label="proposal, passed",
         ),
         Line2D(
             [],
@@ -699,15 +864,30 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
             markerfacecolor="white",
             markeredgecolor="grey",
             markeredgewidth=2,
-            label="proposal, rejected",
+            label="proposal, refused",
         ),
-        Line2D([], [], marker="x", linestyle="none", color="grey", label="no offer this round"),
+        Line2D(
+            [],
+            [],
+            marker="+",
+            linestyle="none",
+            color="grey",
+            markeredgewidth=1.5,
+            label="offer on other issues",
+        ),
+        Line2D([], [], marker="x", linestyle="none", color="grey", label="no offer this month"),
     ]
-    if model.agreed:
-        handles.append(Line2D([], [], linestyle=":", color="black", label="agreement"))
+    if settled[issue]:
+        handles.append(
+            Line2D([], [], linestyle=":", color="black", marker="*", label="issue settled")
+        )
     elif not model.running:
         handles.append(
-            Line2D([], [], linestyle="--", color=_NEUTRAL, marker="s", label="breakdown")
+            Line2D([], [], linestyle="--", color=_NEUTRAL, marker="s", label="left unsettled")
+        )
+    if any(settled[o.name] for o in scenario.issues if o.name != issue):
+        handles.append(
+            Line2D([], [], linestyle="-.", color=_NEUTRAL, label="another issue settled")
         )
     ax.legend(
         handles=handles,
@@ -722,19 +902,10 @@ def plot_negotiation(model: NegotiationModel, *, issue: str, ax: Axes | None = N
     return ax
 
 
-def stance_paths(
-    scenario: Scenario, *, issue: str, n_runs: int, rng: RNGLike = None
-) -> dict[str, NDArray[np.float64]]:
-    """Stances on ``issue`` in runs ``0 .. n_runs - 1`` of the Mesa model, round by round.
-
-    The runs are those of ``basesim.simulate(scenario, n_runs=..., rng=rng)``.
-
-    Returns
-    -------
-    dict
-        Actor name -> array ``(n_runs, horizon + 1)``: column 0 the starting
-        stance, column t the stance in round t, NaN after the run ended.
-    """
+def _replay(
+    scenario: Scenario, issue: str, n_runs: int, rng: RNGLike
+) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.int64], NDArray[np.int64]]:
+    """Replay runs with the Mesa model: stance paths, last round played, settlement rounds."""
     from basesim._random import as_seed_sequence
     from basesim.engine.compiled import compile_scenario, draw_inputs
     from basesim.model import NegotiationModel
@@ -742,24 +913,57 @@ def stance_paths(
     k = _issue_index(scenario, issue)
     if isinstance(n_runs, bool) or not isinstance(n_runs, int | np.integer) or n_runs < 1:
         raise BasesimError(f"n_runs must be a whole number >= 1 (got {n_runs!r})")
+    n = int(n_runs)
     compiled = compile_scenario(scenario)
-    inputs = draw_inputs(compiled, as_seed_sequence(rng), 0, int(n_runs))
+    inputs = draw_inputs(compiled, as_seed_sequence(rng), 0, n)
     horizon = scenario.horizon
-    paths = {name: np.full((int(n_runs), horizon + 1), np.nan) for name in scenario.actor_names}
-    for i in range(int(n_runs)):
+    paths = {name: np.full((n, horizon + 1), np.nan) for name in scenario.actor_names}
+    ends = np.zeros(n, dtype=np.int64)
+    settled_round = np.zeros((n, len(scenario.issues)), dtype=np.int64)
+    column = f"stance_{issue}"
+    for i in range(n):
         model = NegotiationModel(scenario, inputs=inputs.take(slice(i, i + 1)), compiled=compiled)
         for agent in model.actor_agents:
-            paths[agent.actor_name][i, 0] = agent.initial_stance[k]
-        model.run()
+            paths[agent.actor_name][i, 0] = model.parameters.position[0, agent.index, k]
+        outcome = model.run()
         frame = model.datacollector.get_agent_vars_dataframe()
         rounds = model.datacollector.get_model_vars_dataframe()["round"].to_numpy(dtype=int)
         steps = list(dict.fromkeys(frame.index.get_level_values(0)))
         step_round = dict(zip(steps, rounds, strict=True))
         for step, actor, stance in zip(
-            frame.index.get_level_values(0), frame["actor"], frame[f"stance_{issue}"], strict=True
+            frame.index.get_level_values(0), frame["actor"], frame[column], strict=True
         ):
             paths[actor][i, step_round[step]] = stance
+        ends[i] = model.round_index
+        settled_round[i] = outcome.settled_round[0]
+    return paths, ends, settled_round
+
+
+def stance_paths(
+    scenario: Scenario, *, issue: str, n_runs: int, rng: RNGLike = None
+) -> dict[str, NDArray[np.float64]]:
+    """Stances on ``issue`` in runs ``0 .. n_runs - 1`` of the Mesa model, month by month.
+
+    The runs are those of ``basesim.simulate(scenario, n_runs=..., rng=rng)``.
+    A run ends when every issue is settled or at the horizon.
+
+    Returns
+    -------
+    dict
+        Actor name -> array ``(n_runs, horizon + 1)``: column 0 the starting
+        stance, column t the stance in round t, NaN after the run ended.
+    """
+    paths, _, _ = _replay(scenario, issue, n_runs, rng)
     return paths
+
+
+def _carry_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row's NaNs after its last value replaced by that value (column 0 is never NaN)."""
+    out = values.copy()
+    for t in range(1, out.shape[1]):
+        gap = np.isnan(out[:, t])
+        out[gap, t] = out[gap, t - 1]
+    return out
 
 
 def plot_stance_bands(
@@ -767,7 +971,6 @@ def plot_stance_bands(
     *,
     issue: str,
     n_runs: int = 50,
-    min_runs: int = 5,
     ax: Axes | None = None,
     rng: RNGLike = None,
 ) -> Axes:
@@ -775,11 +978,13 @@ def plot_stance_bands(
 
     Runs ``0 .. n_runs - 1`` of ``basesim.simulate(scenario, n_runs=...,
     rng=rng)`` are replayed with :class:`~basesim.NegotiationModel`.  In each
-    round, each actor's line is the median stance over the runs still
-    negotiating, and its band spans their 10th to 90th percentiles; a run
-    leaves the count when it ends.  Rounds with fewer than ``min_runs`` runs
-    left are not drawn.  The top axis gives the number of runs still
-    negotiating.
+    month, each actor's line is its median stance over all the runs and its
+    band spans their 10th to 90th percentiles; a run that has ended (every
+    issue settled) counts with the stance it ended with, so the runs
+    summarised are the same in every month.  Grey lines, on the right-hand
+    scale, give the share of runs still negotiating (some issue open) and
+    the share with ``issue`` still open after each month.  The months shown
+    run to the last month any run played.
 
     Parameters
     ----------
@@ -789,8 +994,6 @@ def plot_stance_bands(
         Name of the issue to show.
     n_runs
         How many runs to replay (each is a full Mesa model: keep it small).
-    min_runs
-        Fewest runs still negotiating for a round to be drawn.
     ax
         Axes to draw on; a new figure if ``None``.
     rng
@@ -800,42 +1003,74 @@ def plot_stance_bands(
     -------
     matplotlib.axes.Axes
     """
-    paths = stance_paths(scenario, issue=issue, n_runs=n_runs, rng=rng)
-    first = next(iter(paths.values()))
-    alive = np.sum(~np.isnan(first), axis=0)
-    need = min(int(min_runs), int(n_runs))
-    drawn = np.flatnonzero(alive >= need)
-    last = int(drawn.max())
+    paths, ends, settled_round = _replay(scenario, issue, n_runs, rng)
+    k = _issue_index(scenario, issue)
+    n = int(n_runs)
+    last = int(ends.max())
     x = np.arange(last + 1)
     colours = actor_colors(scenario)
-    ax = _new_axes(ax, (9.0, 4.8))
+    ax = _new_axes(ax, (9.5, 4.8))
     for actor in scenario.actors:
-        values = paths[actor.name][:, : last + 1]
-        low, median, high = np.nanpercentile(values, [10, 50, 90], axis=0)
+        values = _carry_forward(paths[actor.name])[:, : last + 1]
+        low, median, high = np.percentile(values, [10, 50, 90], axis=0)
         colour = colours[actor.name]
         ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
         ax.plot(x, median, color=colour, linewidth=2, label=actor.label)
+    # Open after month t: never settled, or settled after t.
+    issue_open = (settled_round == 0) | (settled_round > x[:, None, None])  # (T, n, K)
+    negotiating = issue_open.any(axis=2).mean(axis=1)
+    this_open = issue_open[:, :, k].mean(axis=1)
+    label = scenario.issue(issue).label
+    ax.plot(
+        x,
+        negotiating,
+        color="#555555",
+        linewidth=1.2,
+        drawstyle="steps-post",
+        label="runs still negotiating",
+    )
+    ax.plot(
+        x,
+        this_open,
+        color="#555555",
+        linewidth=1.2,
+        linestyle=":",
+        drawstyle="steps-post",
+        label="runs with this issue open",
+    )
     _set_issue_axis(ax, scenario.issue(issue), axis="y")
     ax.set_ylim(-0.03, 1.03)
+    share = ax.secondary_yaxis("right")
+    share.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    share.set_ylabel("share of runs (grey lines)", color="#555555")
+    share.tick_params(colors="#555555")
     _round_ticks(ax, scenario, max(last, 1), start_tick=True)
     ax.set_xlim(-0.3, last + 0.3)
-    top = ax.secondary_xaxis("top")
-    ticks = [int(t) for t in ax.get_xticks()]
-    top.set_xticks(ticks, [str(int(alive[t])) for t in ticks])
-    top.set_xlabel(f"runs still negotiating (of {int(n_runs)})", fontsize=9)
     handles: list[Any] = _actor_legend_handles(scenario, colours)
     handles.append(Patch(color=_NEUTRAL, alpha=0.4, label="10–90 % of runs"))
+    handles.append(Line2D([], [], color="#555555", linewidth=1.2, label="share still negotiating"))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="#555555",
+            linewidth=1.2,
+            linestyle=":",
+            label="share with this issue open",
+        )
+    )
     ax.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
+        bbox_to_anchor=(1.13, 1.0),
         frameon=False,
-        title="median stance",
+        title="median stance (all runs)",
         title_fontsize=9,
+        fontsize=9,
     )
     ax.set_title(
-        f"{_scenario_title(scenario)}: stances on {scenario.issue(issue).label}, "
-        f"{int(n_runs)} runs",
+        f"{_scenario_title(scenario)}: stances on {label}, {n} runs\n"
+        "a run that has ended counts with its last stance",
         fontsize=10,
     )
     ax.grid(axis="y", alpha=0.3)
@@ -861,6 +1096,8 @@ def _outcome_axis(comparison: Any, table: str, outcomes: Sequence[str]) -> tuple
         return [str(o) for o in outcomes], " / ".join(i.label for i in scenario.issues)
     if scenario is not None and table in scenario.issue_names:
         issue = scenario.issue(table)
+        if list(outcomes) == [*issue.categories, UNSETTLED]:
+            return _row_labels(issue), f"{issue.label}: settled in category, or unsettled"
         if list(outcomes) == list(issue.categories):
             return _category_labels(issue), f"{issue.label}: outcome category"
     return [
@@ -1121,6 +1358,16 @@ def plot_sweep_surface(
     """
     frame = _frame_of(sweep, "sweep")
     _require(frame, [x, y, "outcome", "probability"], "plot_sweep_surface")
+    scenario = getattr(sweep, "scenario", None)
+    if scenario is not None and table is None:
+        # The scenario's own spelling of the name ("joint=unsettled / unsettled"
+        # is "no agreement"); unknown names are reported below.
+        from basesim.exceptions import SimulationError
+        from basesim.outcomes import OutcomeTable
+
+        outcomes = OutcomeTable.of(scenario)
+        with contextlib.suppress(SimulationError):
+            outcome = outcomes.names[outcomes.index(outcome)]
     table, name = _split_outcome(outcome, table)
     sub = frame[frame["outcome"] == name]
     if table is not None and "table" in sub.columns:
@@ -1174,7 +1421,6 @@ def plot_sweep_surface(
         )
     colorbar = ax.figure.colorbar(mapped, ax=ax, format=PercentFormatter(1.0, decimals=0))
     colorbar.set_label(f"probability of {label}")
-    scenario = getattr(sweep, "scenario", None)
     ax.set_xlabel(parameter_label(scenario, x))
     ax.set_ylabel(parameter_label(scenario, y))
     where = f"{scenario.name}: " if scenario is not None else ""

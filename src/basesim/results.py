@@ -1,7 +1,8 @@
 """Simulation results: outcome probabilities with intervals, and their provenance.
 
 A :class:`SimulationResult` is built batch by batch from a streaming
-:class:`Tally` (counts per outcome category, agreement rounds, package
+:class:`Tally` (counts per outcome, settled or not, as laid out by
+:class:`~basesim.outcomes.OutcomeTable`; settlement months; package
 statistics), so memory does not grow with the number of runs; it keeps the
 full record of the first ``keep_runs`` runs for :meth:`SimulationResult.to_frame`.
 """
@@ -19,20 +20,39 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from basesim.engine.batch import BatchOutcome
+from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError, ResultError, ScenarioError
+from basesim.outcomes import NO_AGREEMENT, UNSETTLED, OutcomeTable
 from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["NO_AGREEMENT", "SimulationResult", "Tally", "load_result", "wilson_interval"]
+__all__ = [
+    "NOT_FULLY_SETTLED",
+    "NO_AGREEMENT",
+    "UNSETTLED",
+    "SimulationResult",
+    "Tally",
+    "load_result",
+    "wilson_interval",
+]
 
-NO_AGREEMENT = "no agreement"
+#: The month label of round 0 in :meth:`SimulationResult.agreement_rounds`.
+NOT_FULLY_SETTLED = "not fully settled"
 _FORMAT = "basesim-result"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 _HIST_BINS = 50
+# The per-run arrays a saved result holds, and the dtype kinds each may have.
+_RUN_ARRAYS = {
+    "package": "f",
+    "settled": "b",
+    "settled_round": "iu",
+    "settled_by": "i",
+    "proposals": "iu",
+    "sampled": "f",
+}
 
 
 def wilson_interval(
@@ -55,82 +75,126 @@ def wilson_interval(
     return low, high
 
 
-def _category_codes(scenario: Scenario, package: NDArray[np.float64]) -> NDArray[np.intp]:
-    return np.stack(
-        [issue.category_index(package[:, k]) for k, issue in enumerate(scenario.issues)], axis=1
-    )
-
-
 @dataclass(slots=True, kw_only=True)
 class Tally:
-    """Streaming aggregate of run outcomes (mutable while a simulation runs)."""
+    """Streaming aggregate of run outcomes (mutable while a simulation runs).
+
+    Attributes
+    ----------
+    scenario
+        The scenario whose runs are counted.
+    n_runs
+        How many runs have been counted.
+    joint
+        Runs per cell of the joint table (see :class:`~basesim.outcomes.OutcomeTable`),
+        ``"no agreement"`` last.
+    marginal
+        Per issue, runs per row of its table: its categories, then ``"unsettled"``.
+    rounds
+        ``(horizon + 1,)`` runs per round in which the last issue was settled;
+        index 0 counts the runs that did not settle every issue.
+    settlement_rounds
+        ``(K, horizon + 1)`` per issue, runs per round in which it was settled;
+        index 0 counts the runs that never settled it.
+    package_sum, package_sumsq, package_hist
+        Per issue, sum and sum of squares of the final value over all runs,
+        and its histogram over 50 equal bins of [0, 1].
+    settled_package_sum, settled_package_sumsq
+        Per issue, sum and sum of squares of the final value over the runs
+        that settled the issue.
+    unsettled_package_sum, unsettled_package_sumsq
+        The same over the runs that did not.
+    """
 
     scenario: Scenario
     n_runs: int = 0
     joint: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     marginal: list[NDArray[np.int64]] = field(default_factory=list)
     rounds: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    settlement_rounds: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=np.int64)
+    )
     package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     package_hist: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    agreed_package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    agreed_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    settled_package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    settled_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    unsettled_package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    unsettled_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    table: OutcomeTable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.table = OutcomeTable.of(self.scenario)
 
     @classmethod
     def empty(cls, scenario: Scenario) -> Tally:
         """A tally of no runs."""
-        shape = tuple(len(i.categories) for i in scenario.issues)
+        table = OutcomeTable.of(scenario)
         k = len(scenario.issues)
         return cls(
             scenario=scenario,
-            joint=np.zeros(int(np.prod(shape)) + 1, dtype=np.int64),
-            marginal=[np.zeros(s, dtype=np.int64) for s in shape],
+            joint=np.zeros(table.n_joint, dtype=np.int64),
+            marginal=[np.zeros(s, dtype=np.int64) for s in table.shape],
             rounds=np.zeros(scenario.horizon + 1, dtype=np.int64),
+            settlement_rounds=np.zeros((k, scenario.horizon + 1), dtype=np.int64),
             package_sum=np.zeros(k),
             package_sumsq=np.zeros(k),
             package_hist=np.zeros((k, _HIST_BINS), dtype=np.int64),
-            agreed_package_sum=np.zeros(k),
-            agreed_package_sumsq=np.zeros(k),
+            settled_package_sum=np.zeros(k),
+            settled_package_sumsq=np.zeros(k),
+            unsettled_package_sum=np.zeros(k),
+            unsettled_package_sumsq=np.zeros(k),
         )
 
     def add(self, outcome: BatchOutcome) -> None:
         """Count a batch of outcomes in."""
-        shape = tuple(len(i.categories) for i in self.scenario.issues)
-        codes = _category_codes(self.scenario, outcome.package)
-        flat = np.ravel_multi_index(tuple(codes.T), shape)
-        flat = np.where(outcome.agreed, flat, len(self.joint) - 1)
-        self.joint += np.bincount(flat, minlength=len(self.joint))
-        for k, size in enumerate(shape):
-            self.marginal[k] += np.bincount(codes[:, k], minlength=size)
-        self.rounds += np.bincount(outcome.round, minlength=len(self.rounds))
+        table = self.table
+        rows = table.issue_rows(self.scenario, outcome)
+        self.joint += np.bincount(table.joint_rows(rows), minlength=table.n_joint)
+        for k, size in enumerate(table.shape):
+            self.marginal[k] += np.bincount(rows[:, k], minlength=size)
+        width = self.rounds.shape[0]
+        self.rounds += np.bincount(outcome.round, minlength=width)
+        for k in range(self.settlement_rounds.shape[0]):
+            self.settlement_rounds[k] += np.bincount(outcome.settled_round[:, k], minlength=width)
         pkg = outcome.package
         self.package_sum += pkg.sum(axis=0)
         self.package_sumsq += (pkg * pkg).sum(axis=0)
         bins = np.minimum((pkg * _HIST_BINS).astype(np.intp), _HIST_BINS - 1)
         for k in range(pkg.shape[1]):
             self.package_hist[k] += np.bincount(bins[:, k], minlength=_HIST_BINS)
-        agreed_pkg = pkg[outcome.agreed]
-        self.agreed_package_sum += agreed_pkg.sum(axis=0)
-        self.agreed_package_sumsq += (agreed_pkg * agreed_pkg).sum(axis=0)
+        settled_pkg = np.where(outcome.settled, pkg, 0.0)
+        self.settled_package_sum += settled_pkg.sum(axis=0)
+        self.settled_package_sumsq += (settled_pkg * settled_pkg).sum(axis=0)
+        unsettled_pkg = np.where(outcome.settled, 0.0, pkg)
+        self.unsettled_package_sum += unsettled_pkg.sum(axis=0)
+        self.unsettled_package_sumsq += (unsettled_pkg * unsettled_pkg).sum(axis=0)
         self.n_runs += outcome.n_runs
+
+    def counts(self) -> NDArray[np.int64]:
+        """The counts in the column layout of :class:`~basesim.outcomes.OutcomeTable`."""
+        return np.concatenate([self.joint, *self.marginal]).astype(np.int64)
 
     def arrays(self) -> dict[str, NDArray[Any]]:
         """The tally as named arrays (for saving)."""
         out: dict[str, NDArray[Any]] = {
             "tally_joint": self.joint,
             "tally_rounds": self.rounds,
+            "tally_settlement_rounds": self.settlement_rounds,
             "tally_package_sum": self.package_sum,
             "tally_package_sumsq": self.package_sumsq,
             "tally_package_hist": self.package_hist,
-            "tally_agreed_package_sum": self.agreed_package_sum,
-            "tally_agreed_package_sumsq": self.agreed_package_sumsq,
+            "tally_settled_package_sum": self.settled_package_sum,
+            "tally_settled_package_sumsq": self.settled_package_sumsq,
+            "tally_unsettled_package_sum": self.unsettled_package_sum,
+            "tally_unsettled_package_sumsq": self.unsettled_package_sumsq,
         }
         for k, counts in enumerate(self.marginal):
             out[f"tally_marginal_{k}"] = counts
         return out
 
     def max_half_width(self, confidence_level: float = 0.95) -> float:
-        """The widest Wilson half-width among all reported probabilities."""
+        """The widest Wilson half-width among the outcome tables' probabilities."""
         if self.n_runs == 0:
             return float("inf")
         widest = 0.0
@@ -206,12 +270,15 @@ class SimulationResult:
         -------
         pandas.DataFrame
             Columns ``table``, ``outcome``, ``count``, ``probability``,
-            ``ci_low``, ``ci_high``.  Table ``"joint"`` has one row per
-            combination of issue categories among agreed runs, plus
-            ``"no agreement"``; each issue's table (named after the issue)
-            counts the final package of every run, a breakdown counting in
-            the category of the breakdown package.  Each table's
-            probabilities sum to 1.
+            ``ci_low``, ``ci_high``.  Each issue's table (named after the
+            issue) has a row per category, counting the runs that settled the
+            issue with a value in it, then a row ``"unsettled"``: the runs in
+            which no agreement settled the issue (its status quo persisted),
+            whatever its final value.  Table ``"joint"`` has a row per
+            combination of those rows, in row-major order (the first issue
+            varies slowest), named ``"a / b"``; the last, every issue
+            unsettled, is ``"no agreement"``.  Each table's probabilities sum
+            to 1.
         """
         import pandas as pd
 
@@ -219,21 +286,11 @@ class SimulationResult:
             raise BasesimError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
         rows: list[dict[str, Any]] = []
         n = self.n_runs
-        issues = self.scenario.issues
-        labels = [
-            " / ".join(combo)
-            for combo in np.array(np.meshgrid(*[i.categories for i in issues], indexing="ij"))
-            .reshape(len(issues), -1)
-            .T
-        ] + [NO_AGREEMENT]
-        tables = [("joint", labels, self.tally.joint)]
-        tables += [
-            (i.name, list(i.categories), c)
-            for i, c in zip(issues, self.tally.marginal, strict=True)
-        ]
-        for table, names, counts in tables:
-            low, high = wilson_interval(counts, n, confidence_level)
-            for name, count, lo, hi in zip(names, counts, low, high, strict=True):
+        counts = self.tally.counts()
+        for table, names, columns in self.tally.table.tables():
+            part = counts[columns]
+            low, high = wilson_interval(part, n, confidence_level)
+            for name, count, lo, hi in zip(names, part, low, high, strict=True):
                 rows.append(
                     {
                         "table": table,
@@ -247,20 +304,27 @@ class SimulationResult:
         return pd.DataFrame(rows)
 
     def agreement_probability(self, confidence_level: float = 0.95) -> tuple[float, float, float]:
-        """Probability of an agreement by the horizon, with its Wilson interval."""
-        count = int(self.n_runs - self.tally.joint[-1])
+        """Probability that every issue is settled by the horizon, with its Wilson interval.
+
+        The probability that nothing at all is settled is the joint table's
+        ``"no agreement"`` row of :meth:`probabilities`; that a given issue is
+        settled, one minus its table's ``"unsettled"`` row.
+        """
+        count = int(self.n_runs - self.tally.rounds[0])
         low, high = wilson_interval(count, self.n_runs, confidence_level)
         return count / self.n_runs, float(low), float(high)
 
     def agreement_rounds(self) -> pd.DataFrame:
-        """Distribution of the agreement round: ``round``, ``month``, ``count``, ``probability``.
+        """Distribution of the month of full settlement: ``round``, ``month``, ``count``, ``probability``.
 
-        Round 0 stands for no agreement by the horizon.
+        The round (month) in which the last issue was settled; round 0, month
+        ``"not fully settled"``, counts the runs that left some issue
+        unsettled at the horizon.  Per issue, see :meth:`settlement_months`.
         """
         import pandas as pd
 
         counts = self.tally.rounds
-        months = [NO_AGREEMENT] + [self.month_of(t) for t in range(1, len(counts))]
+        months = [NOT_FULLY_SETTLED] + [self.month_of(t) for t in range(1, len(counts))]
         return pd.DataFrame(
             {
                 "round": np.arange(len(counts)),
@@ -269,6 +333,49 @@ class SimulationResult:
                 "probability": counts / self.n_runs,
             }
         )
+
+    def settlement_months(self, confidence_level: float = 0.95) -> pd.DataFrame:
+        """When each issue is settled: per issue, the distribution of its settlement month.
+
+        Parameters
+        ----------
+        confidence_level
+            Of the Wilson intervals, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``table`` (the issue), ``round`` (0 to the horizon),
+            ``month`` (:meth:`month_of` the round; ``"unsettled"`` for round
+            0, the runs that never settled the issue), ``count``,
+            ``probability``, ``ci_low``, ``ci_high``.  Each issue's
+            probabilities sum to 1.
+        """
+        import pandas as pd
+
+        if not 0 < confidence_level < 1:
+            raise BasesimError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+        n = self.n_runs
+        counts = self.tally.settlement_rounds
+        width = counts.shape[1]
+        months = [UNSETTLED] + [self.month_of(t) for t in range(1, width)]
+        frames = []
+        for k, issue in enumerate(self.scenario.issue_names):
+            low, high = wilson_interval(counts[k], n, confidence_level)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "table": issue,
+                        "round": np.arange(width),
+                        "month": months,
+                        "count": counts[k],
+                        "probability": counts[k] / n,
+                        "ci_low": low,
+                        "ci_high": high,
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
 
     def month_of(self, round_index: int) -> str:
         """Calendar month ``YYYY-MM`` of a round (or ``"round N"`` without a start month)."""
@@ -280,33 +387,58 @@ class SimulationResult:
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
     def package_summary(self) -> pd.DataFrame:
-        """Mean and standard deviation of the final package per issue, over all runs and agreed runs."""
+        """Mean and standard deviation of each issue's final value.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Three rows per issue, told apart by column ``runs``: ``"all"``
+            (every run: the agreed value of a settled issue, the status quo
+            in force at the end of an unsettled one), ``"settled"`` (only the
+            runs that settled the issue: agreed values) and ``"unsettled"``
+            (only the runs that did not: status quo values).  Columns
+            ``issue``, ``runs``, ``count`` (runs summarised), ``mean``,
+            ``std``; both are NaN over no runs.
+        """
         import pandas as pd
 
         t = self.tally
-        agreed_n = int(self.n_runs - t.joint[-1])
         rows = []
-        for k, issue in enumerate(self.scenario.issues):
-            mean = t.package_sum[k] / self.n_runs
-            var = max(t.package_sumsq[k] / self.n_runs - mean * mean, 0.0)
-            if agreed_n:
-                a_mean = t.agreed_package_sum[k] / agreed_n
-                a_var = max(t.agreed_package_sumsq[k] / agreed_n - a_mean * a_mean, 0.0)
-            else:
-                a_mean = a_var = float("nan")
-            rows.append(
-                {
-                    "issue": issue.name,
-                    "mean": mean,
-                    "std": var**0.5,
-                    "mean_if_agreed": a_mean,
-                    "std_if_agreed": a_var**0.5,
-                }
-            )
+        for k, issue in enumerate(self.scenario.issue_names):
+            n_settled = int(self.n_runs - t.settlement_rounds[k, 0])
+            for runs, count, s1, s2 in (
+                ("all", self.n_runs, t.package_sum[k], t.package_sumsq[k]),
+                ("settled", n_settled, t.settled_package_sum[k], t.settled_package_sumsq[k]),
+                (
+                    "unsettled",
+                    self.n_runs - n_settled,
+                    t.unsettled_package_sum[k],
+                    t.unsettled_package_sumsq[k],
+                ),
+            ):
+                if count:
+                    mean = float(s1) / count
+                    std = max(float(s2) / count - mean * mean, 0.0) ** 0.5
+                else:
+                    mean = std = float("nan")
+                rows.append(
+                    {"issue": issue, "runs": runs, "count": count, "mean": mean, "std": std}
+                )
         return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per kept run: sampled parameters, package, categories, agreement round.
+        """One row per kept run: what was drawn, and how each issue ended.
+
+        Columns ``run`` (its index), one per uncertain parameter (the value
+        drawn), then per issue ``<issue>`` (final value), ``<issue>_category``
+        (its row of the issue's table: the category of a settled issue,
+        ``"unsettled"`` otherwise), ``settled_<issue>``,
+        ``settlement_round_<issue>`` (0 if unsettled) and
+        ``settlement_month_<issue>`` (:meth:`month_of` the round, ``None`` if
+        unsettled); then ``agreed`` (every issue settled), ``round`` (round of
+        the last settlement if every issue was settled, else 0),
+        ``proposer`` (whose proposal made that last settlement, else ``""``)
+        and ``outcome`` (the run's joint outcome, as in :meth:`probabilities`).
 
         Raises
         ------
@@ -320,23 +452,28 @@ class SimulationResult:
             raise ResultError(
                 "this result kept no runs; simulate with keep_runs > 0 to get to_frame()"
             )
+        table = self.tally.table
         data: dict[str, Any] = {"run": np.arange(runs.n_runs)}
         for p, path in enumerate(self.scenario.uncertain_parameters()):
             data[path] = runs.sampled[:, p]
-        codes = _category_codes(self.scenario, runs.package)
-        joint = []
-        for k, issue in enumerate(self.scenario.issues):
-            data[issue.name] = runs.package[:, k]
-            cats = np.asarray(issue.categories)[codes[:, k]]
-            data[f"{issue.name}_category"] = cats
-            joint.append(cats)
+        rows = table.issue_rows(self.scenario, runs)
+        months = np.array(
+            [None] + [self.month_of(t) for t in range(1, self.scenario.horizon + 1)], dtype=object
+        )
+        for k, issue in enumerate(self.scenario.issue_names):
+            data[issue] = runs.package[:, k]
+            data[f"{issue}_category"] = np.asarray(table.row_labels(k), dtype=object)[rows[:, k]]
+            data[f"settled_{issue}"] = runs.settled[:, k]
+            data[f"settlement_round_{issue}"] = runs.settled_round[:, k]
+            # Object dtype, so that an unsettled issue's month is None, not NaN.
+            data[f"settlement_month_{issue}"] = pd.Series(
+                months[runs.settled_round[:, k]], dtype=object
+            )
         data["agreed"] = runs.agreed
         data["round"] = runs.round
         names = np.asarray([*self.scenario.actor_names, ""], dtype=object)
         data["proposer"] = names[runs.proposer]
-        outcome = np.array([" / ".join(combo) for combo in zip(*joint, strict=True)], dtype=object)
-        outcome[~runs.agreed] = NO_AGREEMENT
-        data["outcome"] = outcome
+        data["outcome"] = np.asarray(table.joint_labels, dtype=object)[table.joint_rows(rows)]
         return pd.DataFrame(data)
 
     # -- presentation ----------------------------------------------------------------
@@ -391,7 +528,7 @@ class SimulationResult:
         }
         arrays = dict(self.tally.arrays())
         if self.runs is not None:
-            for name in ("package", "agreed", "round", "proposer", "sampled"):
+            for name in _RUN_ARRAYS:
                 arrays[f"runs_{name}"] = getattr(self.runs, name)
         arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         buffer = io.BytesIO()
@@ -442,62 +579,31 @@ def load_result(path: str | PathLike[str]) -> SimulationResult:
         raise ResultError(
             f"{path}: metadata.format must be {_FORMAT!r} (got {meta.get('format') if isinstance(meta, dict) else meta!r})"
         )
-    if meta.get("format_version") != _FORMAT_VERSION:
+    version = meta.get("format_version")
+    if version != _FORMAT_VERSION:
+        older = (
+            "; it was written by an older basesim, whose results settled every issue at once "
+            "and have no 'unsettled' rows: simulate again to get a result in this format"
+            if isinstance(version, int) and version < _FORMAT_VERSION
+            else ""
+        )
         raise ResultError(
-            f"{path}: metadata.format_version must be {_FORMAT_VERSION} (got {meta.get('format_version')!r})"
+            f"{path}: metadata.format_version must be {_FORMAT_VERSION} (got {version!r}){older}"
         )
     try:
         scenario = read_scenario_text(
             str(meta["scenario_toml"]), source=f"{path} (embedded scenario)"
         )
-        n_runs = int(meta["n_runs"])
+        n_runs = meta["n_runs"]
         provenance = _provenance_from(meta["provenance"])
     except ScenarioError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise ResultError(f"{path}: metadata is incomplete or malformed ({exc!r})") from None
-
-    tally = Tally.empty(scenario)
-    expected = tally.arrays()
-    for name, template in expected.items():
-        if name not in arrays:
-            raise ResultError(f"{path}: array {name!r} is missing")
-        value = arrays[name]
-        if value.shape != template.shape or value.dtype.kind != template.dtype.kind:
-            raise ResultError(
-                f"{path}: array {name!r} must have shape {template.shape} and kind {template.dtype.kind!r} "
-                f"(got {value.shape}, {value.dtype.kind!r})"
-            )
-    tally = Tally(
-        scenario=scenario,
-        n_runs=n_runs,
-        joint=arrays["tally_joint"],
-        marginal=[arrays[f"tally_marginal_{k}"] for k in range(len(scenario.issues))],
-        rounds=arrays["tally_rounds"],
-        package_sum=arrays["tally_package_sum"],
-        package_sumsq=arrays["tally_package_sumsq"],
-        package_hist=arrays["tally_package_hist"],
-        agreed_package_sum=arrays["tally_agreed_package_sum"],
-        agreed_package_sumsq=arrays["tally_agreed_package_sumsq"],
-    )
-    if int(tally.joint.sum()) != n_runs or int(tally.rounds.sum()) != n_runs:
-        raise ResultError(f"{path}: counts do not add up to n_runs = {n_runs}")
-    runs = None
-    if meta.get("has_runs"):
-        try:
-            runs = BatchOutcome(
-                package=arrays["runs_package"],
-                agreed=arrays["runs_agreed"].astype(bool),
-                round=arrays["runs_round"],
-                proposer=arrays["runs_proposer"],
-                sampled=arrays["runs_sampled"],
-            )
-        except KeyError as exc:
-            raise ResultError(f"{path}: array {exc.args[0]!r} is missing") from None
-        m = runs.agreed.shape[0]
-        k = len(scenario.issues)
-        if runs.package.shape != (m, k) or runs.round.shape != (m,) or runs.proposer.shape != (m,):
-            raise ResultError(f"{path}: per-run arrays have inconsistent shapes")
+    if isinstance(n_runs, bool) or not isinstance(n_runs, int) or n_runs < 1:
+        raise ResultError(f"{path}: metadata.n_runs must be a whole number >= 1 (got {n_runs!r})")
+    tally = _tally_from(path, scenario, n_runs, arrays)
+    runs = _runs_from(path, scenario, n_runs, arrays) if meta.get("has_runs") else None
     return SimulationResult(
         scenario=scenario,
         n_runs=n_runs,
@@ -505,4 +611,149 @@ def load_result(path: str | PathLike[str]) -> SimulationResult:
         runs=runs,
         provenance=provenance,
         target_precision=meta.get("target_precision"),
+    )
+
+
+def _array(
+    path: Path, arrays: dict[str, NDArray[Any]], name: str, shape: tuple[int, ...], kinds: str
+) -> NDArray[Any]:
+    """``arrays[name]``, checked to have ``shape`` and one of the dtype ``kinds``."""
+    if name not in arrays:
+        raise ResultError(f"{path}: array {name!r} is missing")
+    value = arrays[name]
+    if value.shape != shape or value.dtype.kind not in kinds:
+        raise ResultError(
+            f"{path}: array {name!r} must have shape {shape} and dtype kind "
+            f"{' or '.join(repr(k) for k in kinds)} (got {value.shape}, {value.dtype.kind!r})"
+        )
+    return value
+
+
+def _tally_from(
+    path: Path, scenario: Scenario, n_runs: int, arrays: dict[str, NDArray[Any]]
+) -> Tally:
+    """The saved tally, every count checked against ``n_runs`` and against the others."""
+    template = Tally.empty(scenario)
+    loaded: dict[str, NDArray[Any]] = {}
+    for name, empty in template.arrays().items():
+        kinds = "iu" if empty.dtype.kind == "i" else "f"
+        value = _array(path, arrays, name, empty.shape, kinds)
+        if kinds == "f" and not np.all(np.isfinite(value)):
+            raise ResultError(f"{path}: array {name!r} must hold finite numbers")
+        if kinds == "iu" and np.any(value < 0):
+            raise ResultError(f"{path}: array {name!r} holds a negative count")
+        loaded[name] = value.astype(empty.dtype)
+    k = len(scenario.issues)
+    tally = Tally(
+        scenario=scenario,
+        n_runs=n_runs,
+        joint=loaded["tally_joint"],
+        marginal=[loaded[f"tally_marginal_{i}"] for i in range(k)],
+        rounds=loaded["tally_rounds"],
+        settlement_rounds=loaded["tally_settlement_rounds"],
+        package_sum=loaded["tally_package_sum"],
+        package_sumsq=loaded["tally_package_sumsq"],
+        package_hist=loaded["tally_package_hist"],
+        settled_package_sum=loaded["tally_settled_package_sum"],
+        settled_package_sumsq=loaded["tally_settled_package_sumsq"],
+        unsettled_package_sum=loaded["tally_unsettled_package_sum"],
+        unsettled_package_sumsq=loaded["tally_unsettled_package_sumsq"],
+    )
+    tables = [("tally_joint", tally.joint), ("tally_rounds", tally.rounds)]
+    tables += [(f"tally_marginal_{i}", c) for i, c in enumerate(tally.marginal)]
+    tables += [(f"tally_settlement_rounds[{i}]", c) for i, c in enumerate(tally.settlement_rounds)]
+    tables += [(f"tally_package_hist[{i}]", c) for i, c in enumerate(tally.package_hist)]
+    for name, counts in tables:
+        if int(counts.sum()) != n_runs:
+            raise ResultError(
+                f"{path}: counts of {name} do not add up to n_runs = {n_runs} (they add up to "
+                f"{int(counts.sum())})"
+            )
+    # The tables count the same runs: each issue's table is the joint table
+    # summed over the other issues, its "unsettled" row the runs it never
+    # settled, and the fully settled runs those with no issue unsettled.
+    joint = tally.joint.reshape(tally.table.shape)
+    for i, issue in enumerate(scenario.issue_names):
+        others = tuple(j for j in range(k) if j != i)
+        if not np.array_equal(joint.sum(axis=others), tally.marginal[i]):
+            raise ResultError(
+                f"{path}: tally_marginal_{i} (issue {issue!r}) disagrees with the joint table"
+            )
+        if tally.marginal[i][-1] != tally.settlement_rounds[i, 0]:
+            raise ResultError(
+                f"{path}: issue {issue!r} is unsettled in {int(tally.marginal[i][-1])} runs by its "
+                f"table but in {int(tally.settlement_rounds[i, 0])} by its settlement rounds"
+            )
+    for name in ("package_sum", "package_sumsq"):
+        parts = getattr(tally, f"settled_{name}") + getattr(tally, f"unsettled_{name}")
+        if not np.allclose(parts, getattr(tally, name), rtol=1e-9, atol=1e-9):
+            raise ResultError(
+                f"{path}: tally_settled_{name} and tally_unsettled_{name} do not add up to "
+                f"tally_{name}"
+            )
+    full = int(joint[tuple(slice(0, s - 1) for s in tally.table.shape)].sum())
+    if full != n_runs - int(tally.rounds[0]):
+        raise ResultError(
+            f"{path}: the joint table has {full} runs with every issue settled, tally_rounds "
+            f"{n_runs - int(tally.rounds[0])}"
+        )
+    return tally
+
+
+def _runs_from(
+    path: Path, scenario: Scenario, n_runs: int, arrays: dict[str, NDArray[Any]]
+) -> BatchOutcome:
+    """The saved per-run record, its shapes and settlement fields checked."""
+    package = arrays.get("runs_package")
+    if package is None:
+        raise ResultError(f"{path}: array 'runs_package' is missing")
+    if package.ndim != 2:
+        raise ResultError(f"{path}: array 'runs_package' must be 2-D (got shape {package.shape})")
+    m = package.shape[0]
+    if m > n_runs:
+        raise ResultError(f"{path}: {m} runs kept, more than n_runs = {n_runs}")
+    k = len(scenario.issues)
+    widths = {
+        "package": k,
+        "settled": k,
+        "settled_round": k,
+        "settled_by": k,
+        "proposals": len(scenario.actors),
+        "sampled": len(scenario.uncertain_parameters()),
+    }
+    values = {
+        name: _array(path, arrays, f"runs_{name}", (m, widths[name]), kinds)
+        for name, kinds in _RUN_ARRAYS.items()
+    }
+    settled = values["settled"].astype(bool)
+    settled_round = values["settled_round"].astype(np.int64)
+    settled_by = values["settled_by"].astype(np.int64)
+    proposals = values["proposals"].astype(np.int64)
+    horizon = scenario.horizon
+    if not np.all(np.isfinite(values["package"])) or not np.all(np.isfinite(values["sampled"])):
+        raise ResultError(f"{path}: runs_package and runs_sampled must hold finite numbers")
+    if np.any((settled_round < 0) | (settled_round > horizon)):
+        raise ResultError(f"{path}: runs_settled_round must lie in [0, {horizon}] (the horizon)")
+    if np.any((settled_round == 0) == settled):
+        raise ResultError(
+            f"{path}: runs_settled_round must be 0 exactly where runs_settled is false"
+        )
+    n_actors = len(scenario.actors)
+    if np.any((settled_by < -1) | (settled_by >= n_actors)):
+        raise ResultError(f"{path}: runs_settled_by must lie in [-1, {n_actors - 1}]")
+    if np.any((settled_by == -1) == settled):
+        raise ResultError(
+            f"{path}: runs_settled_by must be -1 exactly where runs_settled is false"
+        )
+    if np.any(proposals < 0) or np.any(proposals.sum(axis=1) > horizon):
+        raise ResultError(
+            f"{path}: runs_proposals must be counts adding up to at most {horizon} per run"
+        )
+    return BatchOutcome(
+        package=values["package"].astype(np.float64),
+        settled=settled,
+        settled_round=settled_round,
+        settled_by=settled_by,
+        proposals=proposals,
+        sampled=values["sampled"].astype(np.float64),
     )

@@ -6,21 +6,27 @@ import difflib
 import itertools
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from basesim.actors import Actor, Stance
+from basesim.actors import BEHAVIOUR_FIELDS, Actor, BehaviourField, Stance
 from basesim.exceptions import ScenarioError
 from basesim.issues import Issue
-from basesim.parameters import CONFIDENCE_LEVELS, Evidence, Parameter
+from basesim.parameters import CHOICE, CONFIDENCE_LEVELS, DISTRIBUTION_KINDS, Evidence, Parameter
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ACTOR_FIELDS",
+    "BEHAVIOUR_FIELDS",
+    "DECISION_RULES",
+    "KNOWN_MODELS",
     "RECOGNITION_RULES",
     "RESERVATION_FORMS",
+    "BehaviourField",
+    "DecisionRule",
     "ProtocolSettings",
     "Scenario",
     "suggest",
@@ -28,17 +34,20 @@ __all__ = [
 
 RECOGNITION_RULES = ("weighted", "rotation")
 RESERVATION_FORMS = ("concession", "equilibrium")
+#: How an issue can be decided (``[issues.NAME] rule``).
+DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
+#: The negotiation models a scenario may name (``[protocol] model``).
+KNOWN_MODELS = ("bargaining",)
+#: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (
     "label",
     "description",
     "capability",
     "veto",
+    "votes",
+    "proposer",
     "influence",
-    "anchoring",
-    "discount",
-    "concession",
-    "noise",
-    "disagreement",
+    *(f.name for f in BEHAVIOUR_FIELDS),
 )
 # \Z, not $: "$" also matches before a trailing newline ("turkey\n").
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
@@ -48,13 +57,13 @@ _START = re.compile(r"^(\d{4})-(\d{2})\Z")
 # Allowed range of each actor parameter: (low, high, low inclusive, high inclusive).
 _ACTOR_RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "capability": (0.0, math.inf, False, False),
-    "anchoring": (0.0, 1.0, True, True),
-    "discount": (0.0, 1.0, False, True),
-    "concession": (0.0, math.inf, False, False),
-    "noise": (0.0, math.inf, True, False),
-    "disagreement": (-math.inf, 0.0, False, True),
+    **{f.name: f.range for f in BEHAVIOUR_FIELDS},
 }
 _UNIT = (0.0, 1.0, True, True)
+_SHARE = (0.0, 1.0, False, True)
+_VOTES = (0.0, math.inf, True, False)
+#: Tolerance on vote shares (relative to the voters' total), as in the engine.
+_SHARE_TOL = 1e-12
 
 
 def suggest(word: str, options: Any) -> str:
@@ -69,27 +78,124 @@ class ProtocolSettings:
 
     Parameters
     ----------
+    model
+        The negotiation model that runs the scenario (one of
+        :data:`KNOWN_MODELS`; ``"bargaining"``).
     recognition
-        ``"weighted"``: the proposer is drawn each round with probability
-        proportional to capability; ``"rotation"``: actors propose in the
-        fixed order ``rotation`` (alternating offers).
+        ``"weighted"``: the proposer is drawn each round, among the actors
+        with ``proposer = True``, with probability proportional to
+        capability; ``"rotation"``: actors propose in the fixed order
+        ``rotation`` (alternating offers).
     rotation
-        Actor names, in order, for ``recognition = "rotation"``.
+        Actor names, in order, for ``recognition = "rotation"``; each must
+        be a proposer.
     reservation
         ``"concession"``: time-dependent concession curves (boundedly rational
         actors); ``"equilibrium"``: discounted continuation values by backward
-        induction over the finite horizon.
+        induction over ``lookahead`` months.  Or a choice :class:`Parameter`
+        whose value is an index into :data:`RESERVATION_FORMS` and whose
+        distribution (``kind="choice"``) weighs the forms, so that each run
+        draws its form.
+    lookahead
+        Months (>= 1) of backward induction for the equilibrium form.
     utility_exponent
         2 (quadratic loss, the default) or 1 (linear loss; one issue only).
+
+    Examples
+    --------
+    >>> from basesim import Distribution
+    >>> p = ProtocolSettings(reservation=Parameter(
+    ...     value=0.0, distribution=Distribution(kind="choice", weights=(0.7, 0.3))))
+    >>> p.nominal_reservation, p.reservation_forms
+    ('concession', ('concession', 'equilibrium'))
     """
 
+    model: str = "bargaining"
     recognition: str = "weighted"
     rotation: tuple[str, ...] = ()
-    reservation: str = "concession"
+    reservation: str | Parameter = "concession"
+    lookahead: int = 60
     utility_exponent: int = 2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rotation", tuple(self.rotation))
+
+    @property
+    def nominal_reservation(self) -> str:
+        """The reservation form used when uncertainty is switched off."""
+        if isinstance(self.reservation, Parameter):
+            return RESERVATION_FORMS[int(self.reservation.value)]
+        return self.reservation
+
+    @property
+    def reservation_forms(self) -> tuple[str, ...]:
+        """The reservation forms runs may use, in :data:`RESERVATION_FORMS` order."""
+        reservation = self.reservation
+        if not isinstance(reservation, Parameter):
+            return (reservation,)
+        dist = reservation.distribution
+        if dist is None or dist.weights is None:
+            return (self.nominal_reservation,)
+        return tuple(f for f, w in zip(RESERVATION_FORMS, dist.weights, strict=True) if w > 0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionRule:
+    """How one issue is decided, resolved from its ``rule`` or from the legacy vetoes.
+
+    Parameters
+    ----------
+    rule
+        One of :data:`DECISION_RULES`.
+    voters
+        The actors whose acceptance counts, in actor order for legacy vetoes.
+        For ``"unilateral"``: ``(authority,)``.
+    threshold
+        The share of the voters' votes that must accept: the issue's own for
+        ``"qualified"``, 0.5 for ``"majority"``, 1.0 for ``"unanimity"`` and
+        ``"unilateral"``.
+    strict
+        True for ``"majority"``: the accepting votes must *exceed* the
+        threshold.
+    min_voter_share
+        For ``"qualified"``: the share of the voters (by head count) that must
+        accept as well; 0.0 if none.
+    authority
+        The actor who decides a ``"unilateral"`` issue alone, else ``None``.
+
+    Examples
+    --------
+    >>> r = DecisionRule(rule="qualified", voters=("a", "b", "c"), threshold=0.65,
+    ...                  min_voter_share=0.55)
+    >>> r.passes({"a", "c"}, {"a": 1.0, "b": 1.0, "c": 2.0})
+    True
+    >>> r.passes({"c"}, {"a": 1.0, "b": 1.0, "c": 2.0})
+    False
+    """
+
+    rule: str
+    voters: tuple[str, ...]
+    threshold: float
+    strict: bool = False
+    min_voter_share: float = 0.0
+    authority: str | None = None
+
+    def passes(self, acceptors: Iterable[str], votes: Mapping[str, float]) -> bool:
+        """Whether the rule is met when the actors ``acceptors`` accept.
+
+        ``votes`` gives each voter's voting weight (:attr:`Actor.votes`).
+        Unanimity and unilateral rules count heads: every voter must accept.
+        """
+        accepting = set(acceptors)
+        yes = [v for v in self.voters if v in accepting]
+        if self.rule in ("unanimity", "unilateral"):
+            return len(yes) == len(self.voters)
+        total = sum(float(votes[v]) for v in self.voters)
+        share = sum(float(votes[v]) for v in yes) / total if total > 0 else 0.0
+        if self.strict:
+            return share > self.threshold + _SHARE_TOL
+        heads = len(yes) / len(self.voters)
+        return share >= self.threshold - _SHARE_TOL and heads >= self.min_voter_share - _SHARE_TOL
 
 
 def _fmt(value: Any) -> str:
@@ -119,8 +225,8 @@ class Scenario:
     actors
         The actors, in order.
     horizon
-        Number of rounds; if nobody agrees by then, the negotiation breaks
-        down.
+        Number of rounds (months) simulated; issues still unsettled then are
+        reported as unsettled, at their drifted status quo.
     start
         Calendar month of round 1, ``"YYYY-MM"``; one round is one month.
     protocol
@@ -166,12 +272,33 @@ class Scenario:
                 return actor
         raise ScenarioError(f"no actor {name!r}{suggest(name, self.actor_names)}")
 
+    def decision_rule(self, issue_name: str) -> DecisionRule:
+        """How the issue ``issue_name`` is decided.
+
+        An issue without a ``rule`` (legacy) is decided by unanimity among the
+        actors whose ``veto`` names it, in actor order.
+
+        Examples
+        --------
+        >>> import basesim
+        >>> basesim.load_scenario("syria-2025").decision_rule("basing")
+        DecisionRule(rule='unanimity', voters=('syria', 'russia'), threshold=1.0, strict=False, min_voter_share=0.0, authority=None)
+        """
+        return _resolve_rule(self.issue(issue_name), self.actors)
+
     def parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """Every numeric parameter with its field path, in a fixed order."""
+        """Every numeric parameter with its field path, in a fixed order.
+
+        Per issue: ``status_quo``, ``breakdown`` (when given), ``drift``; per
+        actor: ``capability``, position and salience on each issue, the
+        :data:`BEHAVIOUR_FIELDS` (``disagreement`` when given), influence
+        weights; last ``protocol.reservation`` when it is a choice parameter.
+        """
         for issue in self.issues:
             yield f"issues.{issue.name}.status_quo", issue.status_quo
             if issue.breakdown is not None:
                 yield f"issues.{issue.name}.breakdown", issue.breakdown
+            yield f"issues.{issue.name}.drift", issue.drift
         for actor in self.actors:
             base = f"actors.{actor.name}"
             yield f"{base}.capability", actor.capability
@@ -180,12 +307,14 @@ class Scenario:
                 if stance is not None:
                     yield f"{base}.{issue_name}.position", stance.position
                     yield f"{base}.{issue_name}.salience", stance.salience
-            for name in ("anchoring", "discount", "concession", "noise"):
-                yield f"{base}.{name}", getattr(actor, name)
-            if actor.disagreement is not None:
-                yield f"{base}.disagreement", actor.disagreement
+            for declared in BEHAVIOUR_FIELDS:
+                param = getattr(actor, declared.name)
+                if param is not None:
+                    yield f"{base}.{declared.name}", param
             for target, weight in actor.influence.items():
                 yield f"{base}.influence.{target}", weight
+        if isinstance(self.protocol.reservation, Parameter):
+            yield "protocol.reservation", self.protocol.reservation
 
     def uncertain_parameters(self) -> tuple[str, ...]:
         """Paths of the parameters that runs draw from a distribution."""
@@ -201,14 +330,18 @@ class Scenario:
             One row per parameter, with columns ``actor``, ``issue``,
             ``field``, ``value``, ``low``, ``high``, ``uncertainty``,
             ``evidence``, ``rationale``, ``confidence``, ``assumption`` and
-            ``path``.  Issue-level parameters have an empty ``actor``.
+            ``path``.  Issue-level parameters have an empty ``actor``;
+            ``protocol.reservation`` (a choice) has neither actor nor issue,
+            and its value is the index of its nominal form.
         """
         import pandas as pd
 
         rows = []
         for path, param in self.parameters():
             parts = path.split(".")
-            if parts[0] == "issues":
+            if parts[0] == "protocol":
+                actor, issue, name = "", "", parts[1]
+            elif parts[0] == "issues":
                 actor, issue, name = "", parts[1], parts[2]
             elif len(parts) == 4 and parts[2] == "influence":
                 actor, issue, name = parts[1], "", f"influence on {parts[3]}"
@@ -226,9 +359,7 @@ class Scenario:
                     "value": param.value,
                     "low": low,
                     "high": high,
-                    "uncertainty": param.distribution.describe()
-                    if param.distribution
-                    else "fixed",
+                    "uncertainty": _describe_uncertainty(path, param),
                     "evidence": ", ".join(ev.sources)
                     if ev.sources
                     else ("assumption" if ev.assumption else ""),
@@ -272,6 +403,44 @@ class Scenario:
         return replace_values(self, {**dict(changes or {}), **fields})
 
 
+def _describe_uncertainty(path: str, param: Parameter) -> str:
+    dist = param.distribution
+    if dist is None:
+        return "fixed"
+    if path == "protocol.reservation" and dist.weights is not None:
+        options = zip(RESERVATION_FORMS, dist.weights, strict=False)
+        return f"choice({', '.join(f'{form} {w:g}' for form, w in options)})"
+    return dist.describe()
+
+
+def _resolve_rule(issue: Issue, actors: Iterable[Actor]) -> DecisionRule:
+    """The :class:`DecisionRule` of an issue (of a validated scenario)."""
+    if issue.rule is None:
+        holders = tuple(a.name for a in actors if issue.name in a.veto)
+        return DecisionRule(rule="unanimity", voters=holders, threshold=1.0)
+    if issue.rule == "unilateral":
+        assert issue.authority is not None
+        return DecisionRule(
+            rule="unilateral",
+            voters=(issue.authority,),
+            threshold=1.0,
+            authority=issue.authority,
+        )
+    voters = issue.voters if issue.voters is not None else tuple(a.name for a in actors)
+    if issue.rule == "majority":
+        return DecisionRule(rule="majority", voters=voters, threshold=0.5, strict=True)
+    if issue.rule == "qualified":
+        assert issue.threshold is not None
+        share = 0.0 if issue.min_voter_share is None else float(issue.min_voter_share)
+        return DecisionRule(
+            rule="qualified",
+            voters=voters,
+            threshold=float(issue.threshold),
+            min_voter_share=share,
+        )
+    return DecisionRule(rule="unanimity", voters=voters, threshold=1.0)
+
+
 # -- validation -------------------------------------------------------------------
 def _range_text(low: float, high: float, lo_inc: bool, hi_inc: bool) -> str:
     if math.isinf(high) and not math.isinf(low):
@@ -299,6 +468,11 @@ def _check_parameter(path: str, param: Any, allowed: tuple[float, float, bool, b
         raise ScenarioError(f"{path} must be {rule} (got {_fmt(value)})")
     dist = param.distribution
     if dist is not None:
+        if dist.kind == CHOICE:
+            raise ScenarioError(
+                f"{path}.dist must be one of {', '.join(DISTRIBUTION_KINDS)} (got {CHOICE!r}; "
+                "a choice is only for protocol.reservation)"
+            )
         problems = dist.check()
         if problems:
             name, what, bad = problems[0]
@@ -312,6 +486,16 @@ def _check_parameter(path: str, param: Any, allowed: tuple[float, float, bool, b
             if not _in_range(x, allowed):
                 raise ScenarioError(f"{path}.{end} must be {rule} (got {_fmt(x)})")
     _check_evidence(path, param.evidence)
+
+
+def _check_number(path: str, value: Any, allowed: tuple[float, float, bool, bool]) -> None:
+    """A plain (not a :class:`Parameter`) number in the range ``allowed``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{path} must be a number (got {_fmt(value)})")
+    if not _is_finite(value):
+        raise ScenarioError(f"{path} must be a finite number (got {_fmt(value)})")
+    if not _in_range(value, allowed):
+        raise ScenarioError(f"{path} must be {_range_text(*allowed)} (got {_fmt(value)})")
 
 
 def _is_finite(value: float) -> bool:
@@ -392,6 +576,7 @@ def _check_scenario(scn: Scenario) -> None:
         _check_parameter(f"{path}.status_quo", issue.status_quo, _UNIT)
         if issue.breakdown is not None:
             _check_parameter(f"{path}.breakdown", issue.breakdown, _UNIT)
+        _check_parameter(f"{path}.drift", issue.drift, _UNIT)
         if not isinstance(issue.categories, tuple | list) or not isinstance(
             issue.cuts, tuple | list
         ):
@@ -456,12 +641,13 @@ def _check_scenario(scn: Scenario) -> None:
                 )
             _check_parameter(f"{base}.{issue_name}.position", stance.position, _UNIT)
             _check_parameter(f"{base}.{issue_name}.salience", stance.salience, _UNIT)
-        for name in ("anchoring", "discount", "concession", "noise"):
-            _check_parameter(f"{base}.{name}", getattr(actor, name), _ACTOR_RANGES[name])
-        if actor.disagreement is not None:
-            _check_parameter(
-                f"{base}.disagreement", actor.disagreement, _ACTOR_RANGES["disagreement"]
-            )
+        for declared in BEHAVIOUR_FIELDS:
+            param = getattr(actor, declared.name)
+            if param is not None or declared.default is not None:
+                _check_parameter(f"{base}.{declared.name}", param, declared.range)
+        _check_number(f"{base}.votes", actor.votes, _VOTES)
+        if not isinstance(actor.proposer, bool):
+            raise ScenarioError(f"{base}.proposer must be true or false (got {actor.proposer!r})")
         if len(set(actor.veto)) != len(actor.veto):
             raise ScenarioError(f"{base}.veto lists an issue twice (got {list(actor.veto)})")
         for issue_name in actor.veto:
@@ -480,6 +666,13 @@ def _check_scenario(scn: Scenario) -> None:
                 raise ScenarioError(f"{base}.influence.{target}: an actor cannot influence itself")
             _check_parameter(f"{base}.influence.{target}", weight, _UNIT)
 
+    if not any(a.proposer for a in scn.actors):
+        raise ScenarioError(
+            "actors must include at least one proposer (got proposer = false for every actor)"
+        )
+    for issue in scn.issues:
+        _check_decision(issue, scn)
+
     for target in actor_names:
         sources = [(a.name, a.influence[target]) for a in scn.actors if target in a.influence]
         if not sources:
@@ -497,6 +690,11 @@ def _check_scenario(scn: Scenario) -> None:
     proto = scn.protocol
     if not isinstance(proto, ProtocolSettings):
         raise ScenarioError(f"protocol must be a ProtocolSettings (got {type(proto).__name__})")
+    if not isinstance(proto.model, str) or proto.model not in KNOWN_MODELS:
+        raise ScenarioError(
+            f"protocol.model must be one of {', '.join(KNOWN_MODELS)} (got {proto.model!r})"
+            f"{suggest(proto.model, KNOWN_MODELS)}"
+        )
     if proto.recognition not in RECOGNITION_RULES:
         raise ScenarioError(
             f"protocol.recognition must be one of {', '.join(RECOGNITION_RULES)} (got {proto.recognition!r})"
@@ -511,11 +709,15 @@ def _check_scenario(scn: Scenario) -> None:
             raise ScenarioError(
                 f"protocol.rotation refers to an actor that does not exist (got {name!r}){suggest(name, actor_names)}"
             )
-    if proto.reservation not in RESERVATION_FORMS:
-        raise ScenarioError(
-            f"protocol.reservation must be one of {', '.join(RESERVATION_FORMS)} (got {proto.reservation!r})"
-            f"{suggest(proto.reservation, RESERVATION_FORMS)}"
-        )
+        if proto.recognition == "rotation" and not scn.actor(name).proposer:
+            raise ScenarioError(
+                f"protocol.rotation may only name proposers (got {name!r}, "
+                f"whose actors.{name}.proposer is false)"
+            )
+    _check_reservation(proto.reservation)
+    lookahead = proto.lookahead
+    if isinstance(lookahead, bool) or not isinstance(lookahead, int) or lookahead < 1:
+        raise ScenarioError(f"protocol.lookahead must be a whole number >= 1 (got {lookahead!r})")
     exponent = proto.utility_exponent
     if isinstance(exponent, bool) or not isinstance(exponent, int) or exponent not in (1, 2):
         raise ScenarioError(
@@ -525,3 +727,147 @@ def _check_scenario(scn: Scenario) -> None:
         raise ScenarioError(
             f"protocol.utility_exponent = 1 (linear loss) needs a single issue (got {len(scn.issues)} issues)"
         )
+
+
+def _check_reservation(reservation: Any) -> None:
+    path = "protocol.reservation"
+    forms = ", ".join(RESERVATION_FORMS)
+    if not isinstance(reservation, Parameter):
+        if not isinstance(reservation, str) or reservation not in RESERVATION_FORMS:
+            raise ScenarioError(
+                f"{path} must be one of {forms} (got {reservation!r})"
+                f"{suggest(reservation, RESERVATION_FORMS)}"
+            )
+        return
+    value = reservation.value
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value not in range(len(RESERVATION_FORMS))
+    ):
+        raise ScenarioError(
+            f"{path}.value must be the index of a form in RESERVATION_FORMS "
+            f"(0 to {len(RESERVATION_FORMS) - 1}: {forms}) (got {_fmt(value)})"
+        )
+    dist = reservation.distribution
+    if dist is not None:
+        if dist.kind != CHOICE:
+            raise ScenarioError(f"{path}.dist must be {CHOICE!r} (got {dist.kind!r})")
+        weights = dist.weights
+        if isinstance(weights, tuple) and len(weights) != len(RESERVATION_FORMS):
+            raise ScenarioError(
+                f"{path}.weights must give one weight per form ({forms}; got {len(weights)})"
+            )
+        if isinstance(weights, tuple):
+            for form, w in zip(RESERVATION_FORMS, weights, strict=True):
+                wpath = f"{path}.weights.{form}"
+                if isinstance(w, bool) or not isinstance(w, int | float):
+                    raise ScenarioError(f"{wpath} must be a number (got {_fmt(w)})")
+                if not _is_finite(w):
+                    raise ScenarioError(f"{wpath} must be a finite number (got {_fmt(w)})")
+                if w < 0:
+                    raise ScenarioError(f"{wpath} must be >= 0 (got {_fmt(w)})")
+        problems = dist.check()
+        if problems:
+            name, what, bad = problems[0]
+            raise ScenarioError(f"{path}.{name} {what} (got {_fmt(bad)})")
+        assert weights is not None
+        nominal = RESERVATION_FORMS[int(value)]
+        if not weights[int(value)] > 0:
+            raise ScenarioError(
+                f"{path}.value must be a form with a positive weight "
+                f"(got {nominal!r}, whose weight is {_fmt(weights[int(value)])})"
+            )
+    _check_evidence(path, reservation.evidence)
+
+
+def _check_decision(issue: Issue, scn: Scenario) -> None:
+    """The issue's decision rule: ``rule``, ``voters``, ``threshold`` ... and legacy vetoes."""
+    path = f"issues.{issue.name}"
+    actor_names = scn.actor_names
+    holders = [a.name for a in scn.actors if issue.name in a.veto]
+    rule = issue.rule
+    if rule is None:
+        for name in ("voters", "threshold", "min_voter_share", "authority"):
+            value = getattr(issue, name)
+            if value is not None:
+                raise ScenarioError(
+                    f"{path}.{name} needs a rule: set {path}.rule (got {name} = "
+                    f"{_fmt(list(value) if isinstance(value, tuple) else value)} without one)"
+                )
+        if not holders:
+            raise ScenarioError(
+                f"{path}.rule is required: no actor's veto names {issue.name!r}, so give "
+                f"rule = one of {', '.join(DECISION_RULES)}"
+            )
+        return
+    if not isinstance(rule, str) or rule not in DECISION_RULES:
+        raise ScenarioError(
+            f"{path}.rule must be one of {', '.join(DECISION_RULES)} (got {rule!r})"
+            f"{suggest(rule, DECISION_RULES)}"
+        )
+    if holders:
+        vetoes = " and ".join(f"actors.{name}.veto" for name in holders)
+        verb = "names" if len(holders) == 1 else "name"
+        raise ScenarioError(
+            f"{path}.rule cannot be combined with vetoes on the issue (got rule = {rule!r} "
+            f"while {vetoes} {verb} {issue.name!r}); list those actors in {path}.voters instead"
+        )
+
+    voters = issue.voters
+    if voters is not None:
+        if not isinstance(voters, tuple):
+            raise ScenarioError(
+                f"{path}.voters must be a list of actor names "
+                f"(got {type(voters).__name__}: {voters!r})"
+            )
+        if rule == "unilateral":
+            raise ScenarioError(
+                f"{path}.voters is not used with rule = 'unilateral', where the authority "
+                f"decides alone (got {list(voters)})"
+            )
+        if not voters:
+            raise ScenarioError(f"{path}.voters names nobody: list at least one actor (got [])")
+        for name in voters:
+            if name not in actor_names:
+                raise ScenarioError(
+                    f"{path}.voters refers to an actor that does not exist (got {name!r})"
+                    f"{suggest(name, actor_names)}"
+                )
+        if len(set(voters)) != len(voters):
+            raise ScenarioError(f"{path}.voters lists an actor twice (got {list(voters)})")
+
+    for name, allowed_rule in (
+        ("threshold", "qualified"),
+        ("min_voter_share", "qualified"),
+        ("authority", "unilateral"),
+    ):
+        value = getattr(issue, name)
+        if value is not None and rule != allowed_rule:
+            raise ScenarioError(
+                f"{path}.{name} is only allowed with rule = {allowed_rule!r} "
+                f"(got {name} = {_fmt(value)} with rule = {rule!r})"
+            )
+    if rule == "qualified":
+        if issue.threshold is None:
+            raise ScenarioError(f"{path}.threshold is required for rule = 'qualified' (got none)")
+        _check_number(f"{path}.threshold", issue.threshold, _SHARE)
+        if issue.min_voter_share is not None:
+            _check_number(f"{path}.min_voter_share", issue.min_voter_share, _SHARE)
+    if rule == "unilateral":
+        authority = issue.authority
+        if authority is None:
+            raise ScenarioError(f"{path}.authority is required for rule = 'unilateral' (got none)")
+        if authority not in actor_names:
+            raise ScenarioError(
+                f"{path}.authority refers to an actor that does not exist (got {authority!r})"
+                f"{suggest(authority, actor_names)}"
+            )
+    if rule in ("qualified", "majority"):
+        chosen = voters if voters is not None else actor_names
+        total = sum(scn.actor(name).votes for name in chosen)
+        if not total > 0:
+            raise ScenarioError(
+                f"{path}.voters carry no voting weight: rule = {rule!r} needs their votes "
+                f"to sum to more than 0 (got {_fmt(total)})"
+            )

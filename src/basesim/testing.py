@@ -18,6 +18,8 @@ from basesim.scenario import ProtocolSettings, Scenario
 __all__ = [
     "SMALL_SCENARIO_TOML",
     "alternating_offers_scenario",
+    "pivotal_outcome",
+    "pivotal_scenario",
     "romer_rosenthal_outcome",
     "rubinstein_share",
     "setter_scenario",
@@ -55,6 +57,7 @@ anchors = ["in force", "partial", "lifted"]
 status_quo = { value = 0.1, dist = "truncnorm", sd = 0.1, low = 0.0, high = 0.3 }
 categories = ["little", "much"]
 cuts = [0.5]
+rule = "majority"
 
 [actors.syria]
 label = "Syria"
@@ -114,8 +117,29 @@ def setter_scenario(
 ) -> Scenario:
     """One take-it-or-leave-it round in one dimension (Romer and Rosenthal 1978).
 
-    The setter proposes once; the vetoer accepts anything at least as good as
-    the status quo, which is also the reversion point.
+    The setter proposes once; the vetoer, whose consent the issue's unanimity
+    rule needs, demands nothing beyond the status quo (``opening = 0``), so it
+    accepts anything at least as good as the status quo.
+    """
+    return pivotal_scenario(
+        setter=setter, voters=(vetoer,), status_quo=status_quo, rule="unanimity", exponent=exponent
+    )
+
+
+def pivotal_scenario(
+    *,
+    setter: float,
+    voters: tuple[float, ...],
+    status_quo: float,
+    rule: str = "qualified",
+    threshold: float | None = None,
+    exponent: int = 2,
+) -> Scenario:
+    """An agenda setter and a committee of voters, one issue, one round (Krehbiel 1998).
+
+    The setter proposes once and does not vote; each voter accepts anything
+    at least as good as the status quo.  With ``rule = "qualified"`` the
+    accepting voters (one vote each) must be at least ``threshold`` of them.
     """
     issue = Issue(
         name="policy",
@@ -124,32 +148,65 @@ def setter_scenario(
         status_quo=_fixed(status_quo),
         categories=("low", "high"),
         cuts=(0.5,),
+        rule=rule,
+        voters=tuple(f"voter{i}" for i in range(len(voters))),
+        threshold=threshold if rule == "qualified" else None,
     )
-    actors = (
+    setter_actor = Actor(
+        name="setter",
+        label="Agenda setter",
+        capability=_fixed(1.0),
+        opening=_fixed(0.0),
+        stances={"policy": Stance(position=_fixed(setter), salience=_fixed(1.0))},
+    )
+    voter_actors = tuple(
         Actor(
-            name="setter",
-            label="Agenda setter",
+            name=f"voter{i}",
+            label=f"Voter {i}",
             capability=_fixed(1.0),
-            stances={"policy": Stance(position=_fixed(setter), salience=_fixed(1.0))},
-        ),
-        Actor(
-            name="vetoer",
-            label="Veto player",
-            capability=_fixed(1.0),
-            veto=("policy",),
-            stances={"policy": Stance(position=_fixed(vetoer), salience=_fixed(1.0))},
-        ),
+            proposer=False,
+            opening=_fixed(0.0),
+            stances={"policy": Stance(position=_fixed(ideal), salience=_fixed(1.0))},
+        )
+        for i, ideal in enumerate(voters)
     )
     return Scenario(
         name="setter-model",
-        title="Romer-Rosenthal setter model",
+        title="Agenda setter and voters",
         issues=(issue,),
-        actors=actors,
+        actors=(setter_actor, *voter_actors),
         horizon=1,
-        protocol=ProtocolSettings(
-            recognition="rotation", rotation=("setter",), utility_exponent=exponent
-        ),
+        protocol=ProtocolSettings(utility_exponent=exponent),
     )
+
+
+def pivotal_outcome(
+    *, setter: float, voters: tuple[float, ...], status_quo: float, needed: int
+) -> float:
+    """The closed-form outcome of :func:`pivotal_scenario` when ``needed`` voters must accept.
+
+    Voter ``v`` accepts ``x`` iff ``|x - theta_v| <= |q - theta_v|``.  Moving
+    from ``q`` toward the setter, voters on the setter's side of ``q`` accept
+    up to their reflection ``2 theta_v - q``; the pivot is the ``needed``-th
+    voter counted from the setter's side (among those voters, the one
+    furthest from the setter), and the setter gets its ideal clipped to the
+    pivot's reflection of ``q`` (nothing changes if fewer than ``needed``
+    voters lie on the setter's side).
+    """
+    if setter == status_quo:
+        return status_quo
+    toward = -1.0 if setter < status_quo else 1.0
+    # Distance each voter lets the setter move from q toward it: 2 |theta_v - q| on its side.
+    reach = sorted(
+        (2 * (theta - status_quo) * toward for theta in voters if (theta - status_quo) * toward > 0),
+        reverse=True,
+    )
+    if len(reach) < needed:
+        return status_quo
+    if needed == 0:
+        return setter
+    step = min(reach[needed - 1], abs(setter - status_quo))
+    return status_quo + toward * step
 
 
 def romer_rosenthal_outcome(*, setter: float, vetoer: float, status_quo: float) -> float:
@@ -187,6 +244,7 @@ def alternating_offers_scenario(
             stances={"share": Stance(position=_fixed(ideal), salience=_fixed(1.0))},
         )
 
+    # Backward induction over ``horizon`` months from month 1.
     return Scenario(
         name="alternating-offers",
         title="Rubinstein alternating offers over a unit pie",
@@ -198,6 +256,7 @@ def alternating_offers_scenario(
             rotation=("first", "second"),
             reservation="equilibrium",
             utility_exponent=1,
+            lookahead=horizon,
         ),
     )
 

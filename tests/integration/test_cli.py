@@ -112,6 +112,11 @@ def test_run_writes_probabilities(capsys, tmp_path, suffix):
     assert frame["probability"].tolist() == pytest.approx(expected["probability"].tolist())
     joint = frame[frame["table"] == "joint"]
     assert joint["count"].sum() == 300
+    # (3 categories + unsettled) x (3 + unsettled) joint cells, the last no agreement.
+    assert len(joint) == 16 and joint["outcome"].iloc[-1] == "no agreement"
+    basing = frame[frame["table"] == "basing"]
+    assert basing["outcome"].iloc[-1] == "unsettled"
+    assert "unsettled" in out and "withdrawal / unsettled" in out
     assert_png(plot)
 
 
@@ -166,14 +171,17 @@ def test_compare_names_scenarios_as_given_when_names_clash(capsys, tmp_path, sce
     assert set(read_table(target)["scenario"]) == {SCN, str(scenario_file)}
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json"])
-def test_sweep(capsys, tmp_path, suffix):
+@pytest.mark.parametrize(
+    ("suffix", "outcome"),
+    [(".csv", "basing=withdrawal"), (".json", "basing=unsettled"), (".csv", "no agreement")],
+)
+def test_sweep(capsys, tmp_path, suffix, outcome):
     target = tmp_path / f"sweep{suffix}"
     plot = tmp_path / "sweep.png"
     status, out, err = run_cli(
         capsys, "sweep", SCN, "--param", f"{POSITION}=0:0.6", "--param", f"{SALIENCE}=0.4:0.9",
         "--design", "grid", "--n-points", "2", "--n-runs", "50", "--out", str(target),
-        "--plot", str(plot), "--outcome", "basing=withdrawal",
+        "--plot", str(plot), "--outcome", outcome,
     )  # fmt: skip
     assert status == 0, err
     assert "SweepResult" in out
@@ -185,6 +193,8 @@ def test_sweep(capsys, tmp_path, suffix):
     assert sorted(frame["point"].unique()) == [0, 1, 2, 3]
     assert sorted(frame[POSITION].unique()) == [0.0, 0.6]
     assert (frame[frame["table"] == "joint"].groupby("point")["count"].sum() == 50).all()
+    assert (frame[frame["table"] == "basing"].groupby("point")["count"].sum() == 50).all()
+    assert "unsettled" in set(frame[frame["table"] == "basing"]["outcome"])
     assert_png(plot)
 
 
@@ -281,6 +291,8 @@ SWEEP = ["sweep", SCN, "--n-runs", "10", "--n-points", "2"]
          "power of 2"),
         ([*SWEEP, "--param", f"{POSITION}=0:1", "--outcome", "basing=nope"],
          "--outcome must be one of"),
+        ([*SWEEP, "--param", f"{POSITION}=0:1", "--outcome", "basing=unsetled"],
+         "(did you mean 'basing=unsettled'?)"),
         ([*SWEEP, "--param", f"{POSITION}=0:1", "--plot", "s.png"], "at least two --param"),
         (["sweep", SCN], "the following arguments are required: --param"),
         (["sensitivity", SCN, "--param", f"{POSITION}=0:1"], "required: --outcome"),

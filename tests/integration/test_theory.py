@@ -12,9 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import basesim
-from basesim.protocols.spatial import TOLERANCE
+from basesim.engine.outcome import BatchOutcome
+from basesim.protocols.bargaining import TOLERANCE
 from basesim.testing import (
     alternating_offers_scenario,
+    pivotal_outcome,
+    pivotal_scenario,
     romer_rosenthal_outcome,
     rubinstein_share,
     setter_scenario,
@@ -23,7 +26,7 @@ from basesim.testing import (
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
-def _single_run(scenario: basesim.Scenario) -> basesim.model.RunOutcome:
+def _single_run(scenario: basesim.Scenario) -> BatchOutcome:
     return basesim.NegotiationModel(scenario, rng=0).run()
 
 
@@ -45,7 +48,7 @@ def _single_run(scenario: basesim.Scenario) -> basesim.model.RunOutcome:
 def test_romer_rosenthal_hand_cases(exponent, setter, vetoer, status_quo, expected):
     scn = setter_scenario(setter=setter, vetoer=vetoer, status_quo=status_quo, exponent=exponent)
     outcome = _single_run(scn)
-    assert outcome.package[0] == pytest.approx(expected, abs=1e-12)
+    assert outcome.package[0, 0] == pytest.approx(expected, abs=1e-12)
     assert romer_rosenthal_outcome(
         setter=setter, vetoer=vetoer, status_quo=status_quo
     ) == pytest.approx(expected)
@@ -62,9 +65,9 @@ def test_romer_rosenthal_closed_form(setter, vetoer, status_quo, exponent):
     # as indifference, and the status quo stays.
     gain = abs(status_quo - setter) ** exponent - abs(expected - setter) ** exponent
     if gain <= TOLERANCE:
-        assert outcome.package[0] in (pytest.approx(expected, abs=1e-9), status_quo)
+        assert outcome.package[0, 0] in (pytest.approx(expected, abs=1e-9), status_quo)
     else:
-        assert outcome.package[0] == pytest.approx(expected, abs=1e-9)
+        assert outcome.package[0, 0] == pytest.approx(expected, abs=1e-9)
 
 
 @pytest.mark.parametrize(("d1", "d2"), [(0.9, 0.8), (0.8, 0.9), (0.95, 0.95), (0.6, 0.99)])
@@ -77,8 +80,8 @@ def test_rubinstein_finite_horizon_exact(d1, d2, horizon):
         keep = 1.0 - responder_discount * keep
     scn = alternating_offers_scenario(first_discount=d1, second_discount=d2, horizon=horizon)
     outcome = _single_run(scn)
-    assert outcome.agreed and outcome.round == 1
-    assert outcome.package[0] == pytest.approx(keep, abs=1e-12)
+    assert outcome.agreed[0] and outcome.round[0] == 1
+    assert outcome.package[0, 0] == pytest.approx(keep, abs=1e-12)
 
 
 @pytest.mark.parametrize(("d1", "d2"), [(0.9, 0.8), (0.8, 0.9), (0.95, 0.95), (0.5, 0.7)])
@@ -88,7 +91,7 @@ def test_rubinstein_limit(d1, d2):
     scn = alternating_offers_scenario(first_discount=d1, second_discount=d2, horizon=200)
     outcome = _single_run(scn)
     expected = rubinstein_share(first_discount=d1, second_discount=d2)
-    assert abs(outcome.package[0] - expected) < 1e-3
+    assert abs(outcome.package[0, 0] - expected) < 1e-3
 
 
 @pytest.mark.slow
@@ -100,7 +103,7 @@ def test_nash_split_as_discounting_vanishes():
     gaps = []
     for d, horizon in ((0.9, 101), (0.99, 1001), (0.999, 8001)):
         scn = alternating_offers_scenario(first_discount=d, second_discount=d, horizon=horizon)
-        gaps.append(abs(_single_run(scn).package[0] - 0.5))
+        gaps.append(abs(_single_run(scn).package[0, 0] - 0.5))
     assert gaps[0] > gaps[1] > gaps[2]
     assert gaps[2] < 1e-3
 
@@ -110,10 +113,63 @@ def test_batch_engine_matches_theory_too():
     res = basesim.simulate(scn, n_runs=3, rng=0)
     expected = rubinstein_share(first_discount=0.9, second_discount=0.8)
     assert np.all(np.abs(res.runs.package[:, 0] - expected) < 1e-3)
-    assert np.all(res.runs.round == 1)
+    assert np.all(res.runs.settled_round == 1)
 
 
-def test_spatial_bargaining_implements_the_round_protocol():
-    from basesim.protocols import RoundProtocol, SpatialBargaining
+def test_bargaining_implements_the_protocol_interface():
+    from basesim.protocols import Bargaining, NegotiationProtocol, get
 
-    assert isinstance(SpatialBargaining(), RoundProtocol)
+    assert isinstance(Bargaining(), NegotiationProtocol)
+    assert isinstance(get("bargaining"), Bargaining)
+
+
+@pytest.mark.parametrize(
+    ("setter", "voters", "status_quo", "threshold", "needed", "expected"),
+    [
+        # Five voters, three needed (0.6): moving left from q = 0.9 toward the
+        # setter at 0.0, the voters at 0.2, 0.4, 0.6 (and 0.8) accept up to their
+        # reflections 2 theta - q = -0.5, -0.1, 0.3, 0.7: the third, 0.3, binds.
+        (0.0, (0.2, 0.4, 0.6, 0.8, 0.95), 0.9, 0.6, 3, 0.3),
+        # Four of five (0.8): the fourth reflection, 0.7.
+        (0.0, (0.2, 0.4, 0.6, 0.8, 0.95), 0.9, 0.8, 4, 0.7),
+        # The setter's ideal 0.5 is inside the pivot's reach: it gets its ideal.
+        (0.5, (0.2, 0.4, 0.6, 0.8, 0.95), 0.9, 0.6, 3, 0.5),
+        # Setter to the right of q = 0.1: voters at 0.6, 0.8 and 0.95 reflect
+        # q to 1.1, 1.5, 1.8 (clipped by the scale): with three needed, 1.1 -> the
+        # setter's ideal 1.0 is reachable.
+        (1.0, (0.2, 0.4, 0.6, 0.8, 0.95), 0.1, 0.6, 3, 1.0),
+        # Only two voters on the setter's side, three needed: nothing changes.
+        (0.0, (0.2, 0.4, 0.95, 0.96, 0.97), 0.9, 0.6, 3, 0.9),
+    ],
+)
+def test_pivotal_politics_hand_cases(setter, voters, status_quo, threshold, needed, expected):
+    assert pivotal_outcome(
+        setter=setter, voters=voters, status_quo=status_quo, needed=needed
+    ) == pytest.approx(expected)
+    scn = pivotal_scenario(
+        setter=setter, voters=voters, status_quo=status_quo, threshold=threshold
+    )
+    assert _single_run(scn).package[0, 0] == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    setter=unit,
+    status_quo=unit,
+    voters=st.lists(unit, min_size=1, max_size=9),
+    needed_share=st.floats(min_value=0.05, max_value=1.0),
+)
+def test_pivotal_politics_closed_form(setter, status_quo, voters, needed_share):
+    voters = tuple(voters)
+    n = len(voters)
+    needed = max(1, int(np.ceil(needed_share * n - 1e-9)))
+    threshold = needed / n
+    scn = pivotal_scenario(setter=setter, voters=voters, status_quo=status_quo, threshold=threshold)
+    outcome = _single_run(scn).package[0, 0]
+    expected = pivotal_outcome(setter=setter, voters=voters, status_quo=status_quo, needed=needed)
+    # A gain below the acceptance tolerance counts as indifference (no offer).
+    gain = (status_quo - setter) ** 2 - (expected - setter) ** 2
+    if gain <= TOLERANCE:
+        assert outcome in (pytest.approx(expected, abs=1e-9), status_quo)
+    else:
+        assert outcome == pytest.approx(expected, abs=1e-9)

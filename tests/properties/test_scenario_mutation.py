@@ -21,10 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from basesim import Distribution, Scenario, ScenarioError
+from basesim.scenario import DECISION_RULES
 from basesim.scenarios.toml_io import parse_scenario, read_scenario_text
 from basesim.testing import SMALL_SCENARIO_TOML
 
-VALID = SMALL_SCENARIO_TOML
+# The small scenario's relief issue has no veto holder, so it needs a decision rule of its own.
+VALID = (
+    SMALL_SCENARIO_TOML
+    if "\nrule = " in SMALL_SCENARIO_TOML
+    else SMALL_SCENARIO_TOML.replace("cuts = [0.5]\n", 'cuts = [0.5]\nrule = "majority"\n', 1)
+)
 
 BASE = tomllib.loads(VALID)
 SOURCE = "mutant.toml"
@@ -64,7 +70,25 @@ SCALARS = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["basing", "relief", "syria", "russia", "turkey", "uniform", "high", ""]),
+    st.sampled_from(
+        [
+            "basing",
+            "relief",
+            "syria",
+            "russia",
+            "turkey",
+            "uniform",
+            "high",
+            "",
+            "choice",
+            "unanimity",
+            "qualified",
+            "majority",
+            "unilateral",
+            "concession",
+            "equilibrium",
+        ]
+    ),
     st.booleans(),
     st.dates(),
     st.datetimes(),
@@ -80,7 +104,33 @@ TOML_VALUES = st.recursive(
 )
 KEY_NAMES = st.one_of(
     st.text(max_size=10),
-    st.sampled_from(["value", "dist", "low", "high", "mode", "sd", "a", "label", "basing", "x"]),
+    st.sampled_from(
+        [
+            "value",
+            "dist",
+            "low",
+            "high",
+            "mode",
+            "sd",
+            "a",
+            "label",
+            "basing",
+            "x",
+            "weights",
+            "rule",
+            "voters",
+            "threshold",
+            "min_voter_share",
+            "authority",
+            "drift",
+            "votes",
+            "proposer",
+            "opening",
+            "concession_months",
+            "model",
+            "lookahead",
+        ]
+    ),
 )
 
 
@@ -266,6 +316,14 @@ def unit_distributions(draw: Any) -> Distribution:
     capability=st.floats(min_value=1e-6, max_value=1e6),
     horizon=st.integers(min_value=1, max_value=10**6),
     breakdown=st.one_of(unit, unit_distributions()),
+    drift=st.one_of(unit, unit_distributions()),
+    opening=st.one_of(unit, unit_distributions()),
+    concession_months=st.floats(min_value=1e-6, max_value=1e6),
+    votes=st.floats(min_value=0.0, max_value=1e6),
+    lookahead=st.integers(min_value=1, max_value=10**6),
+    weights=st.lists(st.floats(min_value=0.0, max_value=10.0), min_size=2, max_size=2).filter(
+        lambda w: w[0] > 0
+    ),
 )
 def test_valid_variants_round_trip(
     title: str,
@@ -275,6 +333,12 @@ def test_valid_variants_round_trip(
     capability: float,
     horizon: int,
     breakdown: float | Distribution,
+    drift: float | Distribution,
+    opening: float | Distribution,
+    concession_months: float,
+    votes: float,
+    lookahead: int,
+    weights: list[float],
 ) -> None:
     scn = read_scenario_text(VALID)
     variant = scn.replace(
@@ -284,6 +348,12 @@ def test_valid_variants_round_trip(
             "actors.turkey.capability": capability,
             "issues.basing.breakdown": breakdown,
             "actors.syria.label": label,
+            "issues.relief.drift": drift,
+            "actors.turkey.opening": opening,
+            "actors.russia.concession_months": concession_months,
+            "actors.turkey.votes": votes,
+            "protocol.lookahead": lookahead,
+            "protocol.reservation": Distribution(kind="choice", weights=tuple(weights)),
         },
         title=title,
         horizon=horizon,
@@ -292,6 +362,82 @@ def test_valid_variants_round_trip(
     back = read_scenario_text(variant.to_toml(), source=SOURCE)
     assert back == variant
     assert back.actor("russia").stances["basing"].salience.distribution == salience
+
+
+ACTOR_NAMES = ["syria", "russia", "turkey"]
+SHARES = st.floats(min_value=0.01, max_value=1.0)
+
+
+@st.composite
+def coherent_rules(draw: Any) -> dict[str, Any]:
+    """A decision rule for an issue nobody vetoes that follows the rules of the format."""
+    rule = draw(st.sampled_from(DECISION_RULES))
+    out: dict[str, Any] = {"rule": rule}
+    if rule == "unilateral":
+        out["authority"] = draw(st.sampled_from(ACTOR_NAMES))
+        return out
+    if draw(st.booleans()):
+        out["voters"] = draw(st.lists(st.sampled_from(ACTOR_NAMES), min_size=1, unique=True))
+    if rule == "qualified":
+        out["threshold"] = draw(SHARES)
+        if draw(st.booleans()):
+            out["min_voter_share"] = draw(SHARES)
+    return out
+
+
+# Any mix of the decision-rule keys, sensible or not.
+RULE_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "rule": st.sampled_from([*DECISION_RULES, "veto", 1]),
+        "voters": st.one_of(
+            st.lists(st.sampled_from([*ACTOR_NAMES, "iran"]), max_size=4), st.just("syria")
+        ),
+        "threshold": st.one_of(BAD_NUMBERS, unit),
+        "min_voter_share": st.one_of(BAD_NUMBERS, unit),
+        "authority": st.sampled_from([*ACTOR_NAMES, "turky", 3]),
+    },
+)
+ACTOR_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "votes": st.one_of(st.floats(min_value=0, max_value=5), BAD_NUMBERS),
+        "proposer": st.one_of(st.booleans(), st.just(1)),
+    },
+)
+
+
+@SETTINGS
+@given(
+    relief=st.one_of(coherent_rules(), RULE_VALUES),
+    basing=st.one_of(st.just({}), RULE_VALUES),
+    syria=ACTOR_VALUES,
+    turkey=ACTOR_VALUES,
+)
+def test_decision_rules_give_scenario_or_scenario_error(
+    relief: dict[str, Any], basing: dict[str, Any], syria: dict[str, Any], turkey: dict[str, Any]
+) -> None:
+    data = copy.deepcopy(BASE)
+    data["issues"]["relief"].pop("rule", None)
+    data["issues"]["relief"].update(relief)
+    data["issues"]["basing"].update(basing)
+    data["actors"]["syria"].update(syria)
+    data["actors"]["turkey"].update(turkey)
+    try:
+        scn = parse_scenario(data, source=SOURCE)
+    except ScenarioError as exc:
+        assert exc.source == SOURCE
+        assert str(exc).endswith(f" in {SOURCE}")
+        return
+    assert read_scenario_text(scn.to_toml()) == scn
+    for issue in scn.issue_names:
+        rule = scn.decision_rule(issue)
+        assert rule.rule in DECISION_RULES
+        assert rule.voters
+        assert set(rule.voters) <= set(scn.actor_names)
+        assert 0 < rule.threshold <= 1
+        assert rule.strict == (rule.rule == "majority")
+        assert (rule.authority is not None) == (rule.rule == "unilateral")
 
 
 def test_dates_are_not_strings() -> None:

@@ -65,6 +65,23 @@ def test_paired_sums_match_the_runs(comparison):
     np.testing.assert_array_equal(comparison.paired_sum[comparison.names.index("report")], 0)
 
 
+def test_unsettled_rows_are_outcome_columns(comparison):
+    table = OutcomeTable.of(comparison["report"].scenario)
+    assert comparison.outcomes == table.labels
+    assert ("basing", "unsettled") in comparison.outcomes
+    assert comparison.outcomes[table.n_joint - 1] == ("joint", "no agreement")
+    # Each run is in exactly one column of each table in both scenarios, so
+    # within a table the per-run differences D_r sum to 0, run by run.
+    s = comparison.names.index("nudged")
+    for _, _, columns in table.tables():
+        assert comparison.paired_sum[s, columns].sum() == 0
+    diffs = comparison.differences()
+    for (_, _), group in diffs.groupby(["scenario", "table"]):
+        assert group.difference.sum() == pytest.approx(0.0, abs=1e-12)
+    unsettled = diffs[(diffs.table == "basing") & (diffs.outcome == "unsettled")]
+    assert len(unsettled) == 1
+
+
 def test_differences_are_means_of_paired_indicator_differences(comparison):
     diffs = comparison.differences()
     n = comparison.n_runs
@@ -210,5 +227,9 @@ def test_bad_arguments(base):
     ):
         basesim.compare({"a": base, "b": base}, n_runs=10, executor=4)
     other = base.replace({"issues.basing.categories": ("out", "in"), "issues.basing.cuts": (0.5,)})
-    with pytest.raises(basesim.BasesimError, match=r"scenarios\['b'\] has outcome categories"):
+    with pytest.raises(
+        basesim.BasesimError,
+        match=r"scenarios\['b'\] has outcome categories \{'basing': \('out', 'in'\), .*which "
+        r"differ from scenarios\['a'\]'s \{'basing': \('withdrawal', ",
+    ):
         basesim.compare({"a": base, "b": other}, n_runs=10)

@@ -161,6 +161,73 @@ def test_on_a_sweep():
     assert found.density > found.base_density
 
 
+def test_unsettled_outcomes_in_a_frame():
+    # Basing stays unsettled where a > 0.7; the whole negotiation fails (no
+    # agreement) where also b > 0.5; the relief is settled everywhere.
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.random((2_000, 2)), columns=["a", "b"])
+    open_basing = frame.a > 0.7
+    frame["basing_category"] = np.where(open_basing, "unsettled", "withdrawal")
+    frame["settled_basing"] = ~open_basing
+    frame["outcome"] = np.where(
+        open_basing & (frame.b > 0.5),
+        "no agreement",
+        np.where(open_basing, "unsettled / partial", "withdrawal / partial"),
+    )
+    res = basesim.discover(frame, outcome="basing=unsettled", parameters=["a", "b"])
+    assert res.outcome == "basing=unsettled"
+    assert res.density == 1.0 and res.restricted == ("a",)
+    assert 0.7 <= res.box().set_index("parameter").loc["a", "low"] < 0.72
+    # A boolean column of the frame is an outcome too: settled is the complement.
+    settled = basesim.discover(frame, outcome="settled_basing", parameters=["a", "b"])
+    assert settled.box().set_index("parameter").loc["a", "high"] <= 0.7
+    joint = basesim.discover(frame, outcome="joint=unsettled / partial", parameters=["a", "b"])
+    assert joint.base_density == pytest.approx((frame.outcome == "unsettled / partial").mean())
+    none = basesim.discover(frame, outcome="no agreement", parameters=["a", "b"], threshold=0.95)
+    box = none.box().set_index("parameter")
+    assert none.restricted == ("a", "b")
+    assert abs(box.loc["a", "low"] - 0.7) < 0.05 and abs(box.loc["b", "low"] - 0.5) < 0.05
+
+
+def test_unsettled_outcome_over_kept_runs():
+    # Five hand-made runs of syria-2025; basing is unsettled in runs 2 and 3, the
+    # runs with the two largest values of the first uncertain parameter.  Each
+    # peel removes one run, the lowest (its mean rises: 2/4, 2/3, 2/2): the
+    # densest box is the first of density 1, from 0.8 to 0.9.
+    from basesim.engine.outcome import BatchOutcome
+    from basesim.results import Provenance, Tally
+
+    scn = basesim.load_scenario("syria-2025")
+    sampled = np.full((5, len(scn.uncertain_parameters())), 0.5)
+    sampled[:, 0] = [0.1, 0.2, 0.8, 0.9, 0.3]
+    outcome = BatchOutcome(
+        package=np.array([[0.1, 0.9], [0.5, 0.9], [0.1, 0.5], [0.8, 0.1], [0.9, 0.1]]),
+        settled=np.array([[1, 1], [1, 0], [0, 1], [0, 0], [1, 1]], dtype=bool),
+        settled_round=np.array([[2, 2], [1, 0], [0, 5], [0, 0], [3, 7]]),
+        settled_by=np.array([[0, 0], [1, -1], [-1, 2], [-1, -1], [3, 1]]),
+        proposals=np.zeros((5, 4), dtype=np.int64),
+        sampled=sampled,
+    )
+    tally = Tally.empty(scn)
+    tally.add(outcome)
+    provenance = Provenance(
+        basesim_version="0", engine="batch", entropy=1, spawn_key=(), block_size=1024, created=""
+    )
+    result = basesim.SimulationResult(
+        scenario=scn, n_runs=5, tally=tally, runs=outcome, provenance=provenance
+    )
+    path = scn.uncertain_parameters()[0]
+    res = basesim.discover(result, outcome="basing=unsettled", parameters=[path])
+    assert res.base_density == pytest.approx(2 / 5)
+    assert res.density == 1.0
+    assert res.box().set_index("parameter").loc[path, ["low", "high"]].tolist() == [0.8, 0.9]
+    # The all-unsettled run 3 is "no agreement", by either name.
+    for name in ("no agreement", "joint=unsettled / unsettled"):
+        res = basesim.discover(result, outcome=name, parameters=[path])
+        assert res.outcome == "no agreement"
+        assert res.base_density == pytest.approx(1 / 5)
+
+
 def test_bad_arguments(syria_runs):
     frame = pd.DataFrame({"a": [0.0, 1.0], "y": [0, 1]})
     with pytest.raises(basesim.BasesimError, match=r"peel_alpha must be a number in \(0, 0.5\)"):

@@ -46,8 +46,9 @@ def result(scenario) -> basesim.SimulationResult:
 
 @pytest.fixture(scope="module")
 def model(scenario) -> basesim.NegotiationModel:
-    # rng=0 gives an eight-round run with offers refused and rounds without an offer.
-    model = basesim.NegotiationModel(scenario, rng=0)
+    # rng=14 gives a nine-month run: offers refused, months without an offer,
+    # sanctions relief settled alone in month 3 and basing in month 9.
+    model = basesim.NegotiationModel(scenario, rng=14)
     model.run()
     return model
 
@@ -127,11 +128,24 @@ def test_probability_bar_labels(result, scenario):
         "withdrawal (below 0.25)",
         "reduced presence (0.25 to 0.75)",
         "retention (0.75 and above)",
+        "unsettled (status quo kept)",
     ]
+    # Runs that settled nothing are grey bars: the issue's unsettled row ...
+    colours = [to_hex(bar.get_facecolor()) for bar in bars(ax)[0].patches]
+    assert colours[-1] != colours[0] and len(set(colours[:3])) == 1
     ax = plotting.plot_probabilities(result)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == list(result.probabilities().query("table == 'joint'").outcome)
+    assert len(labels) == 16
+    assert labels[3] == "withdrawal / unsettled"
     assert labels[-1] == "no agreement"
+    # ... and no agreement in the joint table; joint outcomes that settle some
+    # issues only are pale, those that settle every issue as the others.
+    joint_colours = [to_hex(bar.get_facecolor()) for bar in bars(ax)[0].patches]
+    assert joint_colours[-1] == colours[-1]
+    assert joint_colours[0] == colours[0]
+    pale = {joint_colours[i] for i, label in enumerate(labels[:-1]) if "unsettled" in label}
+    assert len(pale) == 1 and pale.isdisjoint({colours[0], colours[-1]})
 
 
 def test_result_plot_is_plot_probabilities(result):
@@ -157,32 +171,78 @@ def test_plot_probabilities_rejects_an_unknown_table(result):
 
 def test_joint_heat_table_cells(result, scenario):
     joint = result.probabilities().query("table == 'joint'")
-    # Joint rows run over basing categories (outer) x relief categories (inner), then no agreement.
-    cells = joint.probability.to_numpy()[:-1].reshape(3, 3)
-    low = joint.ci_low.to_numpy()[:-1].reshape(3, 3)
-    high = joint.ci_high.to_numpy()[:-1].reshape(3, 3)
+    # Joint rows run over basing rows (outer) x relief rows (inner), each issue's
+    # categories then "unsettled"; the last cell, both unsettled, is no agreement.
+    cells = joint.probability.to_numpy().reshape(4, 4)
+    low = joint.ci_low.to_numpy().reshape(4, 4)
+    high = joint.ci_high.to_numpy().reshape(4, 4)
     ax = plotting.plot_joint(result)
     np.testing.assert_allclose(ax.images[0].get_array(), cells, atol=1e-12)
     texts = {
         (round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts
     }
-    assert len(texts) == 9
-    for i in range(3):
-        for j in range(3):
+    assert len(texts) == 16
+    for i in range(4):
+        for j in range(4):
             assert texts[i, j] == f"{cells[i, j]:.1%}\n[{low[i, j]:.1%}, {high[i, j]:.1%}]"
-    # Rows (bottom to top) are basing categories, columns relief categories.
+    # Rows (bottom to top) are basing's rows, columns relief's.
     assert ax.get_yticklabels()[0].get_text() == "withdrawal\n(below 0.25)"
+    assert ax.get_yticklabels()[3].get_text() == "unsettled\n(status quo kept)"
     assert ax.get_xticklabels()[2].get_text() == "substantial\n(0.75 and above)"
+    assert ax.get_xticklabels()[3].get_text() == "unsettled\n(status quo kept)"
     none = joint.iloc[-1]
-    assert f"no agreement by Jan 2027: {none.probability:.1%}" in ax.get_title()
+    assert none.outcome == "no agreement"
+    assert f"no agreement (no issue settled) by Jan 2027: {none.probability:.1%}" in ax.get_title()
+    render(ax)
+
+
+def _partial_result(scenario):
+    """Five hand-made runs of syria-2025, some settling one issue only.
+
+    basing: run 0 withdrawal (round 2), run 1 reduced presence (round 1),
+    runs 2 and 3 unsettled, run 4 retention (round 3); relief: run 0 substantial
+    (round 2), runs 1 and 3 unsettled, run 2 partial (round 5), run 4 none or
+    limited (round 7).
+    """
+    from basesim.engine.outcome import BatchOutcome
+    from basesim.results import Provenance, Tally
+
+    outcome = BatchOutcome(
+        package=np.array([[0.1, 0.9], [0.5, 0.9], [0.1, 0.5], [0.8, 0.1], [0.9, 0.1]]),
+        settled=np.array([[1, 1], [1, 0], [0, 1], [0, 0], [1, 1]], dtype=bool),
+        settled_round=np.array([[2, 2], [1, 0], [0, 5], [0, 0], [3, 7]]),
+        settled_by=np.array([[0, 0], [1, -1], [-1, 2], [-1, -1], [3, 1]]),
+        proposals=np.zeros((5, 4), dtype=np.int64),
+        sampled=np.zeros((5, len(scenario.uncertain_parameters()))),
+    )
+    tally = Tally.empty(scenario)
+    tally.add(outcome)
+    provenance = Provenance(
+        basesim_version="0", engine="batch", entropy=1, spawn_key=(), block_size=1024, created=""
+    )
+    return basesim.SimulationResult(
+        scenario=scenario, n_runs=5, tally=tally, runs=outcome, provenance=provenance
+    )
+
+
+def test_joint_heat_table_of_partial_settlements(scenario):
+    ax = plotting.plot_joint(_partial_result(scenario))
+    # One run (of five) in each of: (withdrawal, substantial) run 0, (reduced
+    # presence, unsettled) run 1, (unsettled, partial) run 2, (unsettled,
+    # unsettled) = no agreement run 3, (retention, none or limited) run 4.
+    expected = np.zeros((4, 4))
+    for i, j in [(0, 2), (1, 3), (3, 1), (3, 3), (2, 0)]:
+        expected[i, j] = 0.2
+    np.testing.assert_allclose(ax.images[0].get_array(), expected)
+    assert "no agreement (no issue settled) by Jan 2027: 20.0%" in ax.get_title()
+    ax = plotting.plot_probabilities(_partial_result(scenario), table="sanctions_relief")
+    np.testing.assert_allclose([b.get_width() for b in bars(ax)[0].patches], [0.2, 0.2, 0.2, 0.4])
     render(ax)
 
 
 def test_joint_heat_table_transposes_and_handles_one_issue(result):
     ax = plotting.plot_joint(result, rows="sanctions_relief", columns="basing")
-    cells = (
-        result.probabilities().query("table == 'joint'").probability.to_numpy()[:-1].reshape(3, 3)
-    )
+    cells = result.probabilities().query("table == 'joint'").probability.to_numpy().reshape(4, 4)
     np.testing.assert_allclose(ax.images[0].get_array(), cells.T, atol=1e-12)
     with pytest.raises(BasesimError, match="rows and columns must be different issues"):
         plotting.plot_joint(result, rows="basing", columns="basing")
@@ -195,8 +255,11 @@ def test_joint_heat_table_transposes_and_handles_one_issue(result):
         setter_scenario(setter=0.1, vetoer=0.5, status_quo=0.8), n_runs=50, rng=1
     )
     ax = plotting.plot_joint(single)
-    counts = single.tally.joint[:-1]
+    # One issue: its categories, then unsettled (= no agreement), in one column.
+    counts = single.tally.joint
+    assert len(counts) == len(single.scenario.issues[0].categories) + 1
     np.testing.assert_allclose(ax.images[0].get_array()[:, 0], counts / 50)
+    assert ax.get_yticklabels()[-1].get_text() == "unsettled\n(status quo kept)"
     render(ax)
 
 
@@ -214,70 +277,184 @@ def test_agreement_rounds_bars_and_cumulative_line(result, scenario):
     segments = errorbar_segments(monthly)
     np.testing.assert_allclose(segments[:, 0, 1], low[1:], atol=1e-12)
     np.testing.assert_allclose(segments[:, 1, 1], high[1:], atol=1e-12)
-    (cumulative,) = [line for line in ax.lines if line.get_label().startswith("agreed by")]
+    (cumulative,) = [
+        line for line in ax.lines if line.get_label().startswith("every issue settled by")
+    ]
     np.testing.assert_allclose(cumulative.get_ydata(), np.cumsum(frame.probability[1:]))
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0] == "Feb\n2025"
-    assert labels[-1] == "no\nagreement"
+    assert labels[-1] == "not all\nsettled"
+    render(ax)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_settlement_months_lines_and_bands(result, scenario, partial):
+    res = _partial_result(scenario) if partial else result
+    frame = res.settlement_months()
+    ax = plotting.plot_settlement_months(res)
+    lines = {line.get_label(): line for line in ax.lines}
+    for issue in scenario.issues:
+        rows = frame[frame.table == issue.name]
+        p0 = rows.probability.iloc[0]
+        line = lines[f"{issue.label} (unsettled at the horizon: {p0:.1%})"]
+        settled_by = np.cumsum(rows["count"].to_numpy()[1:])
+        np.testing.assert_allclose(line.get_ydata(), settled_by / res.n_runs)
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, scenario.horizon + 1))
+        # It never reaches 1 - P(unsettled) before the horizon, and does at it.
+        assert line.get_ydata()[-1] == pytest.approx(1 - p0)
+    every = lines["every issue settled"]
+    np.testing.assert_allclose(
+        every.get_ydata(), np.cumsum(res.agreement_rounds().probability[1:])
+    )
+    if partial:
+        # basing settled by rounds 1, 2, 3: 1, 2, 3 of 5 runs; relief by rounds 2, 5, 7.
+        basing = lines["Russian military basing (unsettled at the horizon: 40.0%)"]
+        np.testing.assert_allclose(basing.get_ydata()[:4], [0.2, 0.4, 0.6, 0.6])
+        np.testing.assert_allclose(every.get_ydata()[[0, 1, 5, 6]], [0.0, 0.2, 0.2, 0.4])
     render(ax)
 
 
 # -- one negotiation ------------------------------------------------------------------------
+def _vlines(ax, style):
+    """The x positions of the vertical lines of ``ax`` drawn in linestyle ``style``."""
+    return [
+        float(line.get_xdata()[0])
+        for line in ax.lines
+        if line.get_linestyle() == style
+        and len(set(line.get_xdata())) == 1
+        and line.get_marker() in ("None", "", None)
+    ]
+
+
 def test_negotiation_lines_are_the_datacollector_stances(model, scenario):
     agents = model.datacollector.get_agent_vars_dataframe()
-    rounds = model.datacollector.get_model_vars_dataframe()["round"].to_numpy()
+    frame = model.datacollector.get_model_vars_dataframe()
+    rounds = frame["round"].to_numpy()
     colours = plotting.actor_colors(scenario)
-    for issue_index, issue in enumerate(scenario.issue_names):
+    for k, issue in enumerate(scenario.issue_names):
         ax = plotting.plot_negotiation(model, issue=issue)
         lines = {line.get_label(): line for line in ax.lines}
         for agent in model.actor_agents:
             line = lines[agent.label]
             recorded = agents[agents.actor == agent.actor_name][f"stance_{issue}"].to_numpy()
             np.testing.assert_array_equal(line.get_xdata(), [0, *rounds])
-            assert line.get_ydata()[0] == agent.initial_stance[issue_index]
+            # Round 0 is the starting stance, the actor's drawn position.
+            assert line.get_ydata()[0] == model.parameters.position[0, agent.index, k]
             np.testing.assert_array_equal(line.get_ydata()[1:], recorded)
             assert to_hex(line.get_color()).upper() == colours[agent.actor_name].upper()
+        # The status quo, drifting, while the issue is open: from its starting value.
+        open_rows = ~frame[f"settled_{issue}"].to_numpy(dtype=bool)
+        status_quo = lines["status quo (while unsettled)"]
+        np.testing.assert_array_equal(status_quo.get_xdata(), [0, *rounds[open_rows]])
+        np.testing.assert_array_equal(
+            status_quo.get_ydata(),
+            [model.parameters.status_quo[0, k], *frame[f"status_quo_{issue}"][open_rows]],
+        )
         render(ax)
 
 
-def test_negotiation_marks_proposals_and_agreement(model, scenario):
-    rounds = model.datacollector.get_model_vars_dataframe()
-    ax = plotting.plot_negotiation(model, issue="basing")
-    diamonds = [line for line in ax.lines if line.get_marker() == "D"]
-    crosses = [line for line in ax.lines if line.get_marker() == "x"]
-    offered = rounds[rounds.offered]
-    assert [float(d.get_xdata()[0]) for d in diamonds] == list(offered["round"])
-    np.testing.assert_allclose([d.get_ydata()[0] for d in diamonds], offered.proposal_basing)
+def test_negotiation_marks_proposals_and_settlements(model, scenario):
+    frame = model.datacollector.get_model_vars_dataframe()
     colours = plotting.actor_colors(scenario)
-    for d, row in zip(diamonds, offered.itertuples(), strict=True):
-        assert to_hex(d.get_markeredgecolor()).upper() == colours[row.proposer].upper()
-        filled = to_hex(d.get_markerfacecolor()).upper() != "#FFFFFF"
-        assert filled == row.agreed
-    assert [float(c.get_xdata()[0]) for c in crosses] == list(rounds[~rounds.offered]["round"])
-    # The agreement: a dotted line at its round, the agreed value written out.
-    assert model.agreed
-    (note,) = ax.texts
-    assert note.get_text().startswith(f"agreed: {model.package[0]:.2f}")
-    month = plotting.month_label(scenario, model.agreement_round)
-    assert f"agreement in {month} (round {model.agreement_round})" in ax.get_title()
-    assert ax.get_yticklabels()[0].get_text() == "0: full withdrawal"
-    render(ax)
+    relief_round = int(frame.settlement_round_sanctions_relief.iloc[-1])
+    basing_round = int(frame.settlement_round_basing.iloc[-1])
+    # The fixture's run settles relief alone first, then basing, later.
+    assert 1 < relief_round < basing_round == model.round_index
+    for issue, other, other_label in [
+        ("basing", "sanctions_relief", "Sanctions relief"),
+        ("sanctions_relief", "basing", "Russian military basing"),
+    ]:
+        ax = plotting.plot_negotiation(model, issue=issue)
+        diamonds = [line for line in ax.lines if line.get_marker() == "D"]
+        pluses = [line for line in ax.lines if line.get_marker() == "+"]
+        crosses = [line for line in ax.lines if line.get_marker() == "x"]
+        proposal = frame[f"proposal_{issue}"]
+        # A diamond where an offer covered the issue, at the proposed value, in
+        # the proposer's colour, filled if it passed; a plus where the offer
+        # covered other issues only; a cross where nothing was offered.
+        covers = frame[frame.offered & proposal.notna()]
+        assert [float(d.get_xdata()[0]) for d in diamonds] == list(covers["round"])
+        np.testing.assert_allclose(
+            [d.get_ydata()[0] for d in diamonds], covers[f"proposal_{issue}"]
+        )
+        for d, row in zip(diamonds, covers.itertuples(), strict=True):
+            assert to_hex(d.get_markeredgecolor()).upper() == colours[row.proposer].upper()
+            filled = to_hex(d.get_markerfacecolor()).upper() != "#FFFFFF"
+            assert filled == row.passed
+        elsewhere = frame[frame.offered & proposal.isna()]
+        assert [float(p.get_xdata()[0]) for p in pluses] == list(elsewhere["round"])
+        assert [float(c.get_xdata()[0]) for c in crosses] == list(frame[~frame.offered]["round"])
+        # Exactly one diamond is filled: the offer that settled the issue.
+        (passed,) = [d for d in diamonds if to_hex(d.get_markerfacecolor()) != "#ffffff"]
+        settled_in = int(frame[f"settlement_round_{issue}"].iloc[-1])
+        assert float(passed.get_xdata()[0]) == settled_in
+        # This issue's settlement: a dotted line and a star at the agreed value ...
+        agreed = float(frame[f"status_quo_{issue}"].iloc[-1])
+        assert agreed == float(proposal[frame["round"] == settled_in].iloc[0])
+        assert _vlines(ax, ":") == [settled_in]
+        (star,) = [line for line in ax.lines if line.get_marker() == "*"]
+        assert (float(star.get_xdata()[0]), float(star.get_ydata()[0])) == (settled_in, agreed)
+        category = scenario.issue(issue).categorize([agreed])[0]
+        (note,) = [t for t in ax.texts if t.get_text().startswith("settled:")]
+        assert note.get_text() == f"settled: {agreed:.2f}\n({category})"
+        # ... and the other issue's, a labelled dash-dotted line.
+        other_in = int(frame[f"settlement_round_{other}"].iloc[-1])
+        assert _vlines(ax, "-.") == [other_in]
+        assert [t.get_text() for t in ax.texts if t is not note] == [f"{other_label} settled"]
+        month = plotting.month_label(scenario, settled_in)
+        other_month = plotting.month_label(scenario, other_in)
+        title = ax.get_title()
+        assert f"\nsettled in {month} (round {settled_in})\n" in title
+        assert title.endswith(f"{other_label} settled in {other_month} (round {other_in})")
+        assert not [line for line in ax.lines if line.get_marker() == "s"]
+        render(ax)
+    assert ax.get_yticklabels()[0].get_text() == "0: Assad-era sanctions\nfully in force"
 
 
-def test_negotiation_marks_a_breakdown(scenario):
-    # With two rounds only, some runs end without agreement: take the first.
+def test_negotiation_marks_an_unsettled_issue(scenario):
+    # With two months only, some runs end with basing unsettled: take the first
+    # that settled relief (in month 1 or 2).
     short = scenario.replace(name="short", horizon=2)
     for seed in range(500):
         model = basesim.NegotiationModel(short, rng=seed)
         outcome = model.run()
-        if not outcome.agreed:
+        if not outcome.settled[0, 0] and outcome.settled[0, 1]:
             break
-    assert not outcome.agreed
+    assert not outcome.settled[0, 0] and outcome.settled[0, 1]
     ax = plotting.plot_negotiation(model, issue="basing")
+    # The status quo left in force, drifted, is the run's final value of basing.
+    frame = model.datacollector.get_model_vars_dataframe()
+    final = outcome.package[0, 0]
+    assert final == frame.status_quo_basing.iloc[-1]
     (square,) = [line for line in ax.lines if line.get_marker() == "s"]
-    assert square.get_ydata()[0] == pytest.approx(outcome.package[0])
-    assert "no agreement by the horizon (Mar 2025): breakdown" in ax.get_title()
-    assert ax.texts[0].get_text().startswith(f"breakdown: {outcome.package[0]:.2f}")
+    assert square.get_ydata()[0] == pytest.approx(final)
+    assert _vlines(ax, "--") == [2.0]
+    assert not [line for line in ax.lines if line.get_marker() == "*"]
+    assert "unsettled when the run ended, Mar 2025 (round 2): the status quo stays" in (
+        ax.get_title()
+    )
+    (note,) = [t for t in ax.texts if t.get_text().startswith("unsettled")]
+    assert note.get_text() == f"unsettled: status quo\n{final:.2f} kept"
+    month = plotting.month_label(short, int(outcome.settled_round[0, 1]))
+    assert ax.get_title().endswith(
+        f"Sanctions relief settled in {month} (round {outcome.settled_round[0, 1]})"
+    )
+    # The status quo line runs over every month: the issue was never settled.
+    status_quo = next(line for line in ax.lines if line.get_label().startswith("status quo"))
+    np.testing.assert_array_equal(status_quo.get_xdata(), [0, 1, 2])
+    render(ax)
+
+
+def test_negotiation_of_a_run_still_under_way(scenario):
+    model = basesim.NegotiationModel(scenario, rng=14)
+    model.step()  # month 1: an offer on both issues, refused
+    assert model.running
+    ax = plotting.plot_negotiation(model, issue="basing")
+    title = ax.get_title()
+    assert "still open after Feb 2025 (round 1)" in title
+    assert title.endswith("Sanctions relief still open")
+    assert not [line for line in ax.lines if line.get_marker() in ("*", "s")]
+    assert not ax.texts
     render(ax)
 
 
@@ -291,50 +468,109 @@ def test_negotiation_needs_a_played_round_and_a_known_issue(scenario, model):
 
 
 # -- many negotiations ----------------------------------------------------------------------
+def _run_ends(result) -> np.ndarray:
+    """The last month each kept run played: its full settlement, else the horizon."""
+    frame = result.to_frame()
+    return np.where(frame.agreed, frame["round"], result.scenario.horizon)
+
+
 def test_stance_paths_replay_the_runs_of_simulate(scenario):
     paths = plotting.stance_paths(scenario, issue="basing", n_runs=3, rng=0)
     # Run 0 of the computation seeded with rng=0 is NegotiationModel(scenario, rng=0).
     model = basesim.NegotiationModel(scenario, rng=0)
-    outcome = model.run()
+    model.run()
     agents = model.datacollector.get_agent_vars_dataframe()
+    end = model.round_index
     for agent in model.actor_agents:
         row = paths[agent.actor_name][0]
-        assert row[0] == agent.initial_stance[0]
+        assert row[0] == model.parameters.position[0, agent.index, 0]
         np.testing.assert_array_equal(
-            row[1 : outcome.round + 1], agents[agents.actor == agent.actor_name].stance_basing
+            row[1 : end + 1], agents[agents.actor == agent.actor_name].stance_basing
         )
-        assert np.isnan(row[outcome.round + 1 :]).all()
+        assert np.isnan(row[end + 1 :]).all()
     # The runs end where simulate says they end.
     result = basesim.simulate(scenario, n_runs=3, rng=0, engine="mesa")
     ends = [int(np.sum(~np.isnan(paths["syria"][i]))) - 1 for i in range(3)]
-    assert ends == list(result.to_frame()["round"])
+    assert ends == list(_run_ends(result))
 
 
-def test_stance_bands_are_percentiles_over_runs_still_negotiating(scenario):
-    n_runs, min_runs = 16, 4
-    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=5)
-    alive = np.sum(~np.isnan(paths["syria"]), axis=0)
-    last = int(np.flatnonzero(alive >= min_runs).max())
-    ax = plotting.plot_stance_bands(
-        scenario, issue="basing", n_runs=n_runs, min_runs=min_runs, rng=5
+def test_carry_forward_fills_each_run_after_its_end():
+    values = np.array(
+        [[0.1, 0.2, np.nan, np.nan], [0.5, 0.4, 0.3, 0.2], [0.9, np.nan, np.nan, np.nan]]
     )
+    np.testing.assert_array_equal(
+        plotting._carry_forward(values),
+        [[0.1, 0.2, 0.2, 0.2], [0.5, 0.4, 0.3, 0.2], [0.9, 0.9, 0.9, 0.9]],
+    )
+
+
+def test_stance_bands_are_percentiles_over_all_runs(scenario):
+    n_runs = 16
+    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=5)
+    result = basesim.simulate(scenario, n_runs=n_runs, rng=5)
+    ends = _run_ends(result)
+    # Runs end at different months, some not before the horizon.
+    assert len(set(ends)) > 3
+    last = int(ends.max())
+    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=5)
     lines = {line.get_label(): line for line in ax.lines}
     for k, actor in enumerate(scenario.actors):
-        values = paths[actor.name][:, : last + 1]
-        np.testing.assert_allclose(lines[actor.label].get_ydata(), np.nanmedian(values, axis=0))
+        # Every run counts in every month, an ended run with its last stance.
+        values = pd.DataFrame(paths[actor.name]).ffill(axis=1).to_numpy()[:, : last + 1]
+        assert not np.isnan(values).any()
+        for i, end in enumerate(ends):
+            assert (values[i, end:] == paths[actor.name][i, end]).all()
+        np.testing.assert_allclose(lines[actor.label].get_ydata(), np.median(values, axis=0))
         band = ax.collections[k].get_paths()[0].vertices
-        low, high = np.nanpercentile(values, [10, 90], axis=0)
+        low, high = np.percentile(values, [10, 90], axis=0)
         # fill_between's outline runs along the low edge, then back along the high edge.
         np.testing.assert_allclose(band[1 : last + 2, 1], low)
         np.testing.assert_allclose(band[last + 3 : 2 * last + 4, 1][::-1], high)
-    assert int(ax.get_xlim()[1] - 0.3) == last
-    assert "runs still negotiating (of 16)" in ax.child_axes[0].get_xlabel()
+    # The shares of runs with some issue, and with basing, still open after each month.
+    frame = result.to_frame()
+    months = np.arange(last + 1)[:, None]
+    open_basing = (frame.settlement_round_basing.to_numpy() == 0) | (
+        frame.settlement_round_basing.to_numpy() > months
+    )
+    open_relief = (frame.settlement_round_sanctions_relief.to_numpy() == 0) | (
+        frame.settlement_round_sanctions_relief.to_numpy() > months
+    )
+    negotiating = lines["runs still negotiating"].get_ydata()
+    np.testing.assert_allclose(negotiating, (open_basing | open_relief).mean(axis=1))
+    # Before the horizon, a run still negotiates after month t iff it ended later.
+    before = np.arange(last + 1) < scenario.horizon
+    np.testing.assert_allclose(negotiating[before], (ends[None, :] > months[before]).mean(axis=1))
+    np.testing.assert_allclose(
+        lines["runs with this issue open"].get_ydata(), open_basing.mean(axis=1)
+    )
+    assert negotiating[0] == 1.0
+    if last == scenario.horizon:
+        assert negotiating[-1] == pytest.approx(1 - frame.agreed.mean())
+    assert ax.get_xlim() == pytest.approx((-0.3, last + 0.3))
+    assert "share of runs" in ax.child_axes[0].get_ylabel()
+    assert f"{n_runs} runs" in ax.get_title()
+    render(ax)
+
+
+def test_stance_bands_do_not_select_survivors(scenario):
+    # A run that ends keeps counting: the last month's median is the median of
+    # every run's final stance, not of the runs that were still going.
+    n_runs = 12
+    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=2)
+    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=2)
+    lines = {line.get_label(): line for line in ax.lines}
+    for actor in scenario.actors:
+        row = paths[actor.name]
+        finals = np.array([r[~np.isnan(r)][-1] for r in row])
+        assert lines[actor.label].get_ydata()[-1] == pytest.approx(np.median(finals))
     render(ax)
 
 
 def test_stance_bands_reject_bad_arguments(scenario):
     with pytest.raises(BasesimError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
         plotting.plot_stance_bands(scenario, issue="basing", n_runs=0, rng=1)
+    with pytest.raises(BasesimError, match="issue must be one of"):
+        plotting.plot_stance_bands(scenario, issue="bases", n_runs=2, rng=1)
 
 
 # -- comparisons, sweeps, sensitivity, discovery (tidy frames) ---------------------------------
@@ -570,6 +806,7 @@ def test_plot_comparison_of_a_comparison_result(comparison):
         "withdrawal (below 0.25)",
         "reduced presence (0.25 to 0.75)",
         "retention (0.75 and above)",
+        "unsettled (status quo kept)",
     ]
     assert "400 runs per scenario" in ax.get_xlabel()
     render(ax)
@@ -623,6 +860,19 @@ def test_plot_sweep_surface_of_a_sweep_result(scenario):
         scattered.to_frame().query("outcome == 'no agreement'").sort_values([x, y]).probability,
     )
     render(ax)
+    # Unsettled outcomes, and no agreement by its other name.
+    for name, table, outcome, label in [
+        ("basing=unsettled", "basing", "unsettled", "unsettled (basing)"),
+        ("joint=withdrawal / unsettled", "joint", "withdrawal / unsettled", None),
+        ("joint=unsettled / unsettled", "joint", "no agreement", None),
+    ]:
+        ax = plotting.plot_sweep_surface(scattered, x=x, y=y, outcome=name)
+        tidy = scattered.to_frame()
+        rows = tidy[(tidy.table == table) & (tidy.outcome == outcome)]
+        np.testing.assert_allclose(
+            np.asarray(ax.collections[0].get_array()), rows.sort_values([x, y]).probability
+        )
+        assert f"probability of {label or outcome}\n" in ax.get_title()
 
 
 def test_plot_sensitivity_of_a_sensitivity_result(scenario):

@@ -9,8 +9,10 @@ import pytest
 from scipy import stats
 
 import basesim
-from basesim.exceptions import ResultError, SimulationError
-from basesim.results import wilson_interval
+from basesim.engine.outcome import BatchOutcome
+from basesim.exceptions import ResultError, ScenarioError, SimulationError
+from basesim.outcomes import NO_AGREEMENT, UNSETTLED, OutcomeTable
+from basesim.results import Provenance, SimulationResult, Tally, wilson_interval
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +39,19 @@ def test_wilson_interval_matches_scipy(k, n, level):
 def test_probability_tables(result, scenario):
     probs = result.probabilities()
     assert list(probs.columns) == ["table", "outcome", "count", "probability", "ci_low", "ci_high"]
-    tables = set(probs.table)
-    assert tables == {"joint", *scenario.issue_names}
-    joint = probs[probs.table == "joint"]
-    # 3 x 3 categories plus "no agreement"
-    assert len(joint) == 10 and joint.outcome.iloc[-1] == "no agreement"
+    assert list(dict.fromkeys(probs.table)) == ["joint", *scenario.issue_names]
+    # Each issue's table: its categories, then "unsettled".
+    for issue in scenario.issues:
+        rows = probs[probs.table == issue.name].outcome.tolist()
+        assert rows == [*issue.categories, "unsettled"]
+    # The joint table: (3 categories + unsettled) x (3 + unsettled) = 16 cells in
+    # row-major order, the last (both unsettled) named "no agreement".
+    joint = probs[probs.table == "joint"].outcome.tolist()
+    basing, relief = ([*i.categories, "unsettled"] for i in scenario.issues)
+    expected = [f"{a} / {b}" for a in basing for b in relief]
+    expected[-1] = "no agreement"
+    assert joint == expected
+    assert "withdrawal / unsettled" in joint and "unsettled / substantial" in joint
     for _, table in probs.groupby("table"):
         assert table["count"].sum() == result.n_runs
         assert table.probability.sum() == pytest.approx(1.0, abs=1e-12)
@@ -73,12 +83,29 @@ def test_confidence_level_widens_intervals(result):
 def test_to_frame_columns(result, scenario):
     frame = result.to_frame()
     assert len(frame) == 1_000
+    assert frame.columns[0] == "run" and frame.run.tolist() == list(range(1_000))
     for path in scenario.uncertain_parameters():
         assert path in frame.columns
-    for issue in scenario.issue_names:
-        assert frame[issue].between(0, 1).all()
-        assert f"{issue}_category" in frame.columns
+    settled_all = np.ones(len(frame), dtype=bool)
+    for issue in scenario.issues:
+        name = issue.name
+        assert frame[name].between(0, 1).all()
+        settled = frame[f"settled_{name}"]
+        assert settled.dtype == bool
+        rounds = frame[f"settlement_round_{name}"]
+        months = frame[f"settlement_month_{name}"]
+        category = frame[f"{name}_category"]
+        # Unsettled exactly where the round is 0, the month None and the row "unsettled".
+        assert ((rounds == 0) == ~settled).all()
+        assert rounds.between(0, scenario.horizon).all()
+        assert months[~settled].isna().all()
+        assert (months[settled] == rounds[settled].map(result.month_of)).all()
+        assert ((category == "unsettled") == ~settled).all()
+        assert (category[settled] == issue.categorize(frame[name][settled])).all()
+        settled_all &= settled.to_numpy()
+    assert (frame.agreed == settled_all).all()
     assert set(frame.proposer[frame.agreed]) <= set(scenario.actor_names)
+    assert (frame.proposer[~frame.agreed] == "").all()
     assert (frame["round"][~frame.agreed] == 0).all()
     assert (frame["round"][frame.agreed] >= 1).all()
 
@@ -102,9 +129,30 @@ def test_to_frame_without_runs(scenario):
 def test_agreement_rounds_calendar(result):
     rounds = result.agreement_rounds()
     assert rounds["count"].sum() == result.n_runs
-    assert rounds.month.iloc[0] == "no agreement"
+    assert rounds.month.iloc[0] == "not fully settled"
     assert rounds.month.iloc[1] == "2025-02"
     assert rounds.month.iloc[12] == "2026-01"
+    p, _, _ = result.agreement_probability()
+    assert p == pytest.approx(1 - rounds.probability.iloc[0])
+
+
+def test_settlement_months_per_issue(result, scenario):
+    months = result.settlement_months()
+    assert list(months.columns) == [
+        "table", "round", "month", "count", "probability", "ci_low", "ci_high"
+    ]  # fmt: skip
+    assert list(dict.fromkeys(months.table)) == list(scenario.issue_names)
+    probs = result.probabilities()
+    for issue, rows in months.groupby("table", sort=False):
+        assert rows["round"].tolist() == list(range(scenario.horizon + 1))
+        assert rows.month.iloc[0] == "unsettled" and rows.month.iloc[1] == "2025-02"
+        assert rows["count"].sum() == result.n_runs
+        assert rows.probability.sum() == pytest.approx(1.0, abs=1e-12)
+        # Round 0 is the issue's "unsettled" row of probabilities().
+        unsettled = probs[(probs.table == issue) & (probs.outcome == "unsettled")]
+        assert rows["count"].iloc[0] == unsettled["count"].iloc[0]
+    with pytest.raises(basesim.BasesimError, match=r"confidence_level must be in \(0, 1\)"):
+        result.settlement_months(confidence_level=0)
 
 
 def test_repr_and_html(result):
@@ -130,6 +178,8 @@ def test_save_load_round_trip(result, tmp_path):
     assert loaded.n_runs == result.n_runs
     assert loaded.provenance == result.provenance
     assert loaded.probabilities().equals(result.probabilities())
+    assert loaded.settlement_months().equals(result.settlement_months())
+    assert loaded.package_summary().equals(result.package_summary())
     assert loaded.to_frame().equals(result.to_frame())
     assert not list(tmp_path.glob("*.tmp")), "no temporary file left behind"
 
@@ -159,7 +209,7 @@ def test_load_rejects_bad_files(result, tmp_path):
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     arrays["tally_joint"] = arrays["tally_joint"] - 1
     np.savez(bad, **arrays)
-    with pytest.raises(ResultError, match="format_version must be 1"):
+    with pytest.raises(ResultError, match="format_version must be 2"):
         basesim.load_result(bad)
 
 
@@ -208,8 +258,414 @@ def test_batch_size_does_not_change_results(scenario):
     b = basesim.simulate(scenario, n_runs=2_100, rng=8, batch_size=333)
     assert np.array_equal(a.runs.package, b.runs.package)
     assert np.array_equal(a.runs.round, b.runs.round)
+    assert np.array_equal(a.runs.settled_round, b.runs.settled_round)
     assert np.array_equal(a.tally.joint, b.tally.joint)
+    assert np.array_equal(a.tally.settlement_rounds, b.tally.settlement_rounds)
     # The float sums behind package_summary() too, to the bit.
     assert np.array_equal(a.tally.package_sum, b.tally.package_sum)
     assert np.array_equal(a.tally.package_sumsq, b.tally.package_sumsq)
+    assert np.array_equal(a.tally.settled_package_sum, b.tally.settled_package_sum)
     assert a.package_summary().equals(b.package_summary())
+
+
+# -- partial settlements, by hand -----------------------------------------------------------
+# Five runs of syria-2025 (issues basing and sanctions_relief, both cut at 0.25
+# and 0.75; horizon 24 rounds from February 2025; actors syria, russia, turkey,
+# investors), some settling one issue and not the other:
+#
+# run  basing                        sanctions_relief               joint
+# 0    0.1 settled round 2 by syria  0.9 settled round 2 by syria   withdrawal / substantial
+# 1    0.5 settled round 1 by russia 0.9 unsettled                  reduced presence / unsettled
+# 2    0.1 unsettled                 0.5 settled round 5 by turkey  unsettled / partial
+# 3    0.8 unsettled                 0.1 unsettled                  no agreement
+# 4    0.9 settled round 3 by inv.   0.1 settled round 7 by russia  retention / none or limited
+#
+# Unsettled issues keep their (status quo) value but count as "unsettled",
+# whatever category that value would fall in (run 1's relief 0.9, run 2's basing
+# 0.1, run 3's 0.8 and 0.1).
+_PACKAGE = [[0.1, 0.9], [0.5, 0.9], [0.1, 0.5], [0.8, 0.1], [0.9, 0.1]]
+_SETTLED = [[True, True], [True, False], [False, True], [False, False], [True, True]]
+_ROUND = [[2, 2], [1, 0], [0, 5], [0, 0], [3, 7]]
+_BY = [[0, 0], [1, -1], [-1, 2], [-1, -1], [3, 1]]
+
+
+@pytest.fixture(scope="module")
+def partial(scenario) -> SimulationResult:
+    rng = np.random.default_rng(0)
+    n_params = len(scenario.uncertain_parameters())
+    outcome = BatchOutcome(
+        package=np.array(_PACKAGE),
+        settled=np.array(_SETTLED),
+        settled_round=np.array(_ROUND, dtype=np.int64),
+        settled_by=np.array(_BY, dtype=np.int64),
+        proposals=np.array([[1, 1, 0, 0], [1, 1, 1, 0]] + [[2, 3, 4, 5]] * 3, dtype=np.int64),
+        sampled=rng.random((5, n_params)),
+    )
+    tally = Tally.empty(scenario)
+    # Two batches: counts do not care how runs are batched.
+    tally.add(outcome.take(slice(0, 2)))
+    tally.add(outcome.take(slice(2, 5)))
+    provenance = Provenance(
+        basesim_version=basesim.__version__,
+        engine="batch",
+        entropy=1,
+        spawn_key=(),
+        block_size=1024,
+        created="2025-01-01T00:00:00+00:00",
+    )
+    return SimulationResult(
+        scenario=scenario, n_runs=5, tally=tally, runs=outcome, provenance=provenance
+    )
+
+
+def test_outcome_properties_of_partial_settlements(partial):
+    runs = partial.runs
+    # Only runs 0 and 4 settled both issues: in round 2 (by syria), and in round 7
+    # (the later of 3 and 7, by russia, who settled the relief in round 7).
+    assert runs.agreed.tolist() == [True, False, False, False, True]
+    assert runs.any_agreed.tolist() == [True, True, True, False, True]
+    assert runs.round.tolist() == [2, 0, 0, 0, 7]
+    assert runs.proposer.tolist() == [0, -1, -1, -1, 1]
+
+
+def test_partial_settlements_tally_by_hand(partial):
+    probs = partial.probabilities().set_index(["table", "outcome"])["count"]
+    # basing: withdrawal run 0; reduced presence run 1; retention run 4;
+    # unsettled runs 2 and 3 (run 2's 0.1 is not a withdrawal: nothing settled it).
+    assert probs["basing"].to_dict() == {
+        "withdrawal": 1,
+        "reduced presence": 1,
+        "retention": 1,
+        "unsettled": 2,
+    }
+    # sanctions_relief: none or limited run 4; partial run 2; substantial run 0;
+    # unsettled runs 1 and 3 (run 1's 0.9 is not "substantial").
+    assert probs["sanctions_relief"].to_dict() == {
+        "none or limited": 1,
+        "partial": 1,
+        "substantial": 1,
+        "unsettled": 2,
+    }
+    # joint: one run in each of five cells, the all-unsettled run 3 in "no agreement".
+    joint = probs["joint"]
+    assert len(joint) == 16
+    assert joint[joint > 0].to_dict() == {
+        "withdrawal / substantial": 1,  # run 0
+        "reduced presence / unsettled": 1,  # run 1
+        "retention / none or limited": 1,  # run 4
+        "unsettled / partial": 1,  # run 2
+        "no agreement": 1,  # run 3
+    }
+    assert joint.index[-1] == NO_AGREEMENT
+    frame = partial.probabilities()
+    for _, table in frame.groupby("table"):
+        assert table["count"].sum() == 5
+        assert table.probability.sum() == pytest.approx(1.0, abs=1e-12)
+    row = frame[(frame.table == "basing") & (frame.outcome == "unsettled")].iloc[0]
+    low, high = wilson_interval(2, 5)
+    assert (row.probability, row.ci_low, row.ci_high) == (
+        0.4,
+        pytest.approx(low),
+        pytest.approx(high),
+    )
+    # Every issue settled in runs 0 and 4 only: 2 of 5.
+    assert partial.agreement_probability()[0] == pytest.approx(0.4)
+
+
+def test_settlement_months_by_hand(partial):
+    months = partial.settlement_months()
+    nonzero = months[months["count"] > 0]
+    got = {(r.table, r.round, r.month): (r.count, r.probability) for r in nonzero.itertuples()}
+    assert got == {
+        # basing: unsettled in runs 2, 3; settled in round 1 (run 1), 2 (run 0), 3 (run 4).
+        ("basing", 0, "unsettled"): (2, 0.4),
+        ("basing", 1, "2025-02"): (1, 0.2),
+        ("basing", 2, "2025-03"): (1, 0.2),
+        ("basing", 3, "2025-04"): (1, 0.2),
+        # relief: unsettled in runs 1, 3; settled in round 2 (run 0), 5 (run 2), 7 (run 4).
+        ("sanctions_relief", 0, "unsettled"): (2, 0.4),
+        ("sanctions_relief", 2, "2025-03"): (1, 0.2),
+        ("sanctions_relief", 5, "2025-06"): (1, 0.2),
+        ("sanctions_relief", 7, "2025-08"): (1, 0.2),
+    }
+    assert len(months) == 2 * 25
+    low, high = wilson_interval(months["count"].to_numpy(), 5)
+    np.testing.assert_allclose(months.ci_low, low)
+    np.testing.assert_allclose(months.ci_high, high)
+    # Full settlement: runs 1, 2, 3 never; run 0 in round 2, run 4 in round 7.
+    rounds = partial.agreement_rounds()
+    assert rounds["count"].to_dict() == {t: {0: 3, 2: 1, 7: 1}.get(t, 0) for t in range(25)}
+    assert rounds.month.iloc[0] == "not fully settled"
+
+
+def test_package_summary_by_hand(partial):
+    summary = partial.package_summary().set_index(["issue", "runs"])
+    assert summary.index.tolist() == [
+        (issue, runs)
+        for issue in ("basing", "sanctions_relief")
+        for runs in ("all", "settled", "unsettled")
+    ]
+    # basing: all 0.1, 0.5, 0.1, 0.8, 0.9 (mean 0.48); settled runs 0, 1, 4:
+    # 0.1, 0.5, 0.9 (mean 0.5, population sd sqrt(0.32 / 3)); unsettled runs 2, 3:
+    # 0.1, 0.8 (mean 0.45, sd 0.35).
+    # relief: all 0.9, 0.9, 0.5, 0.1, 0.1 (mean 0.5, sd sqrt(0.16 * 4 / 5)); settled
+    # runs 0, 2, 4: 0.9, 0.5, 0.1 (mean 0.5, sd sqrt(0.32 / 3)); unsettled runs 1, 3:
+    # 0.9, 0.1 (mean 0.5, sd 0.4).
+    expected = {
+        ("basing", "all"): (5, 0.48, np.std([0.1, 0.5, 0.1, 0.8, 0.9])),
+        ("basing", "settled"): (3, 0.5, np.sqrt(0.32 / 3)),
+        ("basing", "unsettled"): (2, 0.45, 0.35),
+        ("sanctions_relief", "all"): (5, 0.5, np.sqrt(0.16 * 4 / 5)),
+        ("sanctions_relief", "settled"): (3, 0.5, np.sqrt(0.32 / 3)),
+        ("sanctions_relief", "unsettled"): (2, 0.5, 0.4),
+    }
+    for key, (count, mean, std) in expected.items():
+        row = summary.loc[key]
+        assert row["count"] == count, key
+        assert row["mean"] == pytest.approx(mean, abs=1e-12), key
+        assert row["std"] == pytest.approx(std, abs=1e-7), key
+
+
+def test_to_frame_of_partial_settlements(partial, scenario):
+    frame = partial.to_frame()
+    assert frame.run.tolist() == [0, 1, 2, 3, 4]
+    assert frame.basing.tolist() == [0.1, 0.5, 0.1, 0.8, 0.9]
+    assert frame.basing_category.tolist() == [
+        "withdrawal", "reduced presence", "unsettled", "unsettled", "retention"
+    ]  # fmt: skip
+    assert frame.sanctions_relief_category.tolist() == [
+        "substantial", "unsettled", "partial", "unsettled", "none or limited"
+    ]  # fmt: skip
+    assert frame.settled_basing.tolist() == [True, True, False, False, True]
+    assert frame.settled_sanctions_relief.tolist() == [True, False, True, False, True]
+    assert frame.settlement_round_basing.tolist() == [2, 1, 0, 0, 3]
+    assert frame.settlement_round_sanctions_relief.tolist() == [2, 0, 5, 0, 7]
+    assert frame.settlement_month_basing.tolist() == ["2025-03", "2025-02", None, None, "2025-04"]
+    assert frame.settlement_month_sanctions_relief.tolist() == [
+        "2025-03", None, "2025-06", None, "2025-08"
+    ]  # fmt: skip
+    assert frame.agreed.tolist() == [True, False, False, False, True]
+    assert frame["round"].tolist() == [2, 0, 0, 0, 7]
+    assert frame.proposer.tolist() == ["syria", "", "", "", "russia"]
+    assert frame.outcome.tolist() == [
+        "withdrawal / substantial",
+        "reduced presence / unsettled",
+        "unsettled / partial",
+        "no agreement",
+        "retention / none or limited",
+    ]
+    np.testing.assert_array_equal(
+        frame[list(scenario.uncertain_parameters())].to_numpy(), partial.runs.sampled
+    )
+    # The frame's outcomes are what the tables count.
+    probs = partial.probabilities()
+    joint = probs[probs.table == "joint"].set_index("outcome")["count"]
+    for name, count in frame.outcome.value_counts().items():
+        assert joint[name] == count
+
+
+def test_outcome_table_names_and_codes(partial, scenario):
+    table = OutcomeTable.of(scenario)
+    assert table.shape == (4, 4) and table.n_joint == 16 and table.n_columns == 16 + 4 + 4
+    assert table.row_labels(1) == ("none or limited", "partial", "substantial", UNSETTLED)
+    assert table.names[15] == "no agreement"
+    assert table.names[3] == "joint=withdrawal / unsettled"
+    assert table.names[-1] == "sanctions_relief=unsettled"
+    for name in table.names:
+        assert table.names[table.index(name)] == name
+    # Aliases of no agreement, and loose spacing.
+    assert table.index("joint=unsettled / unsettled") == 15
+    assert table.index("joint=no agreement") == 15
+    assert table.index(" joint = withdrawal/unsettled ") == 3
+    with pytest.raises(SimulationError, match=r"did you mean 'basing=unsettled'"):
+        table.index("basing=unsettle")
+    codes = table.codes(scenario, partial.runs)
+    # Joint cells in row-major order over (4, 4): run 0 (0, 2) = 2, run 1 (1, 3) = 7,
+    # run 2 (3, 1) = 13, run 3 (3, 3) = 15, run 4 (2, 0) = 8; then the issues'
+    # columns start at 16 and 20.
+    assert codes.tolist() == [
+        [2, 16, 22],
+        [7, 17, 23],
+        [13, 19, 21],
+        [15, 19, 23],
+        [8, 18, 20],
+    ]
+    np.testing.assert_array_equal(table.counts(codes), partial.tally.counts())
+    with pytest.raises(ScenarioError, match="must not be 'unsettled'"):
+        other = scenario.replace(
+            {"issues.basing.categories": ("out", "unsettled"), "issues.basing.cuts": (0.5,)}
+        )
+        OutcomeTable.of(other)
+
+
+# -- saving partial settlements, and refusing inconsistent files ----------------------------
+def _arrays(path):
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def _write(path, arrays, **meta_changes):
+    if meta_changes:
+        meta = json.loads(arrays["metadata"].tobytes())
+        meta.update(meta_changes)
+        arrays = {**arrays, "metadata": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    np.savez(path, **arrays)
+    return path
+
+
+def test_partial_settlements_round_trip(partial, tmp_path):
+    loaded = basesim.load_result(partial.save(tmp_path / "partial.npz"))
+    for name in ("package", "settled", "settled_round", "settled_by", "proposals", "sampled"):
+        np.testing.assert_array_equal(getattr(loaded.runs, name), getattr(partial.runs, name))
+    for name, array in partial.tally.arrays().items():
+        np.testing.assert_array_equal(loaded.tally.arrays()[name], array, err_msg=name)
+    assert loaded.probabilities().equals(partial.probabilities())
+    assert loaded.settlement_months().equals(partial.settlement_months())
+    assert loaded.to_frame().equals(partial.to_frame())
+
+
+def _shift(array, index, to):
+    """``array`` with one count moved from ``index`` to ``to`` (the total unchanged)."""
+    out = array.copy()
+    out[index] -= 1
+    out[to] += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # Counts that do not add up to n_runs, table by table.
+        (
+            lambda a: {"tally_joint": a["tally_joint"] + 1},
+            r"tally_joint do not add up to n_runs = 5",
+        ),
+        (
+            lambda a: {"tally_marginal_1": a["tally_marginal_1"] * 2},
+            r"tally_marginal_1 do not add up",
+        ),
+        (lambda a: {"tally_rounds": a["tally_rounds"] * 0}, r"tally_rounds do not add up"),
+        (
+            lambda a: {"tally_settlement_rounds": a["tally_settlement_rounds"] * 2},
+            r"tally_settlement_rounds\[0\] do not add up",
+        ),
+        (
+            lambda a: {"tally_package_hist": a["tally_package_hist"] * 2},
+            r"tally_package_hist\[0\] do not add up",
+        ),
+        (
+            lambda a: {"tally_joint": _shift(a["tally_joint"], 2, 0) - 2 * (np.arange(16) == 1)},
+            "negative count",
+        ),
+        # Counts that add up but disagree with each other.
+        (
+            lambda a: {"tally_marginal_0": _shift(a["tally_marginal_0"], 1, 0)},
+            r"tally_marginal_0 \(issue 'basing'\) disagrees with the joint table",
+        ),
+        (
+            lambda a: {
+                "tally_settlement_rounds": _shift(a["tally_settlement_rounds"], (0, 0), (0, 9))
+            },
+            r"issue 'basing' is unsettled in 2 runs by its table but in 1",
+        ),
+        (
+            lambda a: {"tally_rounds": _shift(a["tally_rounds"], 0, 4)},
+            "the joint table has 2 runs with every issue settled, tally_rounds 3",
+        ),
+        (
+            lambda a: {"tally_unsettled_package_sum": a["tally_unsettled_package_sum"] + 0.1},
+            "tally_settled_package_sum and tally_unsettled_package_sum do not add up",
+        ),
+        # Per-run settlement fields.
+        (
+            lambda a: {"runs_settled_round": _set(a["runs_settled_round"], (0, 0), 25)},
+            r"runs_settled_round must lie in \[0, 24\]",
+        ),
+        (
+            lambda a: {"runs_settled_round": _set(a["runs_settled_round"], (0, 0), -1)},
+            r"runs_settled_round must lie in \[0, 24\]",
+        ),
+        (
+            lambda a: {"runs_settled_round": _set(a["runs_settled_round"], (2, 0), 4)},
+            "runs_settled_round must be 0 exactly where runs_settled is false",
+        ),
+        (
+            lambda a: {"runs_settled_round": _set(a["runs_settled_round"], (0, 1), 0)},
+            "runs_settled_round must be 0 exactly where runs_settled is false",
+        ),
+        (
+            lambda a: {"runs_settled_by": _set(a["runs_settled_by"], (0, 0), -1)},
+            "runs_settled_by must be -1 exactly where runs_settled is false",
+        ),
+        (
+            lambda a: {"runs_settled_by": _set(a["runs_settled_by"], (0, 0), 4)},
+            r"runs_settled_by must lie in \[-1, 3\]",
+        ),
+        (
+            lambda a: {"runs_proposals": _set(a["runs_proposals"], (0, 0), 30)},
+            "runs_proposals must be counts adding up to at most 24",
+        ),
+        # Wrong shapes and types, and missing arrays.
+        (
+            lambda a: {"runs_settled": np.ones((5, 3), dtype=bool)},
+            r"'runs_settled' must have shape \(5, 2\)",
+        ),
+        (
+            lambda a: {"runs_settled_round": a["runs_settled_round"][:4]},
+            r"'runs_settled_round' must have shape \(5, 2\)",
+        ),
+        (
+            lambda a: {"runs_settled": a["runs_settled"].astype(float)},
+            r"'runs_settled' must have shape \(5, 2\) and dtype kind 'b' \(got \(5, 2\), 'f'\)",
+        ),
+        (
+            lambda a: {"runs_sampled": a["runs_sampled"][:, :3]},
+            r"'runs_sampled' must have shape \(5, \d+\) and dtype kind 'f' \(got \(5, 3\), 'f'\)",
+        ),
+        (lambda a: {"runs_package": a["runs_package"][0]}, "'runs_package' must be 2-D"),
+        (
+            lambda a: {"tally_settlement_rounds": a["tally_settlement_rounds"][:, :24]},
+            r"'tally_settlement_rounds' must have shape \(2, 25\)",
+        ),
+        (
+            # The layout of format 1: three rows per issue, no "unsettled".
+            lambda a: {"tally_marginal_0": a["tally_marginal_0"][:3]},
+            r"'tally_marginal_0' must have shape \(4,\)",
+        ),
+        (
+            lambda a: {"tally_joint": a["tally_joint"].astype(float)},
+            r"'tally_joint' must have shape \(16,\) and dtype kind 'i' or 'u'",
+        ),
+        (lambda a: {"runs_settled_by": None}, "array 'runs_settled_by' is missing"),
+        (
+            lambda a: {"tally_settlement_rounds": None},
+            "array 'tally_settlement_rounds' is missing",
+        ),
+    ],
+)
+def test_inconsistent_files_are_refused(partial, tmp_path, change, message):
+    arrays = _arrays(partial.save(tmp_path / "good.npz"))
+    basesim.load_result(_write(tmp_path / "same.npz", arrays))  # unchanged: loads
+    for name, value in change(arrays).items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    with pytest.raises(ResultError, match=message):
+        basesim.load_result(_write(tmp_path / "bad.npz", arrays))
+
+
+def _set(array, index, value):
+    out = array.copy()
+    out[index] = value
+    return out
+
+
+def test_bad_metadata_and_old_formats_are_refused(partial, tmp_path):
+    arrays = _arrays(partial.save(tmp_path / "good.npz"))
+    with pytest.raises(ResultError, match=r"format_version must be 2 \(got 1\); .*older basesim"):
+        basesim.load_result(_write(tmp_path / "old.npz", arrays, format_version=1))
+    with pytest.raises(ResultError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
+        basesim.load_result(_write(tmp_path / "zero.npz", arrays, n_runs=0))
+    with pytest.raises(ResultError, match="tally_joint do not add up to n_runs = 4"):
+        basesim.load_result(_write(tmp_path / "fewer.npz", arrays, n_runs=4))

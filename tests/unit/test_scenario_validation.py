@@ -32,7 +32,17 @@ from basesim import (
 from basesim.scenarios.toml_io import parse_scenario, read_scenario_text
 from basesim.testing import SMALL_SCENARIO_TOML
 
-VALID = SMALL_SCENARIO_TOML
+# The small scenario's relief issue has no veto holder, so it needs a decision rule
+# of its own (without one, loading it is an error: see "legacy-issue-without-rule").
+VALID = (
+    SMALL_SCENARIO_TOML
+    if "\nrule = " in SMALL_SCENARIO_TOML
+    else SMALL_SCENARIO_TOML.replace("cuts = [0.5]\n", 'cuts = [0.5]\nrule = "majority"\n', 1)
+)
+RELIEF_RULE = 'rule = "majority"'
+RESERVATION = 'reservation = "concession"'
+TURKEY_NOISE = "noise = 0.05"
+CHOICE = 'reservation = { value = "concession", dist = "choice", weights = '
 
 TURKEY_RELIEF = "[actors.turkey.relief]\nposition = 0.7\nsalience = 0.3\n"
 RUSSIA_INFLUENCE = "[actors.russia.influence]\nsyria = 0.2\n"
@@ -494,6 +504,326 @@ TEXT_CASES = [
         ("utility_exponent = 2", "utility_exponent = 1"),
         "protocol.utility_exponent = 1 (linear loss) needs a single issue (got 2 issues)",
     ),
+    # -- decision rules ------------------------------------------------------------------
+    case(
+        "rule-unknown",
+        (RELIEF_RULE, 'rule = "majorty"'),
+        "issues.relief.rule must be one of unanimity, qualified, majority, unilateral "
+        "(got 'majorty') (did you mean 'majority'?)",
+    ),
+    case(
+        "rule-not-a-string",
+        (RELIEF_RULE, "rule = 2"),
+        "issues.relief.rule must be a string (got a number: 2)",
+    ),
+    case(
+        "legacy-issue-without-rule",
+        (RELIEF_RULE + "\n", ""),
+        "issues.relief.rule is required: no actor's veto names 'relief', so give "
+        "rule = one of unanimity, qualified, majority, unilateral",
+    ),
+    case(
+        "rule-and-veto-on-one-issue",
+        ('veto = ["basing"]', 'veto = ["basing", "relief"]'),
+        "issues.relief.rule cannot be combined with vetoes on the issue (got rule = 'majority' "
+        "while actors.syria.veto names 'relief'); list those actors in issues.relief.voters instead",
+    ),
+    case(
+        "voters-without-rule",
+        ("cuts = [0.25, 0.75]", 'cuts = [0.25, 0.75]\nvoters = ["syria"]'),
+        "issues.basing.voters needs a rule: set issues.basing.rule "
+        "(got voters = ['syria'] without one)",
+    ),
+    case(
+        "threshold-zero",
+        (RELIEF_RULE, 'rule = "qualified"\nthreshold = 0'),
+        "issues.relief.threshold must be in (0, 1] (got 0)",
+    ),
+    case(
+        "threshold-above-1",
+        (RELIEF_RULE, 'rule = "qualified"\nthreshold = 1.3'),
+        "issues.relief.threshold must be in (0, 1] (got 1.3)",
+    ),
+    case(
+        "threshold-negative",
+        (RELIEF_RULE, 'rule = "qualified"\nthreshold = -1'),
+        "issues.relief.threshold must be in (0, 1] (got -1)",
+    ),
+    case(
+        "threshold-nan",
+        (RELIEF_RULE, 'rule = "qualified"\nthreshold = nan'),
+        "issues.relief.threshold must be a finite number (got nan)",
+    ),
+    case(
+        "threshold-with-majority",
+        (RELIEF_RULE, 'rule = "majority"\nthreshold = 0.6'),
+        "issues.relief.threshold is only allowed with rule = 'qualified' "
+        "(got threshold = 0.6 with rule = 'majority')",
+    ),
+    case(
+        "qualified-without-threshold",
+        (RELIEF_RULE, 'rule = "qualified"'),
+        "issues.relief.threshold is required for rule = 'qualified' (got none)",
+    ),
+    case(
+        "min-voter-share-zero",
+        (RELIEF_RULE, 'rule = "qualified"\nthreshold = 0.6\nmin_voter_share = 0'),
+        "issues.relief.min_voter_share must be in (0, 1] (got 0)",
+    ),
+    case(
+        "min-voter-share-with-majority",
+        (RELIEF_RULE, 'rule = "majority"\nmin_voter_share = 0.5'),
+        "issues.relief.min_voter_share is only allowed with rule = 'qualified' "
+        "(got min_voter_share = 0.5 with rule = 'majority')",
+    ),
+    case(
+        "authority-not-an-actor",
+        (RELIEF_RULE, 'rule = "unilateral"\nauthority = "turky"'),
+        "issues.relief.authority refers to an actor that does not exist (got 'turky') "
+        "(did you mean 'turkey'?)",
+    ),
+    case(
+        "unilateral-without-authority",
+        (RELIEF_RULE, 'rule = "unilateral"'),
+        "issues.relief.authority is required for rule = 'unilateral' (got none)",
+    ),
+    case(
+        "authority-with-majority",
+        (RELIEF_RULE, 'rule = "majority"\nauthority = "turkey"'),
+        "issues.relief.authority is only allowed with rule = 'unilateral' "
+        "(got authority = 'turkey' with rule = 'majority')",
+    ),
+    case(
+        "unilateral-with-voters",
+        (RELIEF_RULE, 'rule = "unilateral"\nauthority = "turkey"\nvoters = ["turkey"]'),
+        "issues.relief.voters is not used with rule = 'unilateral', where the authority "
+        "decides alone (got ['turkey'])",
+    ),
+    case(
+        "voters-name-nobody",
+        (RELIEF_RULE, RELIEF_RULE + "\nvoters = []"),
+        "issues.relief.voters names nobody: list at least one actor (got [])",
+    ),
+    case(
+        "voter-unknown",
+        (RELIEF_RULE, RELIEF_RULE + '\nvoters = ["syria", "rusia"]'),
+        "issues.relief.voters refers to an actor that does not exist (got 'rusia') "
+        "(did you mean 'russia'?)",
+    ),
+    case(
+        "voter-twice",
+        (RELIEF_RULE, RELIEF_RULE + '\nvoters = ["syria", "turkey", "syria"]'),
+        "issues.relief.voters lists an actor twice (got ['syria', 'turkey', 'syria'])",
+    ),
+    case(
+        "voters-a-string",
+        (RELIEF_RULE, RELIEF_RULE + '\nvoters = "syria"'),
+        "issues.relief.voters must be an array (got a string: 'syria')",
+    ),
+    case(
+        "majority-without-voting-weight",
+        [
+            (RELIEF_RULE, RELIEF_RULE + '\nvoters = ["turkey"]'),
+            (TURKEY_NOISE, TURKEY_NOISE + "\nvotes = 0"),
+        ],
+        "issues.relief.voters carry no voting weight: rule = 'majority' needs their votes "
+        "to sum to more than 0 (got 0)",
+    ),
+    case(
+        "qualified-without-voting-weight",
+        [
+            (RELIEF_RULE, 'rule = "qualified"\nthreshold = 0.5\nvoters = ["turkey"]'),
+            (TURKEY_NOISE, TURKEY_NOISE + "\nvotes = 0.0"),
+        ],
+        "issues.relief.voters carry no voting weight: rule = 'qualified' needs their votes "
+        "to sum to more than 0 (got 0)",
+    ),
+    case(
+        "unknown-issue-key-threshold",
+        (RELIEF_RULE, RELIEF_RULE + "\ntreshold = 0.5"),
+        "issues.relief.treshold is not a known field (did you mean 'threshold'?)",
+    ),
+    case(
+        "drift-above-1",
+        (RELIEF_RULE, RELIEF_RULE + "\ndrift = 1.2"),
+        "issues.relief.drift must be in [0, 1] (got 1.2)",
+    ),
+    case(
+        "drift-negative",
+        (
+            RELIEF_RULE,
+            RELIEF_RULE + '\ndrift = { value = 0.1, dist = "uniform", low = -0.1, high = 0.2 }',
+        ),
+        "issues.relief.drift.low must be in [0, 1] (got -0.1)",
+    ),
+    # -- votes, proposers, opening, concession months ------------------------------------
+    case(
+        "votes-negative",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nvotes = -1"),
+        "actors.turkey.votes must be >= 0 (got -1)",
+    ),
+    case(
+        "votes-nan",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nvotes = nan"),
+        "actors.turkey.votes must be a finite number (got nan)",
+    ),
+    case(
+        "votes-boolean",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nvotes = true"),
+        "actors.turkey.votes must be a number (got a boolean: True)",
+    ),
+    case(
+        "votes-a-parameter-table",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nvotes = { value = 2.0 }"),
+        "actors.turkey.votes must be a number (got a table: {'value': 2.0})",
+    ),
+    case(
+        "proposer-not-a-boolean",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nproposer = 1"),
+        "actors.turkey.proposer must be true or false (got a number: 1)",
+    ),
+    case(
+        "no-proposer",
+        [
+            ('veto = ["basing"]', 'veto = ["basing"]\nproposer = false'),
+            ("disagreement = -0.2", "disagreement = -0.2\nproposer = false"),
+            (TURKEY_NOISE, TURKEY_NOISE + "\nproposer = false"),
+        ],
+        "actors must include at least one proposer (got proposer = false for every actor)",
+    ),
+    case(
+        "rotation-names-a-non-proposer",
+        [
+            (
+                'recognition = "weighted"',
+                'recognition = "rotation"\nrotation = ["syria", "turkey"]',
+            ),
+            (TURKEY_NOISE, TURKEY_NOISE + "\nproposer = false"),
+        ],
+        "protocol.rotation may only name proposers "
+        "(got 'turkey', whose actors.turkey.proposer is false)",
+    ),
+    case(
+        "opening-above-1",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nopening = 1.5"),
+        "actors.turkey.opening must be in [0, 1] (got 1.5)",
+    ),
+    case(
+        "opening-negative",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nopening = -0.1"),
+        "actors.turkey.opening must be in [0, 1] (got -0.1)",
+    ),
+    case(
+        "concession-months-zero",
+        (TURKEY_NOISE, TURKEY_NOISE + "\nconcession_months = 0"),
+        "actors.turkey.concession_months must be > 0 (got 0)",
+    ),
+    case(
+        "concession-months-negative",
+        (
+            TURKEY_NOISE,
+            TURKEY_NOISE
+            + '\nconcession_months = { value = 12, dist = "uniform", low = -6, high = 36 }',
+        ),
+        "actors.turkey.concession_months.low must be > 0 (got -6)",
+    ),
+    case(
+        "choice-distribution-on-a-number",
+        (TURKEY_NOISE, 'noise = { value = 0.05, dist = "choice", low = 0.0, high = 1.0 }'),
+        "actors.turkey.noise.dist must be one of uniform, triangular, beta, truncnorm "
+        "(got 'choice'; a choice is only for protocol.reservation)",
+    ),
+    # -- protocol: model, look-ahead, reservation as a choice ----------------------------
+    case(
+        "model-unknown",
+        ('recognition = "weighted"', 'model = "bargainning"\nrecognition = "weighted"'),
+        "protocol.model must be one of bargaining (got 'bargainning') "
+        "(did you mean 'bargaining'?)",
+    ),
+    case(
+        "lookahead-zero",
+        (RESERVATION, RESERVATION + "\nlookahead = 0"),
+        "protocol.lookahead must be a whole number >= 1 (got 0)",
+    ),
+    case(
+        "lookahead-fractional",
+        (RESERVATION, RESERVATION + "\nlookahead = 2.5"),
+        "protocol.lookahead must be a whole number (got a number: 2.5)",
+    ),
+    case(
+        "reservation-a-number",
+        (RESERVATION, "reservation = 1"),
+        "protocol.reservation must be a string or a table (got a number: 1)",
+    ),
+    case(
+        "choice-unknown-form",
+        (RESERVATION, CHOICE + "{ concession = 0.7, equilbrium = 0.3 } }"),
+        "protocol.reservation.weights.equilbrium is not a known reservation form "
+        "(did you mean 'equilibrium'?); expected one of concession, equilibrium",
+    ),
+    case(
+        "choice-negative-weight",
+        (RESERVATION, CHOICE + "{ concession = 0.7, equilibrium = -0.3 } }"),
+        "protocol.reservation.weights.equilibrium must be >= 0 (got -0.3)",
+    ),
+    case(
+        "choice-weights-sum-to-zero",
+        (RESERVATION, CHOICE + "{ concession = 0.0, equilibrium = 0.0 } }"),
+        "protocol.reservation.weights must sum to a positive number (got 0)",
+    ),
+    case(
+        "choice-weight-nan",
+        (RESERVATION, CHOICE + "{ concession = nan } }"),
+        "protocol.reservation.weights.concession must be a finite number (got nan)",
+    ),
+    case(
+        "choice-weights-not-a-table",
+        (RESERVATION, CHOICE + "[0.7, 0.3] }"),
+        "protocol.reservation.weights must be a table (got an array: [0.7, 0.3])",
+    ),
+    case(
+        "choice-without-weights",
+        (RESERVATION, 'reservation = { value = "concession", dist = "choice" }'),
+        "protocol.reservation.weights is required but missing",
+    ),
+    case(
+        "choice-nominal-form-unknown",
+        (RESERVATION, 'reservation = { value = "equilbrium" }'),
+        "protocol.reservation.value must be one of concession, equilibrium "
+        "(got 'equilbrium') (did you mean 'equilibrium'?)",
+    ),
+    case(
+        "choice-nominal-form-without-weight",
+        (
+            RESERVATION,
+            'reservation = { value = "equilibrium", dist = "choice", weights = { concession = 1.0 } }',
+        ),
+        "protocol.reservation.value must be a form with a positive weight "
+        "(got 'equilibrium', whose weight is 0)",
+    ),
+    case(
+        "choice-with-another-distribution",
+        (
+            RESERVATION,
+            'reservation = { value = "concession", dist = "uniform", low = 0, high = 1 }',
+        ),
+        "protocol.reservation.low is not a known field; expected one of value, dist, weights",
+    ),
+    case(
+        "choice-dist-uniform",
+        (RESERVATION, CHOICE.replace('"choice"', '"uniform"') + "{ concession = 1.0 } }"),
+        "protocol.reservation.dist must be 'choice' (got 'uniform')",
+    ),
+    case(
+        "choice-weights-without-dist",
+        (RESERVATION, 'reservation = { value = "concession", weights = { concession = 1.0 } }'),
+        "protocol.reservation.weights needs a distribution: add dist = 'choice'",
+    ),
+    case(
+        "unknown-protocol-key-lookahead",
+        (RESERVATION, RESERVATION + "\nlookahed = 12"),
+        "protocol.lookahed is not a known field (did you mean 'lookahead'?)",
+    ),
     case(
         # Python's limit on int() of long digit strings made tomllib raise a bare ValueError.
         "integer-literal-too-long",
@@ -797,6 +1127,169 @@ PYTHON_CASES = [
         "actors must define at least one actor (got none)",
         id="no-actors",
     ),
+    # -- decision rules, votes, proposers and the new behavioural fields -------------------
+    pytest.param(
+        lambda s: _with_issue(s, "relief", voters="syria"),
+        "issues.relief.voters must be a list of actor names (got str: 'syria')",
+        id="voters-a-string",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", voters=()),
+        "issues.relief.voters names nobody: list at least one actor (got [])",
+        id="voters-empty",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", rule="qualified", threshold=float("nan")),
+        "issues.relief.threshold must be a finite number (got nan)",
+        id="threshold-nan",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", rule="qualified", threshold=1.3),
+        "issues.relief.threshold must be in (0, 1] (got 1.3)",
+        id="threshold-above-1",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", rule="qualified", threshold="0.5"),
+        "issues.relief.threshold must be a number (got '0.5')",
+        id="threshold-a-string",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", rule="unanimous"),
+        "issues.relief.rule must be one of unanimity, qualified, majority, unilateral "
+        "(got 'unanimous') (did you mean 'unanimity'?)",
+        id="rule-typo",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", rule="unilateral", authority="syira"),
+        "issues.relief.authority refers to an actor that does not exist (got 'syira') "
+        "(did you mean 'syria'?)",
+        id="authority-typo",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", drift=0.1),
+        "issues.relief.drift must be a Parameter (got float)",
+        id="drift-not-a-parameter",
+    ),
+    pytest.param(
+        lambda s: _with_issue(s, "relief", drift=Parameter(value=float("nan"))),
+        "issues.relief.drift must be a finite number (got nan)",
+        id="drift-nan",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", votes=float("nan")),
+        "actors.turkey.votes must be a finite number (got nan)",
+        id="votes-nan",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", votes=float("inf")),
+        "actors.turkey.votes must be a finite number (got inf)",
+        id="votes-inf",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", votes=-1.0),
+        "actors.turkey.votes must be >= 0 (got -1)",
+        id="votes-negative",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", votes=True),
+        "actors.turkey.votes must be a number (got True)",
+        id="votes-boolean",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", proposer="yes"),
+        "actors.turkey.proposer must be true or false (got 'yes')",
+        id="proposer-a-string",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", opening=0.5),
+        "actors.turkey.opening must be a Parameter (got float)",
+        id="opening-not-a-parameter",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", concession_months=None),
+        "actors.turkey.concession_months must be a Parameter (got NoneType)",
+        id="concession-months-none",
+    ),
+    pytest.param(
+        lambda s: _with_actor(s, "turkey", concession_months=Parameter(value=-3.0)),
+        "actors.turkey.concession_months must be > 0 (got -3)",
+        id="concession-months-negative",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(s, protocol=ProtocolSettings(model="spatial")),
+        "protocol.model must be one of bargaining (got 'spatial')",
+        id="model-unknown",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(s, protocol=ProtocolSettings(lookahead=True)),
+        "protocol.lookahead must be a whole number >= 1 (got True)",
+        id="lookahead-boolean",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(
+            s,
+            protocol=ProtocolSettings(
+                reservation=Parameter(
+                    value=0.0, distribution=Distribution(kind="choice", weights=(0.5, 0.3, 0.2))
+                )
+            ),
+        ),
+        "protocol.reservation.weights must give one weight per form "
+        "(concession, equilibrium; got 3)",
+        id="choice-three-weights",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(
+            s,
+            protocol=ProtocolSettings(
+                reservation=Parameter(
+                    value=0.5, distribution=Distribution(kind="choice", weights=(0.5, 0.5))
+                )
+            ),
+        ),
+        "protocol.reservation.value must be the index of a form in RESERVATION_FORMS "
+        "(0 to 1: concession, equilibrium) (got 0.5)",
+        id="choice-value-not-an-index",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(
+            s,
+            protocol=ProtocolSettings(
+                reservation=Parameter(
+                    value=0.0, distribution=Distribution(kind="choice", weights=(1.0, -0.5))
+                )
+            ),
+        ),
+        "protocol.reservation.weights.equilibrium must be >= 0 (got -0.5)",
+        id="choice-negative-weight",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(
+            s,
+            protocol=ProtocolSettings(
+                reservation=Parameter(
+                    value=0.0, distribution=Distribution(kind="uniform", low=0.0, high=1.0)
+                )
+            ),
+        ),
+        "protocol.reservation.dist must be 'choice' (got 'uniform')",
+        id="choice-uniform",
+    ),
+    pytest.param(
+        lambda s: dataclasses.replace(s, protocol=ProtocolSettings(reservation=None)),
+        "protocol.reservation must be one of concession, equilibrium (got None)",
+        id="reservation-none",
+    ),
+    pytest.param(
+        lambda s: _with_actor(
+            s,
+            "turkey",
+            noise=Parameter(value=0.0, distribution=Distribution(kind="choice", weights=(1, 1))),
+        ),
+        "actors.turkey.noise.dist must be one of uniform, triangular, beta, truncnorm "
+        "(got 'choice'; a choice is only for protocol.reservation)",
+        id="choice-on-a-number",
+    ),
 ]
 
 
@@ -813,7 +1306,7 @@ def test_bad_scenario_object(
 
 def test_duplicate_actors_built_directly() -> None:
     stance = Stance(position=Parameter(value=0.5), salience=Parameter(value=1.0))
-    issue = Issue(name="basing", label="Basing", status_quo=Parameter(value=0.5))
+    issue = Issue(name="basing", label="Basing", status_quo=Parameter(value=0.5), rule="unanimity")
     a = Actor(name="a", label="A", capability=Parameter(value=1.0), stances={"basing": stance})
     assert Scenario(name="ok", issues=(issue,), actors=(a,)).actor_names == ("a",)
     with pytest.raises(ScenarioError, match=r"^actors\.a is defined twice"):

@@ -11,9 +11,20 @@ from basesim.experiments.sensitivity import _bootstrap, _indices, sobol_sample
 from basesim.experiments.sweep import SweptParameter
 
 POSITION = "actors.syria.basing.position"
-# With concession-curve reservation values (the bundled scenario's protocol) the
-# discount factor plays no part: an input with no effect at all.
-DISCOUNT = "actors.syria.discount"
+# An input with no effect at all: Turkey's discount factor.  Turkey is not at the
+# table (proposer = false), so it is never recognised and never proposes, and no
+# issue's rule needs its acceptance (basing: unanimity of Syria and Russia;
+# sanctions relief: the investors' authority).  Its discount enters only its own
+# equilibrium reservation value, which is only ever compared with what a package
+# is worth to Turkey: in its own response, which no rule counts, and in its own
+# continuation value, which feeds only its own reservation value.  The proposers
+# (Syria, Russia) constrain their packages by the actors the rules need and judge
+# the chance of passing by those actors alone, so Turkey's reservation value moves
+# no package, no vote and no settlement.  (Turkey's stance does matter: it pulls
+# Syria's; but that stance is its position, untouched by the discount, since
+# nobody pulls Turkey.)  Syria's own discount, by contrast, matters in the runs
+# that use equilibrium reservation values.
+INERT = "actors.turkey.discount"
 
 
 def ishigami(x):
@@ -92,7 +103,7 @@ def test_bootstrap_intervals_cover_the_ishigami_indices():
 def syria_sensitivity():
     return basesim.sensitivity(
         basesim.load_scenario("syria-2025"),
-        {POSITION: (0.0, 0.6), DISCOUNT: (0.85, 0.99)},
+        {POSITION: (0.0, 0.6), INERT: (0.9, 0.99)},
         outcome="basing=withdrawal",
         n=16,
         n_runs=100,
@@ -106,7 +117,7 @@ def test_an_input_without_effect_gets_exactly_zero(syria_sensitivity):
     # reruns the very same runs, so f(AB_i) = f(A) exactly and both indices,
     # and every bootstrap resample of them, are exactly 0.
     res = syria_sensitivity
-    k = res.parameter_names.index(DISCOUNT)
+    k = res.parameter_names.index(INERT)
     assert res.first_order[k] == 0.0
     assert res.total_order[k] == 0.0
     np.testing.assert_array_equal(res.first_order_interval[k], [0.0, 0.0])
@@ -121,7 +132,7 @@ def test_result_is_reproducible_and_tidy(syria_sensitivity):
     res = syria_sensitivity
     again = basesim.sensitivity(
         res.scenario,
-        {POSITION: (0.0, 0.6), DISCOUNT: (0.85, 0.99)},
+        {POSITION: (0.0, 0.6), INERT: (0.9, 0.99)},
         outcome="basing=withdrawal",
         n=16,
         n_runs=100,
@@ -162,13 +173,57 @@ def test_bad_arguments():
         run(n=12)
     with pytest.raises(
         basesim.BasesimError,
-        match=r"outcome must be one of 'joint=withdrawal / none or limited', .*'no agreement', "
-        r".*'basing=retention'.* \(got 'basing=retain'\) \(did you mean 'basing=retention'\?\)",
+        match=r"outcome must be one of 'joint=withdrawal / none or limited', .*"
+        r"'joint=withdrawal / unsettled', .*'no agreement', "
+        r".*'basing=retention', 'basing=unsettled'.* \(got 'basing=retain'\) "
+        r"\(did you mean 'basing=retention'\?\)",
     ):
         run(outcome="basing=retain")
+    with pytest.raises(basesim.BasesimError, match=r"did you mean 'basing=unsettled'"):
+        run(outcome="basing=unsetled")
     # Agreements that end the sanctions nowhere near lifted while Russia leaves
     # do not happen in this scenario: probability 0 at every point.
     with pytest.raises(basesim.BasesimError, match=r"same probability .* at every sample point"):
         run(outcome="joint=withdrawal / none or limited")
     with pytest.raises(basesim.BasesimError, match="sample points are not valid scenarios"):
         run(parameters={"actors.turkey.influence.syria": (0.0, 0.9)})
+
+
+def test_an_unsettled_outcome_is_read_from_its_own_column(monkeypatch):
+    # Stand in for the simulations: at each point, the share of runs that leave
+    # basing unsettled is the Syrian position / 0.6 (so only the position
+    # matters), and every other column is 0 -- so a wrong column would give the
+    # "same probability at every point" error.
+    import importlib
+
+    from basesim.outcomes import OutcomeTable
+
+    # (basesim.experiments.sensitivity is also the name of the function.)
+    module = importlib.import_module("basesim.experiments.sensitivity")
+
+    scn = basesim.load_scenario("syria-2025")
+    table = OutcomeTable.of(scn)
+    column = table.index("basing=unsettled")
+    n_runs = 600
+
+    def fake(scenario_toml, seed, parameters, values, *, n_columns, n_runs, **kwargs):
+        assert n_columns == table.n_columns
+        counts = np.zeros((len(values), n_columns), dtype=np.int64)
+        counts[:, column] = np.round(values[:, 0] / 0.6 * n_runs).astype(np.int64)
+        return counts, {}, 0
+
+    monkeypatch.setattr(module, "evaluate_points", fake)
+    res = basesim.sensitivity(
+        scn,
+        {POSITION: (0.0, 0.6), INERT: (0.9, 0.99)},
+        outcome="basing = unsettled",
+        n=64,
+        n_runs=n_runs,
+        n_resamples=99,
+        rng=1,
+        progress=False,
+    )
+    assert res.outcome == "basing=unsettled"
+    assert res.total_order[0] == pytest.approx(1.0, abs=0.05)
+    assert res.total_order[1] == 0.0 and res.first_order[1] == 0.0
+    assert res.output_mean == pytest.approx(0.5, abs=0.05)

@@ -60,7 +60,8 @@ def test_invalid_points_are_recorded_and_the_sweep_goes_on(grid):
     # Every simulated point counted all its runs in every table.
     table = OutcomeTable.of(grid.scenario)
     ok = grid.counts[grid.ok]
-    assert (ok[:, : table.n_joint].sum(axis=1) == grid.n_runs).all()
+    for _, _, columns in table.tables():
+        assert (ok[:, columns].sum(axis=1) == grid.n_runs).all()
     assert "3 point(s) failed" in repr(grid)
 
 
@@ -71,6 +72,36 @@ def test_each_point_is_what_simulate_gives_for_its_variant(scn, grid):
         variant = scn.replace({k: float(v) for k, v in values.items()})
         alone = basesim.simulate(variant, n_runs=grid.n_runs, rng=4, progress=False)
         np.testing.assert_array_equal(grid.counts[point], tally_counts(alone.tally))
+
+
+def test_unsettled_outcomes_are_columns_like_any_other(grid):
+    # Each issue's table ends with "unsettled", the joint table with "no agreement".
+    assert grid.outcomes == OutcomeTable.of(grid.scenario).labels
+    assert ("basing", "unsettled") in grid.outcomes
+    assert ("joint", "withdrawal / unsettled") in grid.outcomes
+    assert grid.outcomes[15] == ("joint", "no agreement")
+    columns = {
+        "basing=unsettled": grid.outcomes.index(("basing", "unsettled")),
+        "joint=withdrawal / unsettled": grid.outcomes.index(("joint", "withdrawal / unsettled")),
+        "no agreement": 15,
+        "joint=unsettled / unsettled": 15,
+    }
+    for name, column in columns.items():
+        p = grid.probability(name)
+        np.testing.assert_array_equal(p[grid.ok], grid.counts[grid.ok, column] / grid.n_runs)
+        assert np.isnan(p[~grid.ok]).all()
+    # An issue is unsettled exactly when it is in no category of its table.
+    for issue in grid.scenario.issues:
+        categories = [grid.outcomes.index((issue.name, c)) for c in issue.categories]
+        settled = grid.counts[:, categories].sum(axis=1) / grid.n_runs
+        unsettled = grid.probability(f"{issue.name}=unsettled")
+        np.testing.assert_allclose((settled + unsettled)[grid.ok], 1.0)
+    frame = grid.to_frame()
+    assert set(frame[frame.table == "basing"].outcome) == {
+        "withdrawal", "reduced presence", "retention", "unsettled"
+    }  # fmt: skip
+    summary = grid.summary()
+    assert summary.outcome.tolist() == [o for _, o in grid.outcomes]
 
 
 def test_to_frame_is_tidy(grid):
@@ -197,7 +228,11 @@ def test_checkpoint_resumes_only_what_is_missing(scn, tmp_path):
     _assert_same(plain, full)
     chunks = sorted(tmp_path.glob("chunk-*.npz"))
     assert len(chunks) == 6
-    assert json.loads((tmp_path / "sweep.json").read_text())["n_runs"] == 40
+    manifest = json.loads((tmp_path / "sweep.json").read_text())
+    assert manifest["n_runs"] == 40
+    # The checkpoint records the layout of its counts, unsettled rows included.
+    assert manifest["outcomes"] == list(OutcomeTable.of(scn).names)
+    assert "basing=unsettled" in manifest["outcomes"]
     # Lose two chunks (four points); the rerun simulates just those.
     chunks[1].unlink()
     chunks[4].unlink()

@@ -1,144 +1,97 @@
 """The batch engine: many runs at once, in NumPy arrays.
 
-Runs advance round by round as arrays ``(runs, actors, issues)``; runs that
-agree are retired, so the work falls as agreements arrive.  It applies the
-same protocol to the same random inputs as the Mesa model, so the two agree
-run by run.
+Runs advance month by month as arrays ``(runs, actors, issues)`` through the
+protocol's :meth:`~basesim.protocols.NegotiationProtocol.play_round`; runs
+with nothing left to negotiate are retired, so the work falls as agreements
+arrive.  The Mesa model plays the same function on one run at a time, on the
+same random inputs, so the two agree run by run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from basesim.engine.compiled import CompiledScenario, RandomInputs
+from basesim.engine.outcome import BatchOutcome
 
-__all__ = ["BatchOutcome", "run_batch", "run_mesa"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BatchOutcome:
-    """Outcomes of a batch of runs (leading axis: run)."""
-
-    package: NDArray[np.float64]  # (n, K) final package
-    agreed: NDArray[np.bool_]  # (n,)
-    round: NDArray[np.int64]  # (n,) agreement round, 0 if none
-    proposer: NDArray[np.int64]  # (n,) proposer of the agreed package, -1 if none
-    sampled: NDArray[np.float64]  # (n, P) values of the uncertain parameters
-
-    @property
-    def n_runs(self) -> int:
-        """Number of runs."""
-        return int(self.agreed.shape[0])
-
-    @staticmethod
-    def concatenate(parts: list[BatchOutcome]) -> BatchOutcome:
-        """Join the outcomes of consecutive batches."""
-        return BatchOutcome(
-            package=np.concatenate([p.package for p in parts]),
-            agreed=np.concatenate([p.agreed for p in parts]),
-            round=np.concatenate([p.round for p in parts]),
-            proposer=np.concatenate([p.proposer for p in parts]),
-            sampled=np.concatenate([p.sampled for p in parts]),
-        )
+__all__ = ["run_batch", "run_mesa", "sampled_values"]
 
 
-def _sampled(compiled: CompiledScenario, quantiles: NDArray[np.float64]) -> NDArray[np.float64]:
+def sampled_values(
+    compiled: CompiledScenario, quantiles: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The uncertain parameters' values ``(n, P)`` from their quantiles."""
     out = np.empty(quantiles.shape)
     for p, dist in enumerate(compiled.uncertain_distributions):
         out[:, p] = dist.ppf(quantiles[:, p])
     return out
 
 
-def run_batch(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) -> BatchOutcome:
-    """Simulate every run of ``inputs`` at once with the batch engine."""
-    params = compiled.parameters(inputs.quantiles)
-    horizon = compiled.horizon
-    n = inputs.n_runs
-    equilibrium = compiled.reservation == "equilibrium"
-    if equilibrium:
-        # Backward induction needs every round's stances up front.
-        path = protocol.stance_path(compiled, params)
-        reservation = protocol.reservation_values(compiled, params, path)
-    else:
-        # Concession curves need only the current round: stances advance round
-        # by round for the runs still negotiating.
-        stances = params.position
-        mixing = protocol.mixing(params.influence)
+def _protocol(compiled: CompiledScenario, protocol: Any) -> Any:
+    if protocol is not None:
+        return protocol
+    from basesim.protocols.registry import get
 
-    package = params.breakdown.copy()
-    agreed = np.zeros(n, dtype=bool)
-    agreement_round = np.zeros(n, dtype=np.int64)
-    agreement_proposer = np.full(n, -1, dtype=np.int64)
-    active = np.arange(n)
-    sub = params
-    for t in range(1, horizon + 1):
+    return get(compiled.model)
+
+
+def run_batch(
+    compiled: CompiledScenario, inputs: RandomInputs, protocol: Any = None
+) -> BatchOutcome:
+    """Simulate every run of ``inputs`` at once with the batch engine.
+
+    ``protocol`` defaults to the one the scenario names.
+    """
+    protocol = _protocol(compiled, protocol)
+    tables = protocol.compile(compiled)
+    params = compiled.parameters(inputs.quantiles)
+    state = protocol.start(compiled, params)
+    # ``work`` holds the runs still negotiating (``active``); finished runs are
+    # written back to ``state`` and dropped from it.
+    work, work_params = state, params
+    active = np.arange(inputs.n_runs)
+    for month in range(1, compiled.horizon + 1):
         if active.size == 0:
             break
-        if equilibrium:
-            stances = path[active, t - 1]
-            disagreement = protocol.disagreement(compiled, sub, stances)
-            r = reservation[active, t - 1]
-        else:
-            stances = protocol.step_stances(compiled, sub, stances, mixing)
-            disagreement = protocol.disagreement(compiled, sub, stances)
-            r = protocol.round_reservation(compiled, sub, stances, t, disagreement)
-        proposer = protocol.recognise(compiled, sub, inputs.recognition[active, t - 1], t)
-        believed = protocol.believed_reservation(sub, proposer, r, inputs.noise[active, t - 1])
-        rows = np.arange(active.size)
-        x, offered, needed = protocol.propose(
-            compiled, sub, proposer, stances, believed, r[rows, proposer], disagreement
+        protocol.play_round(
+            compiled,
+            tables,
+            work_params,
+            work,
+            month,
+            inputs.recognition[active, month - 1],
+            inputs.noise[active, month - 1],
         )
-        ok = protocol.agreed(compiled, sub, stances, x, r, offered, needed)
-        if ok.any():
-            done = active[ok]
-            package[done] = x[ok]
-            agreed[done] = True
-            agreement_round[done] = t
-            agreement_proposer[done] = proposer[ok]
-            keep = ~ok
-            active = active[keep]
-            sub = sub.take(keep)
-            if not equilibrium:
-                stances = stances[keep]
-                mixing = mixing[keep]
-    return BatchOutcome(
-        package=package,
-        agreed=agreed,
-        round=agreement_round,
-        proposer=agreement_proposer,
-        sampled=_sampled(compiled, inputs.quantiles),
-    )
+        done = protocol.finished(work)
+        if done.any():
+            if work is not state:
+                state.put(active[done], work.take(np.flatnonzero(done)))
+            keep = np.flatnonzero(~done)
+            work, work_params, active = work.take(keep), work_params.take(keep), active[keep]
+    if work is not state and active.size:
+        state.put(active, work)
+    return protocol.outcome(state, sampled_values(compiled, inputs.quantiles))
 
 
-def run_mesa(compiled: CompiledScenario, inputs: RandomInputs, protocol: Any) -> BatchOutcome:
+def run_mesa(
+    compiled: CompiledScenario, inputs: RandomInputs, protocol: Any = None
+) -> BatchOutcome:
     """Simulate every run of ``inputs`` one by one with the Mesa model."""
     from basesim.model import NegotiationModel
 
-    n = inputs.n_runs
-    package = np.empty((n, compiled.n_issues))
-    agreed = np.zeros(n, dtype=bool)
-    agreement_round = np.zeros(n, dtype=np.int64)
-    agreement_proposer = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
+    parts = []
+    for i in range(inputs.n_runs):
         model = NegotiationModel(
             compiled.scenario,
             inputs=inputs.take(slice(i, i + 1)),
             protocol=protocol,
             compiled=compiled,
         )
-        outcome = model.run()
-        package[i] = outcome.package
-        agreed[i] = outcome.agreed
-        agreement_round[i] = outcome.round
-        agreement_proposer[i] = outcome.proposer
-    return BatchOutcome(
-        package=package,
-        agreed=agreed,
-        round=agreement_round,
-        proposer=agreement_proposer,
-        sampled=_sampled(compiled, inputs.quantiles),
-    )
+        model.run()
+        parts.append(model.batch_outcome())
+    if not parts:
+        return run_batch(compiled, inputs, protocol)
+    return BatchOutcome.concatenate(parts)

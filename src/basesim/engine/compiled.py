@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from basesim.parameters import Distribution, Parameter
-from basesim.scenario import Scenario
+from basesim.scenario import BEHAVIOUR_FIELDS, RESERVATION_FORMS, Scenario
 
 __all__ = [
     "BLOCK_SIZE",
@@ -50,10 +50,14 @@ class RunParameters:
     discount: FloatArray  # (n, N)
     concession: FloatArray  # (n, N)
     noise: FloatArray  # (n, N)
+    opening: FloatArray  # (n, N) share of the possible gain demanded at the start
+    concession_months: FloatArray  # (n, N) months until the demand reaches the disagreement value
     disagreement: FloatArray  # (n, N); NaN where the breakdown package defines it
     influence: FloatArray  # (n, N, N): influence[r, i, j] is j's pull on i
     status_quo: FloatArray  # (n, K)
     breakdown: FloatArray  # (n, K)
+    drift: FloatArray  # (n, K) monthly share of the gap to the breakdown value that closes
+    reservation_form: FloatArray  # (n,) index into RESERVATION_FORMS of each run's reservation form
 
     @property
     def n_runs(self) -> int:
@@ -111,11 +115,12 @@ class CompiledScenario:
     issue_names: tuple[str, ...]
     horizon: int
     exponent: int
+    model: str
     recognition: str
     rotation: NDArray[np.intp]  # actor indices, for recognition = "rotation"
-    reservation: str
-    veto: NDArray[np.bool_]  # (N, K)
-    influenced: NDArray[np.bool_]  # (N,) actors some other actor can pull
+    reservation_forms: tuple[str, ...]  # the reservation forms that runs may use
+    lookahead: int
+    can_propose: NDArray[np.bool_]  # (N,) actors who may be recognised to propose
     nominal: RunParameters  # n = 1
     uncertain_paths: tuple[str, ...]
     uncertain_distributions: tuple[Distribution, ...]
@@ -169,10 +174,14 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         "discount": np.zeros((1, n_act)),
         "concession": np.zeros((1, n_act)),
         "noise": np.zeros((1, n_act)),
+        "opening": np.ones((1, n_act)),
+        "concession_months": np.full((1, n_act), 24.0),
         "disagreement": np.full((1, n_act), np.nan),
         "influence": np.zeros((1, n_act, n_act)),
         "status_quo": np.zeros((1, n_iss)),
         "breakdown": np.zeros((1, n_iss)),
+        "drift": np.zeros((1, n_iss)),
+        "reservation_form": np.zeros(1),
     }
     paths: list[str] = []
     dists: list[Distribution] = []
@@ -194,6 +203,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         else:
             put(f"{path}.status_quo", issue.status_quo, ("status_quo", (k,)))
             put(f"{path}.breakdown", issue.breakdown, ("breakdown", (k,)))
+        put(f"{path}.drift", issue.drift, ("drift", (k,)))
     for i, actor in enumerate(actors):
         base = f"actors.{actor.name}"
         put(f"{base}.capability", actor.capability, ("capability", (i,)))
@@ -202,33 +212,36 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
             k = k_index[issue_name]
             put(f"{base}.{issue_name}.position", stance.position, ("position", (i, k)))
             put(f"{base}.{issue_name}.salience", stance.salience, ("salience", (i, k)))
-        for name in ("anchoring", "discount", "concession", "noise"):
-            put(f"{base}.{name}", getattr(actor, name), (name, (i,)))
-        if actor.disagreement is not None:
-            put(f"{base}.disagreement", actor.disagreement, ("disagreement", (i,)))
+        for behaviour in BEHAVIOUR_FIELDS:
+            value = getattr(actor, behaviour.name)
+            if value is not None:  # an optional field (disagreement) that is absent
+                put(f"{base}.{behaviour.name}", value, (behaviour.name, (i,)))
         for target, weight in actor.influence.items():
             put(f"{base}.influence.{target}", weight, ("influence", (a_index[target], i)))
 
-    influenced = np.zeros(n_act, dtype=bool)
-    for actor in actors:
-        for target, weight in actor.influence.items():
-            influenced[a_index[target]] |= weight.support[1] > 0
-    veto = np.zeros((n_act, n_iss), dtype=bool)
-    for i, actor in enumerate(actors):
-        for issue_name in actor.veto:
-            veto[i, k_index[issue_name]] = True
     proto = scenario.protocol
+    forms: tuple[str, ...]
+    reservation = proto.reservation
+    if isinstance(reservation, Parameter):
+        put("protocol.reservation", reservation, ("reservation_form", ()))
+        forms = RESERVATION_FORMS
+    else:
+        arrays["reservation_form"][0] = RESERVATION_FORMS.index(reservation)
+        forms = (reservation,)
+    can_propose = np.array([a.proposer for a in actors], dtype=bool)
+    can_propose.setflags(write=False)
     return CompiledScenario(
         scenario=scenario,
         actor_names=scenario.actor_names,
         issue_names=scenario.issue_names,
         horizon=scenario.horizon,
         exponent=proto.utility_exponent,
+        model=proto.model,
         recognition=proto.recognition,
         rotation=np.array([a_index[name] for name in proto.rotation], dtype=np.intp),
-        reservation=proto.reservation,
-        veto=veto,
-        influenced=influenced,
+        reservation_forms=forms,
+        lookahead=proto.lookahead,
+        can_propose=can_propose,
         nominal=RunParameters(**arrays),
         uncertain_paths=tuple(paths),
         uncertain_distributions=tuple(dists),
@@ -259,16 +272,22 @@ def draw_block(
     ``n`` is :data:`BLOCK_SIZE` except for an empty draw: a shorter block would
     not be a prefix of the full one.
 
-    Recognition and noise come from the stream ``spawn_key + (block, 0)``:
-    first the recognition draws ``(n, T)``, then the noise ``(n, T, N)``.  Each
-    uncertain parameter's quantiles come from a stream of its own,
+    Recognition and noise come from the stream ``spawn_key + (block, 0)``,
+    month by month: month 1's recognition draws ``(n,)``, then its noise
+    ``(n, N)``, then month 2's, and so on.  So the first ``t`` months of every
+    run get the same draws whatever the horizon: what happens by month ``t``
+    does not depend on how far the scenario looks.  Each uncertain parameter's
+    quantiles come from a stream of its own,
     ``spawn_key + (block, 1, crc32(path))``, so scenarios that share a
     parameter path share its draws: comparisons between variants use common
     random numbers even when one variant adds or removes parameters.
     """
     main = _stream(root, block, 0)
-    recognition = main.random((n, compiled.horizon))
-    noise = main.standard_normal((n, compiled.horizon, compiled.n_actors))
+    recognition = np.empty((n, compiled.horizon))
+    noise = np.empty((n, compiled.horizon, compiled.n_actors))
+    for t in range(compiled.horizon):
+        recognition[:, t] = main.random(n)
+        noise[:, t] = main.standard_normal((n, compiled.n_actors))
     quantiles = np.empty((n, compiled.n_uncertain))
     for p, path in enumerate(compiled.uncertain_paths):
         quantiles[:, p] = _stream(root, block, 1, path_key(path)).random(n)

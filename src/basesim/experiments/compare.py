@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
@@ -13,11 +14,10 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from basesim._random import RNGLike, as_seed_sequence
-from basesim.engine.batch import BatchOutcome
+from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import ResultError, SimulationError
 from basesim.experiments.executors import (
     BlockTally,
-    OutcomeTable,
     check_executor,
     provenance_of,
     run_ordered,
@@ -32,6 +32,7 @@ from basesim.experiments.simulate import (
     batch_tasks,
     run_task,
 )
+from basesim.outcomes import OutcomeTable
 from basesim.results import Provenance, SimulationResult, Tally
 from basesim.scenario import Scenario
 
@@ -51,13 +52,7 @@ def run_compare_task(tasks: tuple[_Task, ...]) -> list[tuple[BatchOutcome, Batch
     for task in tasks:
         outcome, head = run_task(task)
         # The tally does not need the sampled parameter values: do not ship them back.
-        light = BatchOutcome(
-            package=outcome.package,
-            agreed=outcome.agreed,
-            round=outcome.round,
-            proposer=outcome.proposer,
-            sampled=np.empty((outcome.n_runs, 0)),
-        )
+        light = dataclasses.replace(outcome, sampled=np.empty((outcome.n_runs, 0)))
         out.append((light, head))
     return out
 
@@ -78,8 +73,10 @@ class ComparisonResult:
     n_runs
         Runs per scenario.
     outcomes
-        ``(table, outcome)`` of each outcome column: the joint table (with
-        ``"no agreement"``), then each issue's categories.
+        ``(table, outcome)`` of each outcome column, as laid out by
+        :class:`~basesim.outcomes.OutcomeTable`: the joint table (its last
+        cell ``"no agreement"``), then each issue's categories and
+        ``"unsettled"``.
     paired_sum, paired_sumsq
         ``(scenarios, columns)``: over runs ``r``, the sums of
         ``D_r = 1[run r of the scenario is in the column] - 1[run r of the
@@ -348,10 +345,12 @@ def compare(
     for name, scn in zip(names, scns, strict=True):
         other = OutcomeTable.of(scn)
         if other.labels != table.labels:
+            mine = dict(zip(other.issues, other.categories, strict=True))
+            first = dict(zip(table.issues, table.categories, strict=True))
             raise SimulationError(
-                f"scenarios[{name!r}] has outcome categories {[o for _, o in other.labels]}, "
-                f"which differ from scenarios[{names[0]!r}]'s {[o for _, o in table.labels]}; "
-                "compare scenarios with the same issues and categories"
+                f"scenarios[{name!r}] has outcome categories {mine}, which differ from "
+                f"scenarios[{names[0]!r}]'s {first}; compare scenarios with the same issues "
+                "and categories"
             )
     runs = _check_int("n_runs", n_runs, 2)
     if engine not in ENGINES:

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from basesim.exceptions import ResultError, SimulationError
-from basesim.experiments.executors import OutcomeTable
+from basesim.outcomes import OutcomeTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -411,7 +411,7 @@ class DiscoveryResult:
 
 
 # -- getting X and y --------------------------------------------------------------------
-_FIELD_PREFIXES = ("actors.", "issues.")
+_FIELD_PREFIXES = ("actors.", "issues.", "protocol.")
 
 
 def _from_frame(
@@ -458,7 +458,7 @@ def _from_frame(
         if not names:
             raise SimulationError(
                 "parameters: the frame has no numeric column named by a field path ('actors...', "
-                "'issues...'); pass parameters=[column, ...]"
+                "'issues...', 'protocol...'); pass parameters=[column, ...]"
             )
     else:
         names = list(parameters)
@@ -495,12 +495,15 @@ def discover(
           ``y`` the outcome's probability at the point (PRIM then maximises the
           mean probability in the box);
         * a :class:`pandas.DataFrame`, such as ``SimulationResult.to_frame()``:
-          ``outcome`` is a column of 0/1 or probabilities, or an outcome name
-          read from the ``outcome`` / ``<issue>_category`` columns; the
+          ``outcome`` is a column of 0/1 or probabilities (or booleans), or
+          an outcome name read from the ``outcome`` / ``<issue>_category``
+          columns (which hold ``"unsettled"`` for an unsettled issue); the
           parameters default to the numeric columns named by field paths.
     outcome
-        ``"issue=category"`` (``"basing=retention"``), ``"joint=a / b"``,
-        ``"no agreement"``, or (for a frame) a column name.
+        ``"issue=category"`` (``"basing=retention"``), ``"issue=unsettled"``
+        (the issue never settled), ``"joint=a / b"`` (``"joint=withdrawal /
+        unsettled"``), ``"no agreement"`` (no issue settled), or (for a frame)
+        a column name, such as ``"settled_basing"``.
     threshold
         Minimum density of the reported box: the box of highest coverage
         (earliest step) whose density reaches it.  ``None`` reports the

@@ -7,9 +7,10 @@ process).  A task carries the scenario as TOML text and the root seed as plain
 numbers, so it pickles cheaply and runs the same in a process pool, on Dask or
 here; a worker function is module-level so that other processes can import it.
 
-Outcomes are counted into one layout of *outcome columns* (see
-:class:`OutcomeTable`): the joint table (every combination of issue categories
-among agreed runs, then ``"no agreement"``), then each issue's categories, the
+Outcomes are counted into one layout of *outcome columns*, that of
+:class:`~basesim.outcomes.OutcomeTable` (re-exported here): the joint table
+(every combination of each issue's categories and ``"unsettled"``, the last
+cell ``"no agreement"``), then each issue's categories and ``"unsettled"``, the
 same tables as :meth:`basesim.SimulationResult.probabilities`.
 """
 
@@ -27,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from basesim.engine.batch import BatchOutcome, run_batch
+from basesim.engine.batch import run_batch
 from basesim.engine.compiled import (
     BLOCK_SIZE,
     CompiledScenario,
@@ -35,11 +36,12 @@ from basesim.engine.compiled import (
     RunParameters,
     draw_inputs,
 )
+from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError, SimulationError
 from basesim.experiments.simulate import _compiled_from_toml, _take
-from basesim.protocols.spatial import SpatialBargaining
-from basesim.results import NO_AGREEMENT, Provenance, Tally
-from basesim.scenario import Scenario, suggest
+from basesim.outcomes import OutcomeTable
+from basesim.results import Provenance, Tally
+from basesim.scenario import Scenario
 
 __all__ = [
     "MAX_PENDING",
@@ -69,101 +71,9 @@ _RUNS_PER_CALL = 16_384
 
 
 # -- outcome columns ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class OutcomeTable:
-    """The outcome columns of a scenario, and how to name them.
-
-    Column ``c`` is ``labels[c] = (table, outcome)``: first the joint table
-    (category combinations in row-major order, then ``"no agreement"``), then
-    each issue's categories.  Outcome *names* as the experiments take them are
-    ``"issue=category"`` for an issue's table (``"basing=retention"``),
-    ``"joint=a / b"`` for a joint outcome (``"joint=withdrawal / substantial"``)
-    and ``"no agreement"``.
-    """
-
-    issues: tuple[str, ...]
-    shape: tuple[int, ...]
-    labels: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, scenario: Scenario) -> OutcomeTable:
-        """The outcome columns of ``scenario``."""
-        cats = [issue.categories for issue in scenario.issues]
-        joint = [("joint", " / ".join(combo)) for combo in itertools.product(*cats)]
-        joint.append(("joint", NO_AGREEMENT))
-        marginal = [(issue.name, c) for issue in scenario.issues for c in issue.categories]
-        return cls(
-            issues=scenario.issue_names,
-            shape=tuple(len(c) for c in cats),
-            labels=(*joint, *marginal),
-        )
-
-    @property
-    def n_columns(self) -> int:
-        """How many outcome columns there are."""
-        return len(self.labels)
-
-    @property
-    def n_joint(self) -> int:
-        """How many columns the joint table has (``"no agreement"`` included)."""
-        return int(np.prod(self.shape)) + 1
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Every column's outcome name, as :meth:`index` accepts it."""
-        return tuple(_outcome_name(table, outcome) for table, outcome in self.labels)
-
-    def index(self, outcome: str, *, argument: str = "outcome") -> int:
-        """The column of an outcome name; unknown names raise a :class:`SimulationError`."""
-        if not isinstance(outcome, str):
-            raise SimulationError(
-                f"{argument} must be an outcome name such as {self.names[-1]!r} "
-                f"(got {type(outcome).__name__}: {outcome!r})"
-            )
-        text = outcome.strip()
-        if "=" in text:
-            table, _, label = text.partition("=")
-            key = (table.strip(), label.strip())
-        else:
-            key = ("joint", text)
-        if key in self.labels:
-            return self.labels.index(key)
-        names = self.names
-        raise SimulationError(
-            f"{argument} must be one of {', '.join(repr(n) for n in names)} (got {outcome!r})"
-            f"{suggest(outcome, names)}"
-        )
-
-    def codes(self, scenario: Scenario, outcome: BatchOutcome) -> NDArray[np.int64]:
-        """Each run's columns ``(n, 1 + K)``: its joint column, then one per issue."""
-        n = outcome.n_runs
-        out = np.empty((n, 1 + len(self.shape)), dtype=np.int64)
-        per_issue = [
-            issue.category_index(outcome.package[:, k]) for k, issue in enumerate(scenario.issues)
-        ]
-        if n:
-            joint = np.ravel_multi_index(tuple(per_issue), self.shape)
-            out[:, 0] = np.where(outcome.agreed, joint, self.n_joint - 1)
-        offset = self.n_joint
-        for k, size in enumerate(self.shape):
-            out[:, 1 + k] = per_issue[k] + offset
-            offset += size
-        return out
-
-    def counts(self, codes: NDArray[np.int64]) -> NDArray[np.int64]:
-        """How many runs fall in each column, from :meth:`codes`."""
-        return np.bincount(codes.ravel(), minlength=self.n_columns).astype(np.int64)
-
-
-def _outcome_name(table: str, outcome: str) -> str:
-    if table == "joint":
-        return outcome if outcome == NO_AGREEMENT else f"joint={outcome}"
-    return f"{table}={outcome}"
-
-
 def tally_counts(tally: Tally) -> NDArray[np.int64]:
-    """A tally's counts in the column layout of :class:`OutcomeTable`."""
-    return np.concatenate([tally.joint, *tally.marginal]).astype(np.int64)
+    """A tally's counts in the column layout of :class:`~basesim.outcomes.OutcomeTable`."""
+    return tally.counts()
 
 
 # -- seeds and tallies ------------------------------------------------------------------
@@ -376,7 +286,7 @@ def _run_stacked(
         recognition=np.concatenate([shared.recognition] * len(group)),
         noise=np.concatenate([shared.noise] * len(group)),
     )
-    outcome = run_batch(engine_input, inputs, SpatialBargaining())
+    outcome = run_batch(engine_input, inputs)
     return [_take(outcome, slice(i * n, (i + 1) * n)) for i in range(len(group))]
 
 

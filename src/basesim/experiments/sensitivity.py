@@ -16,7 +16,7 @@ from scipy import stats
 
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.exceptions import SimulationError
-from basesim.experiments.executors import OutcomeTable, RootSeed, check_executor, provenance_of
+from basesim.experiments.executors import RootSeed, check_executor, provenance_of
 from basesim.experiments.simulate import _check_int
 from basesim.experiments.sweep import (
     _DEFAULT_BATCH,
@@ -25,6 +25,7 @@ from basesim.experiments.sweep import (
     evaluate_points,
     swept_parameters,
 )
+from basesim.outcomes import OutcomeTable
 from basesim.parameters import Distribution
 from basesim.results import Provenance
 from basesim.scenario import Scenario
@@ -288,8 +289,10 @@ def sensitivity(
     parameters
         Field path -> ``(low, high)`` or :class:`~basesim.Distribution`.
     outcome
-        ``"issue=category"`` (``"basing=retention"``), ``"joint=a / b"``
-        (``"joint=withdrawal / substantial"``) or ``"no agreement"``.
+        ``"issue=category"`` (``"basing=retention"``), ``"issue=unsettled"``
+        (the issue never settled), ``"joint=a / b"``
+        (``"joint=withdrawal / substantial"``, ``"joint=withdrawal /
+        unsettled"``) or ``"no agreement"`` (no issue settled).
     n
         Base sample size, a power of 2.
     n_runs

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from basesim._random import RNGLike, as_seed_sequence
-from basesim.engine.batch import BatchOutcome, run_batch, run_mesa
+from basesim.engine.batch import run_batch, run_mesa
+from basesim.engine.outcome import BatchOutcome
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
 from basesim.exceptions import SimulationError
-from basesim.protocols.spatial import SpatialBargaining
 from basesim.results import Provenance, SimulationResult, Tally
 from basesim.scenario import Scenario
 
@@ -60,20 +60,14 @@ def run_task(
         compiled = _compiled_from_toml(task.scenario_toml)
     root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key, pool_size=task.pool_size)
     inputs = draw_inputs(compiled, root, task.start, task.stop)
-    protocol = SpatialBargaining()
+    protocol = None  # the protocol the scenario names
     runner = run_batch if task.engine == "batch" else run_mesa
     outcome = runner(compiled, inputs, protocol)
     return outcome, _take(outcome, slice(0, task.keep))
 
 
 def _take(outcome: BatchOutcome, rows: slice) -> BatchOutcome:
-    return BatchOutcome(
-        package=outcome.package[rows],
-        agreed=outcome.agreed[rows],
-        round=outcome.round[rows],
-        proposer=outcome.proposer[rows],
-        sampled=outcome.sampled[rows],
-    )
+    return outcome.take(rows)
 
 
 def batch_tasks(

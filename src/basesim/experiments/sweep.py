@@ -16,7 +16,6 @@ from numpy.typing import NDArray
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.exceptions import ResultError, ScenarioError, SimulationError
 from basesim.experiments.executors import (
-    OutcomeTable,
     PointsTask,
     RootSeed,
     check_executor,
@@ -26,6 +25,7 @@ from basesim.experiments.executors import (
     run_unordered,
 )
 from basesim.experiments.simulate import _check_int, _progress_bar
+from basesim.outcomes import OutcomeTable
 from basesim.parameters import Distribution, Parameter
 from basesim.results import Provenance, wilson_interval
 from basesim.scenario import Scenario
@@ -94,7 +94,8 @@ class SweptParameter:
         if self.distribution is not None:
             d = self.distribution
             dist = {
-                k: getattr(d, k) for k in ("kind", "low", "high", "mode", "a", "b", "mean", "sd")
+                k: getattr(d, k)
+                for k in ("kind", "low", "high", "mode", "a", "b", "mean", "sd", "weights")
             }
         return {"path": self.path, "low": self.low, "high": self.high, "distribution": dist}
 
@@ -294,7 +295,9 @@ class SweepResult:
     n_runs
         Runs simulated at each point.
     outcomes
-        ``(table, outcome)`` of each column of :attr:`counts`.
+        ``(table, outcome)`` of each column of :attr:`counts`, as laid out by
+        :class:`~basesim.outcomes.OutcomeTable` (each issue's table ends with
+        ``"unsettled"``, the joint table with ``"no agreement"``).
     counts
         Runs per outcome at each point (zero rows for failed points).
     failures
@@ -342,8 +345,10 @@ class SweepResult:
     def probability(self, outcome: str) -> NDArray[np.float64]:
         """The probability of ``outcome`` at each point (NaN at failed points).
 
-        ``outcome`` is ``"issue=category"`` (``"basing=retention"``),
-        ``"joint=a / b"`` or ``"no agreement"``.
+        ``outcome`` is ``"issue=category"`` (``"basing=retention"``), or
+        ``"issue=unsettled"`` for the runs that never settled the issue,
+        ``"joint=a / b"`` (``"joint=withdrawal / unsettled"``) or
+        ``"no agreement"`` (no issue settled).
         """
         column = OutcomeTable.of(self.scenario).index(outcome)
         p = self.counts[:, column] / self.n_runs
@@ -565,6 +570,8 @@ def sweep(
             "entropy": seed.entropy_text(),
             "spawn_key": list(seed.spawn_key),
             "points_sha256": hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest(),
+            # The layout of the saved counts: a checkpoint with other columns is another sweep's.
+            "outcomes": list(table.names),
         }
         store = SweepCheckpoint.open(
             checkpoint, fingerprint, n_points=len(values), n_columns=table.n_columns

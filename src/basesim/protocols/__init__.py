@@ -1,8 +1,7 @@
-"""How a round works: bargaining protocols behind one interface."""
+"""Negotiation protocols: how a month of bargaining works, behind one interface."""
 
-from __future__ import annotations
+from basesim.protocols.bargaining import Bargaining
+from basesim.protocols.base import NegotiationProtocol
+from basesim.protocols.registry import get, names, register
 
-from basesim.protocols.base import RoundProtocol
-from basesim.protocols.spatial import SpatialBargaining
-
-__all__ = ["RoundProtocol", "SpatialBargaining"]
+__all__ = ["Bargaining", "NegotiationProtocol", "get", "names", "register"]

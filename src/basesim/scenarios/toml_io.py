@@ -16,8 +16,15 @@ from typing import Any, TypeVar
 from basesim.actors import Actor, Stance
 from basesim.exceptions import ScenarioError
 from basesim.issues import Issue
-from basesim.parameters import Distribution, Evidence, Parameter
-from basesim.scenario import ACTOR_FIELDS, ProtocolSettings, Scenario, suggest
+from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
+from basesim.scenario import (
+    ACTOR_FIELDS,
+    BEHAVIOUR_FIELDS,
+    RESERVATION_FORMS,
+    ProtocolSettings,
+    Scenario,
+    suggest,
+)
 
 __all__ = ["parse_scenario", "read_scenario_text", "scenario_to_toml"]
 
@@ -25,7 +32,14 @@ T = TypeVar("T")
 
 _TOP_KEYS = ("scenario", "protocol", "issues", "actors")
 _SCENARIO_KEYS = ("name", "title", "description", "horizon", "start")
-_PROTOCOL_KEYS = ("recognition", "rotation", "reservation", "utility_exponent")
+_PROTOCOL_KEYS = (
+    "model",
+    "recognition",
+    "rotation",
+    "reservation",
+    "lookahead",
+    "utility_exponent",
+)
 _EVIDENCE_KEYS = ("evidence", "rationale", "confidence", "assumption")
 _ISSUE_KEYS = (
     "label",
@@ -33,11 +47,19 @@ _ISSUE_KEYS = (
     "anchors",
     "status_quo",
     "breakdown",
+    "drift",
+    "rule",
+    "voters",
+    "threshold",
+    "min_voter_share",
+    "authority",
     "categories",
     "cuts",
     *_EVIDENCE_KEYS,
 )
 _PARAM_KEYS = ("value", "dist", "low", "high", "mode", "a", "b", "mean", "sd", *_EVIDENCE_KEYS)
+_CHOICE_KEYS = ("value", "dist", "weights", *_EVIDENCE_KEYS)
+_DEFAULT_RESERVATION: str | Parameter = "concession"
 _STANCE_KEYS = ("position", "salience")
 
 
@@ -172,7 +194,12 @@ def _parameter(path: str, value: Any) -> Parameter:
             )
         return Parameter(value=nominal, evidence=evidence)
     kind = _str(f"{path}.dist", value["dist"])
-    numbers = {k: _number(f"{path}.{k}", value[k]) for k in shape_keys}
+    if kind == CHOICE:
+        raise ScenarioError(
+            f"{path}.dist must be one of uniform, triangular, beta, truncnorm (got {kind!r}; "
+            "a choice is only for protocol.reservation)"
+        )
+    numbers: dict[str, Any] = {k: _number(f"{path}.{k}", value[k]) for k in shape_keys}
     for key in ("low", "high"):
         if key not in numbers:
             raise ScenarioError(
@@ -190,6 +217,44 @@ def _parameter(path: str, value: Any) -> Parameter:
     return Parameter(value=nominal, distribution=dist, evidence=evidence)
 
 
+def _reservation(path: str, value: Any) -> str | Parameter:
+    """``"concession"``, or a choice table ``{ value = "concession", dist = "choice", ... }``."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise _bad_type(path, "a string or a table", value)
+    _check_keys(path, value, _CHOICE_KEYS)
+    forms = ", ".join(RESERVATION_FORMS)
+    nominal = _str(f"{path}.value", _require(path, value, "value"))
+    if nominal not in RESERVATION_FORMS:
+        raise ScenarioError(
+            f"{path}.value must be one of {forms} (got {nominal!r})"
+            f"{suggest(nominal, RESERVATION_FORMS)}"
+        )
+    evidence = _evidence(path, value)
+    index = float(RESERVATION_FORMS.index(nominal))
+    if "dist" not in value:
+        if "weights" in value:
+            raise ScenarioError(f"{path}.weights needs a distribution: add dist = 'choice'")
+        return Parameter(value=index, evidence=evidence)
+    kind = _str(f"{path}.dist", value["dist"])
+    if kind != CHOICE:
+        raise ScenarioError(f"{path}.dist must be {CHOICE!r} (got {kind!r})")
+    table = _table(f"{path}.weights", _require(path, value, "weights"))
+    for form in table:
+        if form not in RESERVATION_FORMS:
+            raise ScenarioError(
+                f"{path}.weights.{form} is not a known reservation form"
+                f"{suggest(form, RESERVATION_FORMS)}; expected one of {forms}"
+            )
+    weights = tuple(
+        _number(f"{path}.weights.{form}", table[form]) if form in table else 0.0
+        for form in RESERVATION_FORMS
+    )
+    dist = Distribution(kind=CHOICE, weights=weights)
+    return Parameter(value=index, distribution=dist, evidence=evidence)
+
+
 def _parse(data: Mapping[str, Any]) -> Scenario:
     _check_keys("", data, _TOP_KEYS)
     meta = _table("scenario", _require("", data, "scenario"))
@@ -197,9 +262,13 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
     proto_table = _table("protocol", data.get("protocol", {}))
     _check_keys("protocol", proto_table, _PROTOCOL_KEYS)
     protocol = ProtocolSettings(
+        model=_get("protocol", proto_table, "model", _str, "bargaining"),
         recognition=_get("protocol", proto_table, "recognition", _str, "weighted"),
         rotation=_get("protocol", proto_table, "rotation", lambda p, v: _list(p, v, _str), ()),
-        reservation=_get("protocol", proto_table, "reservation", _str, "concession"),
+        reservation=_get(
+            "protocol", proto_table, "reservation", _reservation, _DEFAULT_RESERVATION
+        ),
+        lookahead=_get("protocol", proto_table, "lookahead", _int, 60),
         utility_exponent=_get("protocol", proto_table, "utility_exponent", _int, 2),
     )
 
@@ -220,6 +289,8 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
             issue_kwargs["categories"] = _list(f"{path}.categories", table["categories"], _str)
         if "cuts" in table:
             issue_kwargs["cuts"] = _list(f"{path}.cuts", table["cuts"], _number)
+        if "drift" in table:
+            issue_kwargs["drift"] = _parameter(f"{path}.drift", table["drift"])
         issues.append(
             Issue(
                 name=name,
@@ -228,6 +299,11 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
                 anchors=(anchors[0], anchors[1], anchors[2]),
                 status_quo=_parameter(f"{path}.status_quo", _require(path, table, "status_quo")),
                 breakdown=_get(path, table, "breakdown", _parameter, None),
+                rule=_get(path, table, "rule", _str, None),
+                voters=_get(path, table, "voters", lambda p, v: _list(p, v, _str), None),
+                threshold=_get(path, table, "threshold", _number, None),
+                min_voter_share=_get(path, table, "min_voter_share", _number, None),
+                authority=_get(path, table, "authority", _str, None),
                 evidence=_evidence(path, table),
                 **issue_kwargs,
             )
@@ -265,11 +341,15 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
             target: _parameter(f"{path}.influence.{target}", weight)
             for target, weight in _table(f"{path}.influence", table.get("influence", {})).items()
         }
-        optional = {
-            key: _parameter(f"{path}.{key}", table[key])
-            for key in ("anchoring", "discount", "concession", "noise", "disagreement")
-            if key in table
+        optional: dict[str, Any] = {
+            f.name: _parameter(f"{path}.{f.name}", table[f.name])
+            for f in BEHAVIOUR_FIELDS
+            if f.name in table
         }
+        if "votes" in table:
+            optional["votes"] = _number(f"{path}.votes", table["votes"])
+        if "proposer" in table:
+            optional["proposer"] = _bool(f"{path}.proposer", table["proposer"])
         actors.append(
             Actor(
                 name=name,
@@ -339,6 +419,22 @@ def _param(param: Parameter) -> str:
     return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in items) + " }"
 
 
+def _reservation_text(reservation: str | Parameter) -> str:
+    if not isinstance(reservation, Parameter):
+        return _value(reservation)
+    items: list[tuple[str, str]] = [("value", _value(RESERVATION_FORMS[int(reservation.value)]))]
+    dist = reservation.distribution
+    if dist is not None:
+        weights = dist.weights or ()
+        pairs = ", ".join(
+            f"{form} = {_value(float(w))}"
+            for form, w in zip(RESERVATION_FORMS, weights, strict=True)
+        )
+        items += [("dist", _value(dist.kind)), ("weights", "{ " + pairs + " }")]
+    items += [(k, _value(v)) for k, v in _evidence_items(reservation.evidence)]
+    return "{ " + ", ".join(f"{k} = {v}" for k, v in items) + " }"
+
+
 def _key(name: str) -> str:
     return (
         name
@@ -358,10 +454,19 @@ def scenario_to_toml(scn: Scenario) -> str:
     if scn.start is not None:
         out.append(f"start = {_value(scn.start)}")
     p = scn.protocol
-    out += ["", "[protocol]", f"recognition = {_value(p.recognition)}"]
+    out += [
+        "",
+        "[protocol]",
+        f"model = {_value(p.model)}",
+        f"recognition = {_value(p.recognition)}",
+    ]
     if p.rotation:
         out.append(f"rotation = {_value(list(p.rotation))}")
-    out += [f"reservation = {_value(p.reservation)}", f"utility_exponent = {p.utility_exponent}"]
+    out += [
+        f"reservation = {_reservation_text(p.reservation)}",
+        f"lookahead = {p.lookahead}",
+        f"utility_exponent = {p.utility_exponent}",
+    ]
     for issue in scn.issues:
         out += ["", f"[issues.{_key(issue.name)}]", f"label = {_value(issue.label)}"]
         if issue.description:
@@ -370,6 +475,17 @@ def scenario_to_toml(scn: Scenario) -> str:
         out.append(f"status_quo = {_param(issue.status_quo)}")
         if issue.breakdown is not None:
             out.append(f"breakdown = {_param(issue.breakdown)}")
+        out.append(f"drift = {_param(issue.drift)}")
+        if issue.rule is not None:
+            out.append(f"rule = {_value(issue.rule)}")
+        if issue.voters is not None:
+            out.append(f"voters = {_value(list(issue.voters))}")
+        for key in ("threshold", "min_voter_share"):
+            share = getattr(issue, key)
+            if share is not None:
+                out.append(f"{key} = {_value(float(share))}")
+        if issue.authority is not None:
+            out.append(f"authority = {_value(issue.authority)}")
         out.append(f"categories = {_value(list(issue.categories))}")
         out.append(f"cuts = {_value([float(c) for c in issue.cuts])}")
         out += [f"{k} = {_value(v)}" for k, v in _evidence_items(issue.evidence)]
@@ -381,10 +497,12 @@ def scenario_to_toml(scn: Scenario) -> str:
         out.append(f"capability = {_param(actor.capability)}")
         if actor.veto:
             out.append(f"veto = {_value(list(actor.veto))}")
-        for name in ("anchoring", "discount", "concession", "noise"):
-            out.append(f"{name} = {_param(getattr(actor, name))}")
-        if actor.disagreement is not None:
-            out.append(f"disagreement = {_param(actor.disagreement)}")
+        out.append(f"votes = {_value(float(actor.votes))}")
+        out.append(f"proposer = {_value(actor.proposer)}")
+        for declared in BEHAVIOUR_FIELDS:
+            param = getattr(actor, declared.name)
+            if param is not None:
+                out.append(f"{declared.name} = {_param(param)}")
         if actor.influence:
             out += ["", f"[{base}.influence]"]
             out += [f"{_key(t)} = {_param(w)}" for t, w in actor.influence.items()]

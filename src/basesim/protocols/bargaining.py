@@ -1,0 +1,521 @@
+"""Bargaining over a package of issues, each decided by its own rule.
+
+The whole month lives in :func:`play_round`; each of its steps is one function
+here, and both engines (the batch engine over many runs, the Mesa model over
+one) call :func:`play_round`, so a rule exists in exactly one place.  The steps
+of month ``t`` (``docs/model.md`` writes out every equation):
+
+1. *influence*: stances move toward those of the actors that sway them
+   (Friedkin-Johnsen), anchored to the actor's starting view;
+2. *drift*: each unsettled issue's status quo moves toward its breakdown
+   value by its monthly drift;
+3. *values*: each actor's disagreement value (the utility of living with the
+   status quo) and reservation value (a concession curve in calendar months,
+   or a continuation value by backward induction over a fixed look-ahead);
+4. *recognition*: one actor at the table is chosen to propose;
+5. *proposal*: it chooses which open issues to settle, at which values, and
+   whose acceptance to count on, to maximise its expected gain under its
+   noisy beliefs about what the others accept (:mod:`basesim.protocols.proposer`);
+6. *response*: every actor accepts iff the package is worth at least its
+   reservation value;
+7. *settlement*: if the rule of every issue in the package is met, those
+   issues are settled at the package's values; the others stay open.
+
+Everything is vectorised over runs (leading axis ``n``) and computed with
+elementwise operations and sums in a fixed order, so a run's numbers do not
+depend on the batch it is in.
+
+References
+----------
+.. [1] Baron, D. P. and Ferejohn, J. A. (1989). Bargaining in legislatures.
+   American Political Science Review 83(4), 1181-1206.
+.. [2] Friedkin, N. E. and Johnsen, E. C. (1990). Social influence and
+   opinions. Journal of Mathematical Sociology 15(3-4), 193-206.
+.. [3] Faratin, P., Sierra, C. and Jennings, N. R. (1998). Negotiation
+   decision functions for autonomous agents. Robotics and Autonomous
+   Systems 24(3-4), 159-182.
+.. [4] Romer, T. and Rosenthal, H. (1978). Political resource allocation,
+   controlled agendas, and the status quo. Public Choice 33(4), 27-43.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from basesim.engine.compiled import CompiledScenario, RunParameters
+from basesim.engine.outcome import BatchOutcome
+from basesim.engine.solver import utility
+from basesim.protocols.proposer import best_packages, issue_subsets
+from basesim.protocols.rules import RuleTable, rule_met, rule_table
+
+__all__ = [
+    "Bargaining",
+    "BargainingTables",
+    "RoundRecord",
+    "RunState",
+    "accepts",
+    "concession_reservation",
+    "disagreement_values",
+    "drift_status_quo",
+    "equilibrium_reservations",
+    "influence",
+    "play_round",
+    "recognition_weights",
+    "recognise",
+]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+
+#: Acceptance tolerance, relative to an actor's utility scale (sum of saliences).
+TOLERANCE = 1e-9
+#: Index of each reservation form in ``RunParameters.reservation_form``.
+CONCESSION, EQUILIBRIUM = 0, 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BargainingTables:
+    """What this protocol compiles from a scenario, besides the shared arrays."""
+
+    rules: RuleTable
+    influenced: BoolArray  # (N,) actors some other actor can pull
+    subsets: BoolArray  # (S, K) the sets of issues a proposer considers settling together
+
+
+@dataclass(slots=True, kw_only=True)
+class RunState:
+    """The mutable state of a batch of runs between months (leading axis: run)."""
+
+    stances: FloatArray  # (n, N, K)
+    status_quo: FloatArray  # (n, K): agreed values of settled issues, the status quo of open ones
+    open: BoolArray  # (n, K)
+    settled_round: IntArray  # (n, K)
+    settled_by: IntArray  # (n, K)
+    proposals: IntArray  # (n, N)
+    # Equilibrium reservation values from month ``table_start`` on ((n, L, N));
+    # ``table_start`` is 0 where the table must be (re)computed.
+    table: FloatArray
+    table_start: IntArray  # (n,)
+
+    def take(self, rows: NDArray[np.intp]) -> RunState:
+        """The state of a subset of runs (copies)."""
+        return RunState(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def put(self, rows: NDArray[np.intp], part: RunState) -> None:
+        """Write the state of a subset of runs back."""
+        for f in fields(self):
+            getattr(self, f.name)[rows] = getattr(part, f.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundRecord:
+    """What happened in one month, per run (for inspection and the Mesa model's data)."""
+
+    proposer: NDArray[np.intp]  # (n,)
+    package: FloatArray  # (n, K) the proposal (the status quo where none was made)
+    settles: BoolArray  # (n, K) the issues the proposal would settle
+    offered: BoolArray  # (n,)
+    accepted: BoolArray  # (n, N) each actor's response (True for actors who accept)
+    passed: BoolArray  # (n,)
+    reservation: FloatArray  # (n, N)
+    disagreement: FloatArray  # (n, N)
+
+
+# -- 1. influence ------------------------------------------------------------------------
+def mixing_matrix(weights: FloatArray) -> FloatArray:
+    """The Friedkin-Johnsen mixing matrix ``(n, N, N)`` from influence weights ``(n, N, N)``.
+
+    Row ``i`` keeps ``1 - sum_j w_ij`` on actor ``i``'s own stance.
+    """
+    mixing = weights.copy()
+    for i in range(weights.shape[-1]):
+        own = weights[:, i, 0].copy()
+        for j in range(1, weights.shape[-1]):
+            own += weights[:, i, j]
+        mixing[:, i, i] = 1.0 - own
+    return mixing
+
+
+def influence(
+    stances: FloatArray,
+    initial: FloatArray,
+    mixing: FloatArray,
+    anchoring: FloatArray,
+    influenced: BoolArray,
+) -> FloatArray:
+    """Stances ``(n, N, K)`` after one month of influence.
+
+    ``theta_i <- (1 - a_i) sum_j m_ij theta_j + a_i theta_i(0)`` for every
+    actor someone can pull; the others keep their stance exactly.
+    """
+    targets = np.flatnonzero(influenced)
+    if targets.size == 0:
+        return stances
+    out = stances.copy()
+    pulled = mixing[:, targets, 0, None] * stances[:, None, 0, :]
+    for j in range(1, stances.shape[1]):
+        pulled = pulled + mixing[:, targets, j, None] * stances[:, None, j, :]
+    a = anchoring[:, targets, None]
+    out[:, targets] = (1.0 - a) * pulled + a * initial[:, targets]
+    return out
+
+
+# -- 2. drift ----------------------------------------------------------------------------
+def drift_status_quo(
+    status_quo: FloatArray, breakdown: FloatArray, drift: FloatArray, open_: BoolArray
+) -> FloatArray:
+    """The status quo ``(n, K)`` one month on: open issues close ``drift`` of their gap to breakdown."""
+    moved = breakdown + (status_quo - breakdown) * (1.0 - drift)
+    result: FloatArray = np.where(open_, moved, status_quo)
+    return result
+
+
+# -- 3. values ---------------------------------------------------------------------------
+def utility_scale(salience: FloatArray) -> FloatArray:
+    """An actor's utility scale ``(..., N)``: the sum of its saliences, at least 1."""
+    total = salience[..., 0].copy()
+    for k in range(1, salience.shape[-1]):
+        total += salience[..., k]
+    result: FloatArray = np.maximum(total, 1.0)
+    return result
+
+
+def disagreement_values(
+    params: RunParameters, stances: FloatArray, status_quo: FloatArray, exponent: int
+) -> FloatArray:
+    """Each actor's value of no agreement this month ``(n, N)``: ``u_i(q)``, or as given."""
+    value = utility(stances, params.salience, status_quo[:, None, :], exponent=exponent)
+    result: FloatArray = np.where(np.isnan(params.disagreement), value, params.disagreement)
+    return result
+
+
+def best_values(
+    params: RunParameters,
+    stances: FloatArray,
+    status_quo: FloatArray,
+    open_: BoolArray,
+    exponent: int,
+) -> FloatArray:
+    """Each actor's best attainable utility ``(n, N)``: its ideal on open issues, settled ones as agreed."""
+    best = np.where(open_[:, None, :], stances, status_quo[:, None, :])
+    return utility(stances, params.salience, best, exponent=exponent)
+
+
+def concession_reservation(
+    params: RunParameters,
+    disagreement: FloatArray,
+    best: FloatArray,
+    month: int,
+) -> FloatArray:
+    """Concession-curve reservation values ``(n, N)`` in calendar month ``month``.
+
+    ``A = d + opening (best - d)``, ``r = d + (A - d) (1 - min(1, t / M)^(1/e))``
+    with ``M`` the actor's ``concession_months`` and ``e`` its ``concession``
+    exponent.  The horizon plays no part.
+    """
+    aspiration = disagreement + params.opening * (best - disagreement)
+    elapsed = np.minimum(1.0, month / params.concession_months)
+    result: FloatArray = disagreement + (aspiration - disagreement) * (
+        1.0 - elapsed ** (1.0 / params.concession)
+    )
+    return result
+
+
+# -- 4. recognition ----------------------------------------------------------------------
+def recognition_weights(
+    compiled: CompiledScenario, params: RunParameters, month: int
+) -> FloatArray:
+    """Each actor's chance ``(n, N)`` of proposing in ``month``.
+
+    Capability-weighted among the actors at the table (capabilities are
+    divided by their largest value first, so only ratios matter and no sum
+    overflows), or the fixed rotation.
+    """
+    n, n_act = params.capability.shape
+    if compiled.recognition == "rotation":
+        probs = np.zeros((n, n_act))
+        probs[:, compiled.rotation[(month - 1) % len(compiled.rotation)]] = 1.0
+        return probs
+    weight = np.where(compiled.can_propose, params.capability, 0.0)
+    scaled = weight / weight.max(axis=1, keepdims=True)
+    total = scaled[:, 0].copy()
+    for j in range(1, n_act):
+        total += scaled[:, j]
+    result: FloatArray = scaled / total[:, None]
+    return result
+
+
+def recognise(weights: FloatArray, draws: FloatArray) -> NDArray[np.intp]:
+    """The proposer ``(n,)``: the first actor whose cumulative weight exceeds the draw."""
+    n, n_act = weights.shape
+    proposer = np.zeros(n, dtype=np.intp)
+    cumulative = np.zeros(n)
+    last = np.zeros(n, dtype=np.intp)
+    for j in range(n_act):
+        has = weights[:, j] > 0
+        last = np.where(has, j, last)
+        cumulative = cumulative + weights[:, j]
+        proposer += (draws >= cumulative) & (j < n_act - 1)
+    # Rounding can leave the cumulative sum a hair below 1: never pick an actor
+    # without weight.
+    chosen = weights[np.arange(n), np.minimum(proposer, n_act - 1)] > 0
+    result: NDArray[np.intp] = np.where(chosen, np.minimum(proposer, n_act - 1), last)
+    return result
+
+
+# -- 6. response -------------------------------------------------------------------------
+def accepts(
+    params: RunParameters,
+    stances: FloatArray,
+    package: FloatArray,
+    reservation: FloatArray,
+    exponent: int,
+) -> BoolArray:
+    """Whether each actor accepts ``package`` ``(n, N)``: ``u_i(x) >= r_i`` (true values)."""
+    value = utility(stances, params.salience, package[:, None, :], exponent=exponent)
+    tol = TOLERANCE * utility_scale(params.salience)
+    result: BoolArray = value >= reservation - tol
+    return result
+
+
+# -- equilibrium reservation values --------------------------------------------------------
+def equilibrium_reservations(
+    compiled: CompiledScenario,
+    tables: BargainingTables,
+    params: RunParameters,
+    state: RunState,
+    month: int,
+) -> FloatArray:
+    """Reservation values ``(n, L, N)`` for months ``month .. month + L - 1`` by backward induction.
+
+    ``L`` is the scenario's look-ahead in months, this one included (not its
+    horizon).  With ``V(month + L) = d(month + L - 1)``, going back: ``r(t) = d(t) + delta (V(t + 1) -
+    d(t))``; each actor at the table proposes the package it would offer
+    knowing every reservation value exactly; ``V(t)`` is the
+    recognition-weighted value of those proposals (``r`` where one fails).
+    Stances and status quo follow their deterministic paths with the open
+    issues of ``state`` held open: a partial package is valued with its
+    unsettled issues at the status quo (an approximation, ``docs/model.md``).
+    """
+    n, n_act, _ = state.stances.shape
+    look = compiled.lookahead
+    exponent = compiled.exponent
+    mixing = mixing_matrix(params.influence)
+    stances = state.stances
+    quo = state.status_quo
+    path: list[tuple[FloatArray, FloatArray]] = []
+    for _ in range(look):
+        path.append((stances, quo))
+        stances = influence(
+            stances, params.position, mixing, params.anchoring, tables.influenced
+        )
+        quo = drift_status_quo(quo, params.breakdown, params.drift, state.open)
+    proposers = np.flatnonzero(compiled.can_propose)
+    reservation = np.empty((n, look, n_act))
+    stances_end, quo_end = path[look - 1]
+    value_next = disagreement_values(params, stances_end, quo_end, exponent)
+    zeros = np.zeros((n, n_act))
+    for tau in range(look - 1, -1, -1):
+        stances_t, quo_t = path[tau]
+        d = disagreement_values(params, stances_t, quo_t, exponent)
+        r = d + params.discount * (value_next - d)
+        reservation[:, tau] = r
+        weights = recognition_weights(compiled, params, month + tau)
+        value = np.zeros((n, n_act))
+        for j in proposers:
+            if not weights[:, j].any():
+                continue
+            who = np.full(n, j, dtype=np.intp)
+            choice = best_packages(
+                tables,
+                params,
+                proposer=who,
+                stances=stances_t,
+                status_quo=quo_t,
+                open_=state.open,
+                believed=r,
+                spread=zeros,
+                own_reservation=r[:, j],
+                own_disagreement=d[:, j],
+                exponent=exponent,
+            )
+            accepted = accepts(params, stances_t, choice.package, r, exponent)
+            met = rule_met(tables.rules, accepted)
+            ok = choice.offered & (met | ~choice.settles).all(axis=1)
+            payoff = utility(
+                stances_t, params.salience, choice.package[:, None, :], exponent=exponent
+            )
+            value = value + weights[:, j, None] * np.where(ok[:, None], payoff, r)
+        value_next = value
+    return reservation
+
+
+# -- the month ---------------------------------------------------------------------------
+def play_round(
+    compiled: CompiledScenario,
+    tables: BargainingTables,
+    params: RunParameters,
+    state: RunState,
+    month: int,
+    recognition: FloatArray,
+    noise: FloatArray,
+) -> RoundRecord:
+    """Play month ``month`` of every run in ``state`` (updated in place).
+
+    ``recognition`` ``(n,)`` are the month's uniform draws, ``noise`` ``(n, N)``
+    its standard normal perception errors.
+    """
+    exponent = compiled.exponent
+    n, n_act, _ = state.stances.shape
+    rows = np.arange(n)
+    # 1. influence, 2. drift
+    state.stances = influence(
+        state.stances,
+        params.position,
+        mixing_matrix(params.influence),
+        params.anchoring,
+        tables.influenced,
+    )
+    state.status_quo = drift_status_quo(
+        state.status_quo, params.breakdown, params.drift, state.open
+    )
+    # 3. values
+    d = disagreement_values(params, state.stances, state.status_quo, exponent)
+    best = best_values(params, state.stances, state.status_quo, state.open, exponent)
+    r = concession_reservation(params, d, best, month)
+    uses_table = params.reservation_form == EQUILIBRIUM
+    if uses_table.any():
+        stale = uses_table & (
+            (state.table_start == 0) | (month - state.table_start >= compiled.lookahead)
+        )
+        redo = np.flatnonzero(stale)
+        if redo.size:
+            part = state.take(redo)
+            state.table[redo] = equilibrium_reservations(
+                compiled, tables, params.take(redo), part, month
+            )
+            state.table_start[redo] = month
+        offset = np.clip(month - state.table_start, 0, compiled.lookahead - 1)
+        r = np.where(uses_table[:, None], state.table[rows, offset], r)
+    # 4. recognition
+    proposer = recognise(recognition_weights(compiled, params, month), recognition)
+    state.proposals[rows, proposer] += 1
+    # 5. proposal, under beliefs r_v + sigma_j eps_v scale_v (exact for itself)
+    spread = params.noise[rows, proposer][:, None] * utility_scale(params.salience)
+    spread[rows, proposer] = 0.0
+    believed = r + spread * noise
+    believed[rows, proposer] = r[rows, proposer]
+    choice = best_packages(
+        tables,
+        params,
+        proposer=proposer,
+        stances=state.stances,
+        status_quo=state.status_quo,
+        open_=state.open,
+        believed=believed,
+        spread=spread,
+        own_reservation=r[rows, proposer],
+        own_disagreement=d[rows, proposer],
+        exponent=exponent,
+    )
+    # 6. response, 7. settlement
+    accepted = accepts(params, state.stances, choice.package, r, exponent)
+    met = rule_met(tables.rules, accepted)
+    passed = choice.offered & (met | ~choice.settles).all(axis=1)
+    settle = passed[:, None] & choice.settles
+    state.status_quo = np.where(settle, choice.package, state.status_quo)
+    state.open = state.open & ~settle
+    state.settled_round = np.where(settle, month, state.settled_round)
+    state.settled_by = np.where(settle, proposer[:, None], state.settled_by)
+    # A settlement changes what waiting is worth: recompute equilibrium tables.
+    state.table_start = np.where(passed, 0, state.table_start)
+    return RoundRecord(
+        proposer=proposer,
+        package=np.where(choice.offered[:, None], choice.package, state.status_quo),
+        settles=choice.settles,
+        offered=choice.offered,
+        accepted=accepted,
+        passed=passed,
+        reservation=r,
+        disagreement=d,
+    )
+
+
+# -- the protocol ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Bargaining:
+    """Bargaining month by month over a package, each issue under its own decision rule.
+
+    Registered as ``"bargaining"``, the default model.  Stateless: all state
+    lives in :class:`RunState`.
+    """
+
+    name: str = field(default="bargaining")
+
+    def compile(self, compiled: CompiledScenario) -> BargainingTables:
+        """The rule table and candidate issue sets of a compiled scenario."""
+        scenario = compiled.scenario
+        a_index = {name: i for i, name in enumerate(compiled.actor_names)}
+        influenced = np.zeros(compiled.n_actors, dtype=bool)
+        for actor in scenario.actors:
+            for target, weight in actor.influence.items():
+                influenced[a_index[target]] |= weight.support[1] > 0
+        influenced.setflags(write=False)
+        return BargainingTables(
+            rules=rule_table(scenario),
+            influenced=influenced,
+            subsets=issue_subsets(compiled.n_issues),
+        )
+
+    def start(self, compiled: CompiledScenario, params: RunParameters) -> RunState:
+        """The state before month 1."""
+        n = params.n_runs
+        n_act, n_iss = compiled.n_actors, compiled.n_issues
+        eq = bool((params.reservation_form == EQUILIBRIUM).any())
+        width = compiled.lookahead if eq else 1
+        return RunState(
+            stances=params.position.copy(),
+            status_quo=params.status_quo.copy(),
+            open=np.ones((n, n_iss), dtype=bool),
+            settled_round=np.zeros((n, n_iss), dtype=np.int64),
+            settled_by=np.full((n, n_iss), -1, dtype=np.int64),
+            proposals=np.zeros((n, n_act), dtype=np.int64),
+            table=np.zeros((n, width, n_act if eq else 1)),
+            table_start=np.zeros(n, dtype=np.int64),
+        )
+
+    def play_round(
+        self,
+        compiled: CompiledScenario,
+        tables: Any,
+        params: RunParameters,
+        state: RunState,
+        month: int,
+        recognition: FloatArray,
+        noise: FloatArray,
+    ) -> RoundRecord:
+        """One month (see :func:`play_round`)."""
+        return play_round(compiled, tables, params, state, month, recognition, noise)
+
+    @staticmethod
+    def finished(state: RunState) -> BoolArray:
+        """Runs with nothing left to settle ``(n,)``."""
+        result: BoolArray = ~state.open.any(axis=1)
+        return result
+
+    @staticmethod
+    def outcome(state: RunState, sampled: FloatArray) -> BatchOutcome:
+        """The per-run record of how the runs in ``state`` ended."""
+        return BatchOutcome(
+            package=state.status_quo.copy(),
+            settled=~state.open,
+            settled_round=state.settled_round.copy(),
+            settled_by=state.settled_by.copy(),
+            proposals=state.proposals.copy(),
+            sampled=sampled,
+        )

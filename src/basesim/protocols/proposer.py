@@ -1,0 +1,475 @@
+"""The proposer's problem under per-issue decision rules.
+
+A proposer ``j`` chooses a set ``F`` of open issues to settle, their values
+``x_F`` (the other issues stay at the status quo ``q``) and, implicitly, the
+coalition whose acceptance it counts on.  It believes actor ``v`` accepts iff
+``u_v(x) >= b_v + z * spread_v``, where ``b_v`` is its noisy estimate of
+``v``'s reservation value, ``spread_v`` the standard deviation of its error
+and ``z`` a safety margin; among the packages it believes pass, it takes the
+one with the largest expected gain ``P(pass) * (u_j(x) - r_j)``, with
+``P(pass)`` computed from the same normal belief.  Margins ``z`` in
+:data:`MARGINS` are tried, so a proposer who is unsure of the others trades a
+smaller gain for a safer package.
+
+* **One issue** (``|F| = 1``): exact.  Each actor accepts on an interval of
+  the issue (its reservation value, with every other issue at ``q``); the set
+  of values whose acceptors satisfy the rule is a union of closed intervals,
+  so the value closest to the proposer's ideal is its ideal or an interval
+  end (for a proposer indifferent about the issue: the value closest to the
+  status quo, which may be the status quo itself).  All ``2N + 2`` candidates
+  are checked against the rule: ``O(N^2)``
+  per run, for any rule (this is the pivotal-politics closed form: the
+  setter's ideal, clipped to the pivotal voter's acceptance interval).
+* **Several issues**: every actor the rules of ``F`` always need (unanimity
+  voters, authorities) is constrained; for qualified and majority rules, the
+  other voters join cheapest first (by how far the proposer's ideal package
+  falls short of what they believe each accepts, relative to its utility
+  scale) until every rule of ``F`` is met; the convex problem with those
+  constraints is solved by :func:`basesim.engine.solver.solve_package`
+  (directly with up to :data:`MAX_DIRECT_CONSTRAINTS` constrained actors,
+  otherwise by adding the most violated constraint one at a time, which is
+  exact whenever at most :data:`MAX_CUT_CONSTRAINTS` constraints are needed).
+  The coalition step is a heuristic (exact when the rules of ``F`` are
+  unanimity or unilateral); its cost is ``O(N^2 K)`` per run and candidate.
+
+Which sets ``F`` are tried: every non-empty subset of the open issues when
+there are at most :data:`MAX_EXHAUSTIVE_ISSUES` issues, otherwise each single
+issue (:func:`issue_subsets`) and all the issues still open together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr
+
+from basesim.engine.solver import solve_package, utility
+from basesim.protocols.rules import RULE_CODES, issue_rule_met, rule_met
+
+if TYPE_CHECKING:
+    from basesim.engine.compiled import RunParameters
+    from basesim.protocols.bargaining import BargainingTables
+
+__all__ = ["MARGINS", "MAX_EXHAUSTIVE_ISSUES", "Choice", "best_packages", "issue_subsets"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+#: Safety margins tried by a proposer unsure of the others, in standard deviations.
+MARGINS = (0.0, 1.0, 2.0)
+#: Up to this many issues every subset of open issues is tried.
+MAX_EXHAUSTIVE_ISSUES = 4
+#: Up to this many constrained actors the multi-issue problem is solved directly;
+#: beyond, by adding violated constraints one at a time (:func:`_solve_by_cuts`).
+MAX_DIRECT_CONSTRAINTS = 4
+#: Most constraints in a working set of :func:`_solve_by_cuts`.
+MAX_CUT_CONSTRAINTS = 8
+#: Acceptance tolerance, relative to an actor's utility scale.
+_TOL = 1e-9
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """The proposer's choice per run."""
+
+    package: FloatArray  # (n, K): the status quo where no offer is made
+    settles: BoolArray  # (n, K): the issues the package settles
+    offered: BoolArray  # (n,)
+    expected_gain: FloatArray  # (n,): -inf where no offer is made
+
+
+def issue_subsets(n_issues: int) -> BoolArray:
+    """The fixed sets of issues a proposer considers settling together ``(S, K)``, smallest first.
+
+    Every non-empty subset up to :data:`MAX_EXHAUSTIVE_ISSUES` issues; beyond,
+    each single issue (:func:`best_packages` adds the set of all open issues).
+    """
+    if n_issues <= MAX_EXHAUSTIVE_ISSUES:
+        sets = [c for size in range(1, n_issues + 1) for c in combinations(range(n_issues), size)]
+    else:
+        sets = [(k,) for k in range(n_issues)]
+    out = np.zeros((len(sets), n_issues), dtype=bool)
+    for s, members in enumerate(sets):
+        out[s, list(members)] = True
+    out.setflags(write=False)
+    return out
+
+
+def _scale(salience: FloatArray) -> FloatArray:
+    total = salience[..., 0].copy()
+    for k in range(1, salience.shape[-1]):
+        total += salience[..., k]
+    result: FloatArray = np.maximum(total, 1.0)
+    return result
+
+
+def _loss(diff: FloatArray, exponent: int) -> FloatArray:
+    result: FloatArray = diff * diff if exponent == 2 else np.abs(diff)
+    return result
+
+
+#: Cells per chunk of the one-issue search, whose arrays are (rows, 2N + 2, N).
+_CHUNK_CELLS = 1 << 21
+
+
+def _one_issue(
+    k: int,
+    tables: BargainingTables,
+    proposer: NDArray[np.intp],
+    stances: FloatArray,
+    salience: FloatArray,
+    status_quo: FloatArray,
+    target: FloatArray,
+    exponent: int,
+) -> tuple[FloatArray, BoolArray]:
+    """The exact best value of issue ``k`` for each row, in chunks of rows (bounded memory)."""
+    m, n_act, _ = stances.shape
+    step = max(1, _CHUNK_CELLS // ((2 * n_act + 2) * n_act))
+    if m <= step:
+        return _one_issue_rows(
+            k, tables, proposer, stances, salience, status_quo, target, exponent
+        )
+    package = np.empty_like(status_quo)
+    feasible = np.empty(m, dtype=bool)
+    for lo in range(0, m, step):
+        rows = slice(lo, min(lo + step, m))
+        package[rows], feasible[rows] = _one_issue_rows(
+            k,
+            tables,
+            proposer[rows],
+            stances[rows],
+            salience[rows],
+            status_quo[rows],
+            target[rows],
+            exponent,
+        )
+    return package, feasible
+
+
+def _one_issue_rows(
+    k: int,
+    tables: BargainingTables,
+    proposer: NDArray[np.intp],
+    stances: FloatArray,
+    salience: FloatArray,
+    status_quo: FloatArray,
+    target: FloatArray,
+    exponent: int,
+) -> tuple[FloatArray, BoolArray]:
+    """The exact best value of issue ``k`` for each row; ``(package (m, K), feasible (m,))``."""
+    m, n_act, _ = stances.shape
+    rows = np.arange(m)
+    theta = stances[:, :, k]
+    sal = salience[:, :, k]
+    quo_k = status_quo[:, k]
+    u_quo = utility(stances, salience, status_quo[:, None, :], exponent=exponent)
+    budget = u_quo + sal * _loss(quo_k[:, None] - theta, exponent) - target  # (m, N)
+    tol = _TOL * _scale(salience)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.maximum(budget, 0.0) / sal
+        radius = np.sqrt(ratio) if exponent == 2 else ratio
+    has_interval = (sal > 0) & (budget >= 0)
+    lo = np.where(has_interval, np.clip(theta - radius, 0.0, 1.0), np.nan)
+    hi = np.where(has_interval, np.clip(theta + radius, 0.0, 1.0), np.nan)
+    own = theta[rows, proposer]
+    # The proposer's ideal, every interval end, and the status quo (the target
+    # of a proposer indifferent about the issue).
+    cand = np.concatenate([own[:, None], lo, hi, quo_k[:, None]], axis=1)  # (m, 2N + 2)
+    valid = ~np.isnan(cand)
+    safe = np.where(valid, cand, 0.0)
+    # Believed acceptance of every actor at every candidate (m, C, N).
+    cost = sal[:, None, :] * _loss(safe[:, :, None] - theta[:, None, :], exponent)
+    accepted = cost <= budget[:, None, :] + tol[:, None, :]
+    met = issue_rule_met(tables.rules, accepted, k)
+    own_ok = accepted[rows, :, proposer]
+    valid &= met & own_ok
+    own_sal = sal[rows, proposer]
+    anchor = np.where(own_sal > 0, own, quo_k)
+    distance = np.where(valid, np.abs(safe - anchor[:, None]), np.inf)
+    pick = np.argmin(distance, axis=1)
+    feasible = valid[rows, pick]
+    package = status_quo.copy()
+    package[:, k] = np.where(feasible, safe[rows, pick], quo_k)
+    return package, feasible
+
+
+def _several_issues(
+    subset: BoolArray,
+    tables: BargainingTables,
+    proposer: NDArray[np.intp],
+    stances: FloatArray,
+    salience: FloatArray,
+    status_quo: FloatArray,
+    target: FloatArray,
+    exponent: int,
+) -> tuple[FloatArray, BoolArray]:
+    """Best package settling the issues of ``subset`` together (see the module docstring)."""
+    m, n_act, n_iss = stances.shape
+    rows = np.arange(m)
+    rules = tables.rules
+    forced = rules.forced[:, subset].any(axis=1)
+    optional = rules.optional[:, subset].any(axis=1) & ~forced
+    theta_j = stances[rows, proposer]
+    sal_j = salience[rows, proposer]
+    free = np.broadcast_to(subset, (m, n_iss))
+    ideal = np.where(free, theta_j, status_quo)
+    coalition = np.broadcast_to(forced, (m, n_act)).copy()
+    feasible_coalition = np.ones(m, dtype=bool)
+    if optional.any():
+        u_ideal = utility(stances, salience, ideal[:, None, :], exponent=exponent)
+        shortfall = np.maximum(target - u_ideal, 0.0) / _scale(salience)
+        shortfall = np.where(optional[None, :], shortfall, np.inf)
+        order = np.argsort(shortfall, axis=1, kind="stable")
+        rank = np.empty_like(order)
+        rank[rows[:, None], order] = np.arange(n_act)[None, :]
+        n_opt = int(optional.sum())
+        # The coalition of each prefix length p = 0..n_opt of the cheapest-first order.
+        lengths = np.arange(n_opt + 1)[None, :, None]
+        prefixes = coalition[:, None, :] | (optional[None, None, :] & (rank[:, None, :] < lengths))
+        prefixes[rows, :, proposer] = True
+        met = rule_met(rules, prefixes)[:, :, subset].all(axis=2)  # (m, n_opt + 1)
+        first = np.argmax(met, axis=1)
+        feasible_coalition = met[rows, first]
+        coalition = prefixes[rows, first]
+    active = coalition.copy()
+    active[rows, proposer] = False
+    if int(active.sum(axis=1).max(initial=0)) <= MAX_DIRECT_CONSTRAINTS:
+        package, feasible = solve_package(
+            theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent=exponent
+        )
+    else:
+        package, feasible = _solve_by_cuts(
+            theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent
+        )
+    feasible &= feasible_coalition
+    return np.where(feasible[:, None], package, status_quo), feasible
+
+
+def _solve_by_cuts(
+    theta_j: FloatArray,
+    sal_j: FloatArray,
+    stances: FloatArray,
+    salience: FloatArray,
+    target: FloatArray,
+    active: BoolArray,
+    free: BoolArray,
+    status_quo: FloatArray,
+    exponent: int,
+) -> tuple[FloatArray, BoolArray]:
+    """The proposer's problem with many constraints, by adding violated constraints one at a time.
+
+    Start from the proposer's ideal; while some active constraint is violated,
+    add the most violated one (relative to its actor's utility scale) to the
+    row's working set and solve the problem with the working set only.  A
+    relaxation's optimum that meets every constraint is the optimum of the
+    whole problem, and an infeasible relaxation means an infeasible problem,
+    so the answer is exact whenever it stops within
+    :data:`MAX_CUT_CONSTRAINTS` constraints; a row still violating a
+    constraint then is treated as infeasible (no offer).  Each solve has at
+    most :data:`MAX_CUT_CONSTRAINTS` constraints, so the cost is polynomial in
+    the number of actors.
+    """
+    m, n_act, n_iss = stances.shape
+    rows = np.arange(m)
+    scale = _scale(salience)
+    tol = _TOL * scale
+    package = np.where(free, theta_j, status_quo)
+    slots = np.zeros((m, MAX_CUT_CONSTRAINTS), dtype=np.intp)
+    failed = np.zeros(m, dtype=bool)
+    for size in range(1, MAX_CUT_CONSTRAINTS + 1):
+        value = utility(stances, salience, package[:, None, :], exponent=exponent)
+        violation = np.where(active, (target - value) / scale, -np.inf)
+        worst = np.argmax(violation, axis=1)
+        open_rows = np.flatnonzero(
+            ~failed & (violation[rows, worst] > tol[rows, worst] / scale[rows, worst])
+        )
+        if open_rows.size == 0:
+            break
+        slots[open_rows, size - 1] = worst[open_rows]
+        chosen = slots[open_rows, :size]
+        pick = open_rows[:, None]
+        x, ok = solve_package(
+            theta_j[open_rows],
+            sal_j[open_rows],
+            stances[pick, chosen],
+            salience[pick, chosen],
+            target[pick, chosen],
+            np.ones((open_rows.size, size), dtype=bool),
+            free[open_rows],
+            status_quo[open_rows],
+            exponent=exponent,
+        )
+        package[open_rows] = x
+        failed[open_rows] |= ~ok
+    value = utility(stances, salience, package[:, None, :], exponent=exponent)
+    feasible = ~failed & ((value >= target - tol) | ~active).all(axis=1)
+    return package, feasible
+
+
+def _pass_probability(
+    subset: BoolArray,
+    tables: BargainingTables,
+    proposer: NDArray[np.intp],
+    value: FloatArray,
+    believed: FloatArray,
+    spread: FloatArray,
+    tol: FloatArray,
+) -> FloatArray:
+    """The proposer's belief that a package settling ``subset`` passes ``(m,)``.
+
+    Actor ``v`` accepts with probability ``Phi((u_v(x) - b_v) / spread_v)``
+    (a certainty where the spread is 0).  Actors every rule of ``subset``
+    needs must all accept; for each qualified or majority issue the accepted
+    votes (and heads) are taken as normal with the matching mean and variance.
+    """
+    m, n_act = value.shape
+    rows = np.arange(m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (value - believed) / spread
+    p = np.where(spread > 0, ndtr(np.where(spread > 0, z, 0.0)), value >= believed - tol)
+    p[rows, proposer] = 1.0
+    rules = tables.rules
+    forced = rules.forced[:, subset].any(axis=1)
+    prob = np.ones(m)
+    for v in np.flatnonzero(forced):
+        prob = prob * p[:, v]
+    for k in np.flatnonzero(subset):
+        if rules.code[k] not in (RULE_CODES["qualified"], RULE_CODES["majority"]):
+            continue
+        parts = [(rules.votes[:, k], rules.threshold[k] * rules.total_votes[k])]
+        if rules.code[k] == RULE_CODES["majority"]:
+            parts = [(rules.votes[:, k], 0.5 * rules.total_votes[k])]
+        if rules.min_voter_share[k] > 0:
+            heads = rules.voters[:, k].astype(np.float64)
+            parts.append((heads, rules.min_voter_share[k] * rules.n_voters[k]))
+        for weight, need in parts:
+            mean = np.zeros(m)
+            var = np.zeros(m)
+            for v in range(n_act):
+                mean += weight[v] * p[:, v]
+                var += weight[v] * weight[v] * p[:, v] * (1.0 - p[:, v])
+            slack = mean - need
+            with np.errstate(divide="ignore", invalid="ignore"):
+                normal = ndtr(slack / np.sqrt(var))
+            prob = prob * np.where(var > 0, normal, slack >= -1e-12 * max(need, 1.0))
+    return prob
+
+
+def best_packages(
+    tables: BargainingTables,
+    params: RunParameters,
+    *,
+    proposer: NDArray[np.intp],
+    stances: FloatArray,
+    status_quo: FloatArray,
+    open_: BoolArray,
+    believed: FloatArray,
+    spread: FloatArray,
+    own_reservation: FloatArray,
+    own_disagreement: FloatArray,
+    exponent: int,
+) -> Choice:
+    """Each row's proposal: the package with the largest expected gain for the proposer.
+
+    Parameters
+    ----------
+    tables
+        The protocol's tables (decision rules, candidate issue sets).
+    params
+        The runs' parameters (saliences are read from it).
+    proposer
+        ``(n,)`` the proposer of each run.
+    stances, status_quo, open_
+        ``(n, N, K)``, ``(n, K)``, ``(n, K)``: the month's state.
+    believed, spread
+        ``(n, N)``: the proposer's estimate of each reservation value and the
+        standard deviation of its error (0 for itself, and for a proposer
+        without perception noise).
+    own_reservation, own_disagreement
+        ``(n,)``: the proposer's true reservation and disagreement values.
+    exponent
+        The utility's loss exponent.
+
+    Returns
+    -------
+    Choice
+        A package is offered only if it is worth at least the proposer's
+        reservation value and more than its disagreement value.
+    """
+    n, n_act, n_iss = stances.shape
+    rows = np.arange(n)
+    salience = params.salience
+    theta_j = stances[rows, proposer]
+    sal_j = salience[rows, proposer]
+    tol_all = _TOL * _scale(salience)
+    tol_j = tol_all[rows, proposer]
+    package = status_quo.copy()
+    settles = np.zeros((n, n_iss), dtype=bool)
+    offered = np.zeros(n, dtype=bool)
+    best = np.full(n, -np.inf)
+    noisy = (spread > 0).any(axis=1)
+    candidates = [(subset, np.flatnonzero((open_ | ~subset).all(axis=1))) for subset in tables.subsets]
+    if n_iss > MAX_EXHAUSTIVE_ISSUES:
+        # All the issues still open, together: one candidate per pattern of open issues.
+        several = np.flatnonzero(open_.sum(axis=1) >= 2)
+        patterns, which = np.unique(open_[several], axis=0, return_inverse=True)
+        for p, pattern in enumerate(patterns):
+            candidates.append((pattern, several[which.ravel() == p]))
+    for subset, eligible in candidates:
+        if eligible.size == 0:
+            continue
+        for margin in MARGINS:
+            part = eligible if margin == 0.0 else eligible[noisy[eligible]]
+            if part.size == 0:
+                continue
+            who = proposer[part]
+            local = np.arange(part.size)
+            target = believed[part] + margin * spread[part]
+            target[local, who] = own_reservation[part]
+            if subset.sum() == 1:
+                x, feasible = _one_issue(
+                    int(np.flatnonzero(subset)[0]),
+                    tables,
+                    who,
+                    stances[part],
+                    salience[part],
+                    status_quo[part],
+                    target,
+                    exponent,
+                )
+            else:
+                x, feasible = _several_issues(
+                    subset,
+                    tables,
+                    who,
+                    stances[part],
+                    salience[part],
+                    status_quo[part],
+                    target,
+                    exponent,
+                )
+            gain = utility(theta_j[part], sal_j[part], x, exponent=exponent)
+            value = utility(stances[part], salience[part], x[:, None, :], exponent=exponent)
+            prob = _pass_probability(
+                subset, tables, who, value, believed[part], spread[part], tol_all[part]
+            )
+            expected = prob * (gain - own_reservation[part])
+            valid = (
+                feasible
+                & (gain >= own_reservation[part] - tol_j[part])
+                & (gain > own_disagreement[part] + tol_j[part])
+                & (prob > 0)
+            )
+            # Ties (within the tolerance) go to the earlier, smaller set of issues: a
+            # proposer does not settle an issue it gains nothing from.
+            better = valid & (expected > best[part] + tol_j[part])
+            chosen = part[better]
+            package[chosen] = x[better]
+            settles[chosen] = subset
+            offered[chosen] = True
+            best[chosen] = expected[better]
+    return Choice(package=package, settles=settles, offered=offered, expected_gain=best)

@@ -1,0 +1,44 @@
+"""The registry of negotiation protocols: a scenario names its model, the registry supplies it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from basesim.exceptions import ProtocolError
+from basesim.scenario import suggest
+
+__all__ = ["get", "names", "register"]
+
+_FACTORIES: dict[str, Callable[[], Any]] = {}
+
+
+def register(name: str, factory: Callable[[], Any]) -> None:
+    """Make a protocol available under ``name`` (``factory()`` returns an instance)."""
+    _FACTORIES[name] = factory
+
+
+def names() -> tuple[str, ...]:
+    """The registered protocol names, in registration order."""
+    _load_builtin()
+    return tuple(_FACTORIES)
+
+
+def get(name: str) -> Any:
+    """The protocol registered as ``name``; an unknown name raises :class:`ProtocolError`."""
+    _load_builtin()
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        known = ", ".join(repr(n) for n in _FACTORIES)
+        raise ProtocolError(
+            f"model must be one of {known} (got {name!r}){suggest(name, _FACTORIES)}"
+        ) from None
+    return factory()
+
+
+def _load_builtin() -> None:
+    if "bargaining" not in _FACTORIES:
+        from basesim.protocols.bargaining import Bargaining
+
+        register("bargaining", Bargaining)
