@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--actors", type=int, default=29)
     parser.add_argument("--issues", type=int, default=1)
     args = parser.parse_args()
-    print(f"| rule | actors | issues | runs | seconds | runs/s | peak MiB |")
+    print("| rule | actors | issues | runs | seconds | runs/s | peak MiB |")
     print("|---|---|---|---|---|---|---|")
     for rule in ("unanimity", "qualified", "majority"):
         scn = council_scenario(rule=rule, n_actors=args.actors, n_issues=args.issues)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Public name -> module that defines it.  Modules are imported on first use, so
 # ``import basesim`` stays light (Mesa and Matplotlib load only when needed).
@@ -24,6 +24,7 @@ _EXPORTS = {
     "BasesimError": "basesim.exceptions",
     "CheckpointError": "basesim.exceptions",
     "ComparisonResult": "basesim.experiments",
+    "DecisionRule": "basesim.scenario",
     "DiscoveryResult": "basesim.experiments",
     "Distribution": "basesim.parameters",
     "Evidence": "basesim.parameters",

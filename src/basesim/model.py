@@ -149,9 +149,7 @@ class NegotiationModel(mesa.Model):
         agent_reporters: dict[str, Any] = {"actor": "actor_name"}
         for k, name in enumerate(self.compiled.issue_names):
             model_reporters[f"proposal_{name}"] = lambda m, k=k: m.proposal_value(k)
-            model_reporters[f"status_quo_{name}"] = lambda m, k=k: float(
-                m.state.status_quo[0, k]
-            )
+            model_reporters[f"status_quo_{name}"] = lambda m, k=k: float(m.state.status_quo[0, k])
             model_reporters[f"settled_{name}"] = lambda m, k=k: not bool(m.state.open[0, k])
             model_reporters[f"settlement_round_{name}"] = lambda m, k=k: int(
                 m.state.settled_round[0, k]
@@ -227,6 +225,7 @@ class NegotiationModel(mesa.Model):
 
     def batch_outcome(self) -> BatchOutcome:
         """The run's outcome so far, as a one-run :class:`~basesim.engine.outcome.BatchOutcome`."""
-        return self.protocol.outcome(
+        outcome: BatchOutcome = self.protocol.outcome(
             self.state, sampled_values(self.compiled, self.inputs.quantiles)
         )
+        return outcome

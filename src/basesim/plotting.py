@@ -95,6 +95,8 @@ _SCENARIO_PALETTE = ("#4D4D4D", "#7B3294", "#A6611A", "#5AB4AC", "#C2A5CF", "#8C
 _BAR = "#4C72B0"
 _PARTIAL = "#A3B8D9"  # a joint outcome with some issues settled and some not
 _NEUTRAL = "#9A9A9A"
+_SHARE_RUN = "#555555"  # shares of runs, on a right-hand scale
+_SHARE_ISSUE = "#C8C8C8"
 
 
 # -- colours and labels ---------------------------------------------------------------
@@ -1021,48 +1023,42 @@ def plot_stance_bands(
     negotiating = issue_open.any(axis=2).mean(axis=1)
     this_open = issue_open[:, :, k].mean(axis=1)
     label = scenario.issue(issue).label
-    ax.plot(
-        x,
-        negotiating,
-        color="#555555",
-        linewidth=1.2,
-        drawstyle="steps-post",
-        label="runs still negotiating",
-    )
+    # The issue's share broad and pale under the run's, so both show where they coincide.
     ax.plot(
         x,
         this_open,
-        color="#555555",
-        linewidth=1.2,
-        linestyle=":",
+        color=_SHARE_ISSUE,
+        linewidth=4,
         drawstyle="steps-post",
+        solid_capstyle="butt",
         label="runs with this issue open",
+    )
+    ax.plot(
+        x,
+        negotiating,
+        color=_SHARE_RUN,
+        linewidth=1.2,
+        drawstyle="steps-post",
+        label="runs still negotiating",
     )
     _set_issue_axis(ax, scenario.issue(issue), axis="y")
     ax.set_ylim(-0.03, 1.03)
     share = ax.secondary_yaxis("right")
     share.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    share.set_ylabel("share of runs (grey lines)", color="#555555")
-    share.tick_params(colors="#555555")
+    share.set_ylabel("share of runs (grey lines)", color=_SHARE_RUN)
+    share.tick_params(colors=_SHARE_RUN)
     _round_ticks(ax, scenario, max(last, 1), start_tick=True)
     ax.set_xlim(-0.3, last + 0.3)
     handles: list[Any] = _actor_legend_handles(scenario, colours)
-    handles.append(Patch(color=_NEUTRAL, alpha=0.4, label="10–90 % of runs"))
-    handles.append(Line2D([], [], color="#555555", linewidth=1.2, label="share still negotiating"))
-    handles.append(
-        Line2D(
-            [],
-            [],
-            color="#555555",
-            linewidth=1.2,
-            linestyle=":",
-            label="share with this issue open",
-        )
-    )
+    handles += [
+        Patch(color=_NEUTRAL, alpha=0.4, label="10–90 % of runs"),
+        Line2D([], [], color=_SHARE_RUN, linewidth=1.2, label="share still negotiating"),
+        Line2D([], [], color=_SHARE_ISSUE, linewidth=4, label="share with this issue open"),
+    ]
     ax.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(1.13, 1.0),
+        bbox_to_anchor=(1.17, 1.0),
         frameon=False,
         title="median stance (all runs)",
         title_fontsize=9,

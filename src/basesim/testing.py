@@ -198,7 +198,11 @@ def pivotal_outcome(
     toward = -1.0 if setter < status_quo else 1.0
     # Distance each voter lets the setter move from q toward it: 2 |theta_v - q| on its side.
     reach = sorted(
-        (2 * (theta - status_quo) * toward for theta in voters if (theta - status_quo) * toward > 0),
+        (
+            2 * (theta - status_quo) * toward
+            for theta in voters
+            if (theta - status_quo) * toward > 0
+        ),
         reverse=True,
     )
     if len(reach) < needed:

@@ -164,7 +164,9 @@ def test_pivotal_politics_closed_form(setter, status_quo, voters, needed_share):
     n = len(voters)
     needed = max(1, int(np.ceil(needed_share * n - 1e-9)))
     threshold = needed / n
-    scn = pivotal_scenario(setter=setter, voters=voters, status_quo=status_quo, threshold=threshold)
+    scn = pivotal_scenario(
+        setter=setter, voters=voters, status_quo=status_quo, threshold=threshold
+    )
     outcome = _single_run(scn).package[0, 0]
     expected = pivotal_outcome(setter=setter, voters=voters, status_quo=status_quo, needed=needed)
     # A gain below the acceptance tolerance counts as indifference (no offer).

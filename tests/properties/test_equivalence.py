@@ -106,9 +106,7 @@ def scenarios(draw) -> Scenario:
     issues = []
     for name in issue_names:
         rule = draw(st.sampled_from(["unanimity", "qualified", "majority", "unilateral"]))
-        voters = tuple(
-            draw(st.lists(st.sampled_from(actor_names), min_size=1, unique=True))
-        )
+        voters = tuple(draw(st.lists(st.sampled_from(actor_names), min_size=1, unique=True)))
         issues.append(
             Issue(
                 name=name,

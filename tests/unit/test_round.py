@@ -85,7 +85,9 @@ def test_influence_is_friedkin_johnsen_for_pulled_actors_only():
 def test_open_issues_drift_toward_breakdown_settled_ones_stay():
     # q = 0.5, b = 0, drift 0.2: 0 + 0.5 * 0.8 = 0.4; the settled issue keeps 0.7.
     out = drift_status_quo(
-        np.array([[0.5, 0.7]]), np.array([[0.0, 0.0]]), np.array([[0.2, 0.2]]),
+        np.array([[0.5, 0.7]]),
+        np.array([[0.0, 0.0]]),
+        np.array([[0.2, 0.2]]),
         np.array([[True, False]]),
     )
     assert out.tolist() == [[pytest.approx(0.4), 0.7]]

@@ -73,7 +73,8 @@ def run_batch(
             work, work_params, active = work.take(keep), work_params.take(keep), active[keep]
     if work is not state and active.size:
         state.put(active, work)
-    return protocol.outcome(state, sampled_values(compiled, inputs.quantiles))
+    outcome: BatchOutcome = protocol.outcome(state, sampled_values(compiled, inputs.quantiles))
+    return outcome
 
 
 def run_mesa(

@@ -57,7 +57,7 @@ class RunParameters:
     status_quo: FloatArray  # (n, K)
     breakdown: FloatArray  # (n, K)
     drift: FloatArray  # (n, K) monthly share of the gap to the breakdown value that closes
-    reservation_form: FloatArray  # (n,) index into RESERVATION_FORMS of each run's reservation form
+    reservation_form: FloatArray  # (n,) index of each run's form in RESERVATION_FORMS
 
     @property
     def n_runs(self) -> int:

@@ -54,13 +54,13 @@ class BatchOutcome:
     @property
     def agreed(self) -> NDArray[np.bool_]:
         """``(n,)`` whether every issue was settled."""
-        result: NDArray[np.bool_] = self.settled.all(axis=1)
+        result: NDArray[np.bool_] = np.asarray(self.settled.all(axis=1))
         return result
 
     @property
     def any_agreed(self) -> NDArray[np.bool_]:
         """``(n,)`` whether at least one issue was settled."""
-        result: NDArray[np.bool_] = self.settled.any(axis=1)
+        result: NDArray[np.bool_] = np.asarray(self.settled.any(axis=1))
         return result
 
     @property
@@ -89,5 +89,8 @@ class BatchOutcome:
     def concatenate(parts: Sequence[BatchOutcome]) -> BatchOutcome:
         """Join the outcomes of consecutive batches."""
         return BatchOutcome(
-            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(BatchOutcome)}
+            **{
+                f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                for f in fields(BatchOutcome)
+            }
         )

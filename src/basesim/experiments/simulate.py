@@ -15,8 +15,8 @@ import numpy as np
 
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.engine.batch import run_batch, run_mesa
-from basesim.engine.outcome import BatchOutcome
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
+from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 from basesim.results import Provenance, SimulationResult, Tally
 from basesim.scenario import Scenario

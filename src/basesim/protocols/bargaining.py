@@ -64,8 +64,8 @@ __all__ = [
     "equilibrium_reservations",
     "influence",
     "play_round",
-    "recognition_weights",
     "recognise",
+    "recognition_weights",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -311,9 +311,7 @@ def equilibrium_reservations(
     path: list[tuple[FloatArray, FloatArray]] = []
     for _ in range(look):
         path.append((stances, quo))
-        stances = influence(
-            stances, params.position, mixing, params.anchoring, tables.influenced
-        )
+        stances = influence(stances, params.position, mixing, params.anchoring, tables.influenced)
         quo = drift_status_quo(quo, params.breakdown, params.drift, state.open)
     proposers = np.flatnonzero(compiled.can_propose)
     reservation = np.empty((n, look, n_act))
@@ -371,7 +369,7 @@ def play_round(
     its standard normal perception errors.
     """
     exponent = compiled.exponent
-    n, n_act, _ = state.stances.shape
+    n = state.stances.shape[0]
     rows = np.arange(n)
     # 1. influence, 2. drift
     state.stances = influence(
@@ -505,7 +503,7 @@ class Bargaining:
     @staticmethod
     def finished(state: RunState) -> BoolArray:
         """Runs with nothing left to settle ``(n,)``."""
-        result: BoolArray = ~state.open.any(axis=1)
+        result: BoolArray = np.asarray(~state.open.any(axis=1))
         return result
 
     @staticmethod

@@ -21,16 +21,18 @@ smaller gain for a safer package.
   per run, for any rule (this is the pivotal-politics closed form: the
   setter's ideal, clipped to the pivotal voter's acceptance interval).
 * **Several issues**: every actor the rules of ``F`` always need (unanimity
-  voters, authorities) is constrained; for qualified and majority rules, the
-  other voters join cheapest first (by how far the proposer's ideal package
-  falls short of what they believe each accepts, relative to its utility
-  scale) until every rule of ``F`` is met; the convex problem with those
-  constraints is solved by :func:`basesim.engine.solver.solve_package`
+  voters, authorities) is constrained.  For qualified and majority rules with
+  at most :data:`MAX_ENUMERATED_VOTERS` voters who may be left out, every
+  minimal winning coalition is tried (exact: adding an actor only adds a
+  constraint); with more, they join cheapest first (by how far the
+  proposer's ideal package falls short of what they believe each accepts,
+  relative to its utility scale) until every rule of ``F`` is met, a
+  heuristic.  The convex problem with a coalition's constraints is solved by
+  :func:`basesim.engine.solver.solve_package`
   (directly with up to :data:`MAX_DIRECT_CONSTRAINTS` constrained actors,
   otherwise by adding the most violated constraint one at a time, which is
   exact whenever at most :data:`MAX_CUT_CONSTRAINTS` constraints are needed).
-  The coalition step is a heuristic (exact when the rules of ``F`` are
-  unanimity or unilateral); its cost is ``O(N^2 K)`` per run and candidate.
+  The cheapest-first step costs ``O(N^2 K)`` per run and candidate.
 
 Which sets ``F`` are tried: every non-empty subset of the open issues when
 there are at most :data:`MAX_EXHAUSTIVE_ISSUES` issues, otherwise each single
@@ -68,6 +70,9 @@ MAX_EXHAUSTIVE_ISSUES = 4
 MAX_DIRECT_CONSTRAINTS = 4
 #: Most constraints in a working set of :func:`_solve_by_cuts`.
 MAX_CUT_CONSTRAINTS = 8
+#: Up to this many optional voters (of qualified and majority rules) every minimal
+#: winning coalition is tried (exact); beyond, they join cheapest first.
+MAX_ENUMERATED_VOTERS = 8
 #: Acceptance tolerance, relative to an actor's utility scale.
 _TOL = 1e-9
 
@@ -161,7 +166,7 @@ def _one_issue_rows(
     exponent: int,
 ) -> tuple[FloatArray, BoolArray]:
     """The exact best value of issue ``k`` for each row; ``(package (m, K), feasible (m,))``."""
-    m, n_act, _ = stances.shape
+    m = stances.shape[0]
     rows = np.arange(m)
     theta = stances[:, :, k]
     sal = salience[:, :, k]
@@ -208,45 +213,159 @@ def _several_issues(
     exponent: int,
 ) -> tuple[FloatArray, BoolArray]:
     """Best package settling the issues of ``subset`` together (see the module docstring)."""
-    m, n_act, n_iss = stances.shape
+    m, _, n_iss = stances.shape
     rows = np.arange(m)
     rules = tables.rules
-    forced = rules.forced[:, subset].any(axis=1)
-    optional = rules.optional[:, subset].any(axis=1) & ~forced
+    forced: BoolArray = np.asarray(rules.forced[:, subset].any(axis=1))
+    optional: BoolArray = np.asarray(rules.optional[:, subset].any(axis=1)) & ~forced
     theta_j = stances[rows, proposer]
     sal_j = salience[rows, proposer]
     free = np.broadcast_to(subset, (m, n_iss))
-    ideal = np.where(free, theta_j, status_quo)
-    coalition = np.broadcast_to(forced, (m, n_act)).copy()
-    feasible_coalition = np.ones(m, dtype=bool)
-    if optional.any():
-        u_ideal = utility(stances, salience, ideal[:, None, :], exponent=exponent)
-        shortfall = np.maximum(target - u_ideal, 0.0) / _scale(salience)
-        shortfall = np.where(optional[None, :], shortfall, np.inf)
-        order = np.argsort(shortfall, axis=1, kind="stable")
-        rank = np.empty_like(order)
-        rank[rows[:, None], order] = np.arange(n_act)[None, :]
-        n_opt = int(optional.sum())
-        # The coalition of each prefix length p = 0..n_opt of the cheapest-first order.
-        lengths = np.arange(n_opt + 1)[None, :, None]
-        prefixes = coalition[:, None, :] | (optional[None, None, :] & (rank[:, None, :] < lengths))
-        prefixes[rows, :, proposer] = True
-        met = rule_met(rules, prefixes)[:, :, subset].all(axis=2)  # (m, n_opt + 1)
-        first = np.argmax(met, axis=1)
-        feasible_coalition = met[rows, first]
-        coalition = prefixes[rows, first]
-    active = coalition.copy()
-    active[rows, proposer] = False
+    if int(optional.sum()) <= MAX_ENUMERATED_VOTERS:
+        coalitions, valid = _minimal_winning(subset, tables, proposer, forced, optional)
+    else:
+        coalitions, valid = _cheapest_first(
+            subset,
+            tables,
+            proposer,
+            stances,
+            salience,
+            status_quo,
+            target,
+            forced,
+            optional,
+            exponent,
+        )
+    package = status_quo.copy()
+    feasible = np.zeros(m, dtype=bool)
+    best = np.full(m, -np.inf)
+    for c in range(coalitions.shape[1]):
+        part = np.flatnonzero(valid[:, c])
+        if part.size == 0:
+            continue
+        active = coalitions[part, c].copy()
+        active[np.arange(part.size), proposer[part]] = False
+        x, ok = _solve(
+            theta_j[part],
+            sal_j[part],
+            stances[part],
+            salience[part],
+            target[part],
+            active,
+            free[part],
+            status_quo[part],
+            exponent,
+        )
+        gain = utility(theta_j[part], sal_j[part], x, exponent=exponent)
+        better = ok & (gain > best[part])
+        chosen = part[better]
+        package[chosen] = x[better]
+        best[chosen] = gain[better]
+        feasible[chosen] = True
+    return np.where(feasible[:, None], package, status_quo), feasible
+
+
+def _minimal_winning(
+    subset: BoolArray,
+    tables: BargainingTables,
+    proposer: NDArray[np.intp],
+    forced: BoolArray,
+    optional: BoolArray,
+) -> tuple[BoolArray, BoolArray]:
+    """Every minimal winning coalition of each row ``((m, C, N), valid (m, C))``.
+
+    A coalition holds the actors the rules always need, the proposer, and a
+    subset of the optional voters; it is winning if it meets the rule of
+    every issue in ``subset`` and minimal if no optional member can leave it.
+    Adding an actor only adds a constraint, so the proposer's best package is
+    reached with a minimal winning coalition: trying them all is exact.
+    """
+    m = proposer.shape[0]
+    n_act = forced.shape[0]
+    members = np.flatnonzero(optional)
+    choices = np.array(
+        [[(mask >> b) & 1 for b in range(members.size)] for mask in range(1 << members.size)],
+        dtype=bool,
+    ).reshape(1 << members.size, members.size)
+    per_proposer: dict[int, BoolArray] = {}
+    for j in np.unique(proposer):
+        keep = ~choices[:, members == j].any(axis=1) if (members == j).any() else slice(None)
+        picks = choices[keep]
+        coal = np.zeros((picks.shape[0], n_act), dtype=bool)
+        coal[:, members] = picks
+        coal |= forced
+        coal[:, j] = True
+        wins = rule_met(tables.rules, coal)[:, subset].all(axis=1)
+        minimal = wins.copy()
+        for b, v in enumerate(members):
+            if v == j:
+                continue
+            without = coal.copy()
+            without[:, v] = False
+            minimal &= ~(picks[:, b] & rule_met(tables.rules, without)[:, subset].all(axis=1))
+        per_proposer[int(j)] = coal[minimal]
+    width = max(1, max(c.shape[0] for c in per_proposer.values()))
+    coalitions = np.zeros((m, width, n_act), dtype=bool)
+    valid = np.zeros((m, width), dtype=bool)
+    for j, coal in per_proposer.items():
+        rows = np.flatnonzero(proposer == j)
+        coalitions[rows, : coal.shape[0]] = coal
+        valid[rows, : coal.shape[0]] = True
+    return coalitions, valid
+
+
+def _cheapest_first(
+    subset: BoolArray,
+    tables: BargainingTables,
+    proposer: NDArray[np.intp],
+    stances: FloatArray,
+    salience: FloatArray,
+    status_quo: FloatArray,
+    target: FloatArray,
+    forced: BoolArray,
+    optional: BoolArray,
+    exponent: int,
+) -> tuple[BoolArray, BoolArray]:
+    """One coalition per row: optional voters join cheapest first until every rule is met."""
+    m, n_act, _ = stances.shape
+    rows = np.arange(m)
+    theta_j = stances[rows, proposer]
+    ideal = np.where(subset, theta_j, status_quo)
+    u_ideal = utility(stances, salience, ideal[:, None, :], exponent=exponent)
+    shortfall = np.maximum(target - u_ideal, 0.0) / _scale(salience)
+    shortfall = np.where(optional[None, :], shortfall, np.inf)
+    order = np.argsort(shortfall, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[rows[:, None], order] = np.arange(n_act)[None, :]
+    n_opt = int(optional.sum())
+    # The coalition of each prefix length p = 0..n_opt of the cheapest-first order.
+    lengths = np.arange(n_opt + 1)[None, :, None]
+    prefixes = forced[None, None, :] | (optional[None, None, :] & (rank[:, None, :] < lengths))
+    prefixes[rows, :, proposer] = True
+    met: BoolArray = np.asarray(rule_met(tables.rules, prefixes)[:, :, subset].all(axis=2))
+    first = np.argmax(met, axis=1)
+    return prefixes[rows, first][:, None, :], met[rows, first][:, None]
+
+
+def _solve(
+    theta_j: FloatArray,
+    sal_j: FloatArray,
+    stances: FloatArray,
+    salience: FloatArray,
+    target: FloatArray,
+    active: BoolArray,
+    free: BoolArray,
+    status_quo: FloatArray,
+    exponent: int,
+) -> tuple[FloatArray, BoolArray]:
+    """The proposer's problem with the ``active`` constraints, directly or by cuts."""
     if int(active.sum(axis=1).max(initial=0)) <= MAX_DIRECT_CONSTRAINTS:
-        package, feasible = solve_package(
+        return solve_package(
             theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent=exponent
         )
-    else:
-        package, feasible = _solve_by_cuts(
-            theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent
-        )
-    feasible &= feasible_coalition
-    return np.where(feasible[:, None], package, status_quo), feasible
+    return _solve_by_cuts(
+        theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent
+    )
 
 
 def _solve_by_cuts(
@@ -273,7 +392,7 @@ def _solve_by_cuts(
     most :data:`MAX_CUT_CONSTRAINTS` constraints, so the cost is polynomial in
     the number of actors.
     """
-    m, n_act, n_iss = stances.shape
+    m = stances.shape[0]
     rows = np.arange(m)
     scale = _scale(salience)
     tol = _TOL * scale
@@ -340,18 +459,18 @@ def _pass_probability(
     for k in np.flatnonzero(subset):
         if rules.code[k] not in (RULE_CODES["qualified"], RULE_CODES["majority"]):
             continue
-        parts = [(rules.votes[:, k], rules.threshold[k] * rules.total_votes[k])]
+        parts = [(rules.votes[:, k], float(rules.threshold[k] * rules.total_votes[k]))]
         if rules.code[k] == RULE_CODES["majority"]:
-            parts = [(rules.votes[:, k], 0.5 * rules.total_votes[k])]
+            parts = [(rules.votes[:, k], float(0.5 * rules.total_votes[k]))]
         if rules.min_voter_share[k] > 0:
             heads = rules.voters[:, k].astype(np.float64)
-            parts.append((heads, rules.min_voter_share[k] * rules.n_voters[k]))
+            parts.append((heads, float(rules.min_voter_share[k] * rules.n_voters[k])))
         for weight, need in parts:
-            mean = np.zeros(m)
-            var = np.zeros(m)
-            for v in range(n_act):
-                mean += weight[v] * p[:, v]
-                var += weight[v] * weight[v] * p[:, v] * (1.0 - p[:, v])
+            mean: FloatArray = np.zeros(m)
+            var: FloatArray = np.zeros(m)
+            for w in range(n_act):
+                mean += weight[w] * p[:, w]
+                var += weight[w] * weight[w] * p[:, w] * (1.0 - p[:, w])
             slack = mean - need
             with np.errstate(divide="ignore", invalid="ignore"):
                 normal = ndtr(slack / np.sqrt(var))
@@ -400,7 +519,7 @@ def best_packages(
         A package is offered only if it is worth at least the proposer's
         reservation value and more than its disagreement value.
     """
-    n, n_act, n_iss = stances.shape
+    n, n_iss = stances.shape[0], stances.shape[2]
     rows = np.arange(n)
     salience = params.salience
     theta_j = stances[rows, proposer]
@@ -411,8 +530,10 @@ def best_packages(
     settles = np.zeros((n, n_iss), dtype=bool)
     offered = np.zeros(n, dtype=bool)
     best = np.full(n, -np.inf)
-    noisy = (spread > 0).any(axis=1)
-    candidates = [(subset, np.flatnonzero((open_ | ~subset).all(axis=1))) for subset in tables.subsets]
+    noisy: BoolArray = np.asarray((spread > 0).any(axis=1))
+    candidates = [
+        (subset, np.flatnonzero((open_ | ~subset).all(axis=1))) for subset in tables.subsets
+    ]
     if n_iss > MAX_EXHAUSTIVE_ISSUES:
         # All the issues still open, together: one candidate per pattern of open issues.
         several = np.flatnonzero(open_.sum(axis=1) >= 2)

@@ -60,7 +60,7 @@ class RuleTable:
 
         Every voter of a unanimity issue, the authority of a unilateral one.
         """
-        out = self.voters & (self.code == RULE_CODES["unanimity"])[None, :]
+        out: BoolArray = np.array(self.voters & (self.code == RULE_CODES["unanimity"])[None, :])
         for k, who in enumerate(self.authority):
             if who >= 0:
                 out[who, k] = True
