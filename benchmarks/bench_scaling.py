@@ -2,9 +2,9 @@
 
 Prints a Markdown table of runs per second (best of a few calls) for synthetic
 scenarios that vary one size at a time around a reference of 4 actors, 2
-issues and 24 months, half the actors holding a veto on one issue each (each
-issue decided by unanimity of its veto holders), with concession curves and
-perception noise as in syria-2025; and syria-2025 itself.
+issues and 24 months, each issue decided by unanimity of two actors (issue
+k by actors k and k + 1), with concession curves and perception noise as in
+syria-2025; and syria-2025 itself.
 
     python benchmarks/bench_scaling.py
 """
@@ -33,6 +33,8 @@ def synthetic_scenario(*, n_actors: int, n_issues: int, horizon: int, seed: int 
             status_quo=Parameter(value=0.0),
             categories=("low", "middle", "high"),
             cuts=(0.25, 0.75),
+            rule="unanimity",
+            voters=(f"actor{k % n_actors}", f"actor{(k + 1) % n_actors}"),
         )
         for k in range(n_issues)
     )
@@ -56,7 +58,6 @@ def synthetic_scenario(*, n_actors: int, n_issues: int, horizon: int, seed: int 
                 label=f"Actor {i}",
                 capability=Parameter(value=1.0),
                 stances=stances,
-                veto=(issues[i % n_issues].name,) if i < max(2, n_actors // 2) else (),
                 concession=Parameter(value=float(gen.uniform(0.5, 2.0))),
                 noise=Parameter(value=0.05),
                 influence={"actor0": Parameter(value=0.1)} if i == 1 else {},

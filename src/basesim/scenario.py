@@ -36,7 +36,8 @@ RECOGNITION_RULES = ("weighted", "rotation")
 RESERVATION_FORMS = ("concession", "equilibrium")
 #: How an issue can be decided (``[issues.NAME] rule``).
 DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
-#: The negotiation models a scenario may name (``[protocol] model``).
+#: The negotiation models built into basesim (``[protocol] model``); protocols
+#: registered with :func:`basesim.protocols.register` may be named too.
 KNOWN_MODELS = ("bargaining",)
 #: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (
@@ -79,8 +80,9 @@ class ProtocolSettings:
     Parameters
     ----------
     model
-        The negotiation model that runs the scenario (one of
-        :data:`KNOWN_MODELS`; ``"bargaining"``).
+        The negotiation model that runs the scenario: the name of a
+        registered protocol (:data:`KNOWN_MODELS` are built in; default
+        ``"bargaining"``).
     recognition
         ``"weighted"``: the proposer is drawn each round, among the actors
         with ``proposer = True``, with probability proportional to
@@ -535,6 +537,13 @@ def _check_name(path: str, name: Any, pattern: re.Pattern[str] = _NAME) -> None:
         )
 
 
+def _model_names() -> tuple[str, ...]:
+    """The registered protocol names (the built-in ones first)."""
+    from basesim.protocols.registry import names
+
+    return (*KNOWN_MODELS, *(n for n in names() if n not in KNOWN_MODELS))
+
+
 def _check_scenario(scn: Scenario) -> None:
     _check_name("scenario.name", scn.name, _SCENARIO_NAME)
     if isinstance(scn.horizon, bool) or not isinstance(scn.horizon, int) or scn.horizon < 1:
@@ -690,10 +699,11 @@ def _check_scenario(scn: Scenario) -> None:
     proto = scn.protocol
     if not isinstance(proto, ProtocolSettings):
         raise ScenarioError(f"protocol must be a ProtocolSettings (got {type(proto).__name__})")
-    if not isinstance(proto.model, str) or proto.model not in KNOWN_MODELS:
+    models = _model_names()
+    if not isinstance(proto.model, str) or proto.model not in models:
         raise ScenarioError(
-            f"protocol.model must be one of {', '.join(KNOWN_MODELS)} (got {proto.model!r})"
-            f"{suggest(proto.model, KNOWN_MODELS)}"
+            f"protocol.model must be one of {', '.join(models)} (got {proto.model!r})"
+            f"{suggest(proto.model, models)}"
         )
     if proto.recognition not in RECOGNITION_RULES:
         raise ScenarioError(
