@@ -83,8 +83,9 @@ def test_counterfactuals(tmp_path):
         for line in stdout.splitlines()
         if line.strip().startswith("syria-2025-west-conditional")
     ]
-    # One line of probabilities and one difference per basing category.
-    assert len(lines) == 1 + 3
+    # One line of probabilities and one difference per row of the basing table,
+    # "unsettled" included.
+    assert len(lines) == 1 + 4
     assert_png_files(tmp_path, ["comparison_basing.png", "differences_basing.png"])
 
 
