@@ -33,9 +33,7 @@ def cases(draw):
     n_iss = draw(st.integers(1, 3))
     unit = st.floats(0.0, 1.0, allow_nan=False)
     position = np.array([[draw(unit) for _ in range(n_iss)] for _ in range(n_act)])
-    salience = np.array(
-        [[draw(st.floats(0.05, 1.0)) for _ in range(n_iss)] for _ in range(n_act)]
-    )
+    salience = np.array([[draw(st.floats(0.05, 1.0)) for _ in range(n_iss)] for _ in range(n_act)])
     quo = np.array([draw(unit) for _ in range(n_iss)])
     code = np.zeros(n_iss, dtype=np.intp)
     voters = np.zeros((n_act, n_iss), dtype=bool)
