@@ -63,8 +63,6 @@ _ACTOR_RANGES: dict[str, tuple[float, float, bool, bool]] = {
 _UNIT = (0.0, 1.0, True, True)
 _SHARE = (0.0, 1.0, False, True)
 _VOTES = (0.0, math.inf, True, False)
-#: Tolerance on vote shares (relative to the voters' total), as in the engine.
-_SHARE_TOL = 1e-12
 
 
 def suggest(word: str, options: Any) -> str:
@@ -165,14 +163,14 @@ class DecisionRule:
     authority
         The actor who decides a ``"unilateral"`` issue alone, else ``None``.
 
+    Whether acceptors meet the rule is decided in one place, by the
+    protocol (:func:`basesim.protocols.rules.rule_met`).
+
     Examples
     --------
-    >>> r = DecisionRule(rule="qualified", voters=("a", "b", "c"), threshold=0.65,
-    ...                  min_voter_share=0.55)
-    >>> r.passes({"a", "c"}, {"a": 1.0, "b": 1.0, "c": 2.0})
-    True
-    >>> r.passes({"c"}, {"a": 1.0, "b": 1.0, "c": 2.0})
-    False
+    >>> import basesim
+    >>> basesim.load_scenario("syria-2025").decision_rule("basing")
+    DecisionRule(rule='unanimity', voters=('syria', 'russia'), threshold=1.0, strict=False, min_voter_share=0.0, authority=None)
     """
 
     rule: str
@@ -181,23 +179,6 @@ class DecisionRule:
     strict: bool = False
     min_voter_share: float = 0.0
     authority: str | None = None
-
-    def passes(self, acceptors: Iterable[str], votes: Mapping[str, float]) -> bool:
-        """Whether the rule is met when the actors ``acceptors`` accept.
-
-        ``votes`` gives each voter's voting weight (:attr:`Actor.votes`).
-        Unanimity and unilateral rules count heads: every voter must accept.
-        """
-        accepting = set(acceptors)
-        yes = [v for v in self.voters if v in accepting]
-        if self.rule in ("unanimity", "unilateral"):
-            return len(yes) == len(self.voters)
-        total = sum(float(votes[v]) for v in self.voters)
-        share = sum(float(votes[v]) for v in yes) / total if total > 0 else 0.0
-        if self.strict:
-            return share > self.threshold + _SHARE_TOL
-        heads = len(yes) / len(self.voters)
-        return share >= self.threshold - _SHARE_TOL and heads >= self.min_voter_share - _SHARE_TOL
 
 
 def _fmt(value: Any) -> str:

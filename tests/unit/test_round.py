@@ -185,40 +185,30 @@ def test_setter_with_a_majority_gets_its_ideal_clipped_by_the_pivot():
     # Acceptance intervals: [-0.3, 0.9], [0.1, 0.9], [0.5, 0.9].  Two of three
     # voters are needed; moving left from q, the second voter (0.5) is pivotal:
     # the setter gets 2 * 0.5 - 0.9 = 0.1 (the pivotal-politics closed form).
-    table = rules("majority", [[False], [True], [True], [True]])
     p = params(4, 1, position=[[0.0], [0.3], [0.5], [0.7]])
     quo = np.array([[0.9]])
     r = disagreement_values(p, p.position, quo, 2)
-    choice = best_packages(
-        _tables(table),
-        p,
-        proposer=np.array([0]),
-        stances=p.position,
-        status_quo=quo,
-        open_=np.array([[True]]),
-        believed=r,
-        spread=np.zeros((1, 4)),
-        own_reservation=r[:, 0],
-        own_disagreement=r[:, 0],
-        exponent=2,
-    )
+
+    def setter_choice(table: RuleTable):
+        return best_packages(
+            _tables(table),
+            p,
+            proposer=np.array([0]),
+            stances=p.position,
+            status_quo=quo,
+            open_=np.array([[True]]),
+            believed=r,
+            spread=np.zeros((1, 4)),
+            own_reservation=r[:, 0],
+            own_disagreement=r[:, 0],
+            exponent=2,
+        )
+
+    choice = setter_choice(rules("majority", [[False], [True], [True], [True]]))
     assert choice.offered[0]
     assert choice.package[0, 0] == pytest.approx(0.1)
     # Under unanimity the voter at 0.7 is pivotal: 2 * 0.7 - 0.9 = 0.5.
-    table = rules("unanimity", [[False], [True], [True], [True]])
-    choice = best_packages(
-        _tables(table),
-        p,
-        proposer=np.array([0]),
-        stances=p.position,
-        status_quo=quo,
-        open_=np.array([[True]]),
-        believed=r,
-        spread=np.zeros((1, 4)),
-        own_reservation=r[:, 0],
-        own_disagreement=r[:, 0],
-        exponent=2,
-    )
+    choice = setter_choice(rules("unanimity", [[False], [True], [True], [True]]))
     assert choice.package[0, 0] == pytest.approx(0.5)
 
 
