@@ -85,6 +85,8 @@ class BargainingTables:
     rules: RuleTable
     influenced: BoolArray  # (N,) actors some other actor can pull
     subsets: BoolArray  # (S, K) the sets of issues a proposer considers settling together
+    # Minimal winning coalitions by (issue set, proposer), filled as they are needed.
+    coalitions: dict[tuple[bytes, int], BoolArray] = field(default_factory=dict, compare=False)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -177,7 +177,8 @@ def _one_issue_rows(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.maximum(budget, 0.0) / sal
         radius = np.sqrt(ratio) if exponent == 2 else ratio
-    has_interval = (sal > 0) & (budget >= 0)
+    # A budget a hair below 0 (rounding) is an interval of one point, as in the solver.
+    has_interval = (sal > 0) & (budget >= -tol)
     lo = np.where(has_interval, np.clip(theta - radius, 0.0, 1.0), np.nan)
     hi = np.where(has_interval, np.clip(theta + radius, 0.0, 1.0), np.nan)
     own = theta[rows, proposer]
@@ -222,7 +223,7 @@ def _several_issues(
     sal_j = salience[rows, proposer]
     free = np.broadcast_to(subset, (m, n_iss))
     if int(optional.sum()) <= MAX_ENUMERATED_VOTERS:
-        coalitions, valid = _minimal_winning(subset, tables, proposer, forced, optional)
+        coalitions, valid = _minimal_winning(subset, tables, proposer)
     else:
         coalitions, valid = _cheapest_first(
             subset,
@@ -266,11 +267,7 @@ def _several_issues(
 
 
 def _minimal_winning(
-    subset: BoolArray,
-    tables: BargainingTables,
-    proposer: NDArray[np.intp],
-    forced: BoolArray,
-    optional: BoolArray,
+    subset: BoolArray, tables: BargainingTables, proposer: NDArray[np.intp]
 ) -> tuple[BoolArray, BoolArray]:
     """Every minimal winning coalition of each row ``((m, C, N), valid (m, C))``.
 
@@ -281,29 +278,10 @@ def _minimal_winning(
     reached with a minimal winning coalition: trying them all is exact.
     """
     m = proposer.shape[0]
-    n_act = forced.shape[0]
-    members = np.flatnonzero(optional)
-    choices = np.array(
-        [[(mask >> b) & 1 for b in range(members.size)] for mask in range(1 << members.size)],
-        dtype=bool,
-    ).reshape(1 << members.size, members.size)
-    per_proposer: dict[int, BoolArray] = {}
-    for j in np.unique(proposer):
-        keep = ~choices[:, members == j].any(axis=1) if (members == j).any() else slice(None)
-        picks = choices[keep]
-        coal = np.zeros((picks.shape[0], n_act), dtype=bool)
-        coal[:, members] = picks
-        coal |= forced
-        coal[:, j] = True
-        wins = rule_met(tables.rules, coal)[:, subset].all(axis=1)
-        minimal = wins.copy()
-        for b, v in enumerate(members):
-            if v == j:
-                continue
-            without = coal.copy()
-            without[:, v] = False
-            minimal &= ~(picks[:, b] & rule_met(tables.rules, without)[:, subset].all(axis=1))
-        per_proposer[int(j)] = coal[minimal]
+    n_act = tables.rules.voters.shape[0]
+    per_proposer = {
+        int(j): _minimal_winning_of(tables, subset.tobytes(), int(j)) for j in np.unique(proposer)
+    }
     width = max(1, max(c.shape[0] for c in per_proposer.values()))
     coalitions = np.zeros((m, width, n_act), dtype=bool)
     valid = np.zeros((m, width), dtype=bool)
@@ -312,6 +290,41 @@ def _minimal_winning(
         coalitions[rows, : coal.shape[0]] = coal
         valid[rows, : coal.shape[0]] = True
     return coalitions, valid
+
+
+def _minimal_winning_of(tables: BargainingTables, subset_key: bytes, j: int) -> BoolArray:
+    """The minimal winning coalitions ``(C, N)`` of proposer ``j`` for an issue set (cached)."""
+    key = (subset_key, j)
+    cached = tables.coalitions.get(key)
+    if cached is not None:
+        return cached
+    rules = tables.rules
+    subset = np.frombuffer(subset_key, dtype=bool)
+    forced = rules.forced[:, subset].any(axis=1)
+    optional = rules.optional[:, subset].any(axis=1) & ~forced
+    n_act = forced.shape[0]
+    members = np.flatnonzero(optional)
+    choices = np.array(
+        [[(mask >> b) & 1 for b in range(members.size)] for mask in range(1 << members.size)],
+        dtype=bool,
+    ).reshape(1 << members.size, members.size)
+    keep = ~choices[:, members == j].any(axis=1)
+    picks = choices[keep]
+    coal = np.zeros((picks.shape[0], n_act), dtype=bool)
+    coal[:, members] = picks
+    coal |= forced
+    coal[:, j] = True
+    minimal = rule_met(rules, coal)[:, subset].all(axis=1)
+    for b, v in enumerate(members):
+        if v == j:
+            continue
+        without = coal.copy()
+        without[:, v] = False
+        minimal &= ~(picks[:, b] & rule_met(rules, without)[:, subset].all(axis=1))
+    result: BoolArray = coal[minimal]
+    result.setflags(write=False)
+    tables.coalitions[key] = result
+    return result
 
 
 def _cheapest_first(
@@ -358,14 +371,32 @@ def _solve(
     status_quo: FloatArray,
     exponent: int,
 ) -> tuple[FloatArray, BoolArray]:
-    """The proposer's problem with the ``active`` constraints, directly or by cuts."""
-    if int(active.sum(axis=1).max(initial=0)) <= MAX_DIRECT_CONSTRAINTS:
-        return solve_package(
-            theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent=exponent
+    """The proposer's problem with the ``active`` constraints, directly or by cuts.
+
+    Which method a row gets depends on that row's number of constraints only,
+    so a run's result does not depend on the other runs of its batch.
+    """
+    few = active.sum(axis=1) <= MAX_DIRECT_CONSTRAINTS
+    package = np.empty_like(status_quo)
+    feasible = np.zeros(active.shape[0], dtype=bool)
+    for rows, solver in ((np.flatnonzero(few), "direct"), (np.flatnonzero(~few), "cuts")):
+        if rows.size == 0:
+            continue
+        args = (
+            theta_j[rows],
+            sal_j[rows],
+            stances[rows],
+            salience[rows],
+            target[rows],
+            active[rows],
+            free[rows],
+            status_quo[rows],
         )
-    return _solve_by_cuts(
-        theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent
-    )
+        if solver == "direct":
+            package[rows], feasible[rows] = solve_package(*args, exponent=exponent)
+        else:
+            package[rows], feasible[rows] = _solve_by_cuts(*args, exponent)
+    return package, feasible
 
 
 def _solve_by_cuts(
