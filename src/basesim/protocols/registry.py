@@ -1,4 +1,11 @@
-"""The registry of negotiation protocols: a scenario names its model, the registry supplies it."""
+"""The registry of negotiation protocols: a scenario names its model, the registry supplies it.
+
+A scenario's ``[protocol] model`` is looked up here by every engine and
+experiment.  Registration lives in the process that makes it: to run a
+protocol of your own on a process pool or a Dask cluster, register it in a
+module that the workers import (the module that defines it), not only in
+the script or notebook that starts them.
+"""
 
 from __future__ import annotations
 
