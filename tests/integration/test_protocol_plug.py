@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import basesim
-from basesim.protocols import Bargaining, get, names, register
+from basesim.protocols import Bargaining, get, names, register, unregister
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,10 @@ def frozen():
     scn = basesim.load_scenario("syria-2025").replace(
         {"protocol.model": "frozen-talks", "protocol.reservation": "concession"}
     )
-    return scn
+    yield scn
+    # Other tests see only the built-in protocols.
+    unregister("frozen-talks")
+    assert "frozen-talks" not in names()
 
 
 def _no_agreement_only(result) -> None:

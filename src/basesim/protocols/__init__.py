@@ -2,6 +2,6 @@
 
 from basesim.protocols.bargaining import Bargaining
 from basesim.protocols.base import NegotiationProtocol
-from basesim.protocols.registry import get, names, register
+from basesim.protocols.registry import get, names, register, unregister
 
-__all__ = ["Bargaining", "NegotiationProtocol", "get", "names", "register"]
+__all__ = ["Bargaining", "NegotiationProtocol", "get", "names", "register", "unregister"]

@@ -15,7 +15,7 @@ from typing import Any
 from basesim.exceptions import ProtocolError
 from basesim.scenario import suggest
 
-__all__ = ["get", "names", "register"]
+__all__ = ["get", "names", "register", "unregister"]
 
 _FACTORIES: dict[str, Callable[[], Any]] = {}
 
@@ -23,6 +23,12 @@ _FACTORIES: dict[str, Callable[[], Any]] = {}
 def register(name: str, factory: Callable[[], Any]) -> None:
     """Make a protocol available under ``name`` (``factory()`` returns an instance)."""
     _FACTORIES[name] = factory
+
+
+def unregister(name: str) -> None:
+    """Remove the protocol registered as ``name`` (built-in protocols stay)."""
+    if name != "bargaining":
+        _FACTORIES.pop(name, None)
 
 
 def names() -> tuple[str, ...]:
