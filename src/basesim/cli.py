@@ -221,7 +221,7 @@ def _cmd_explain(args: argparse.Namespace) -> None:
         _write_table(table, args.out)
         return
     print(f"{scn.name}: {scn.title}")
-    print(f"{len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon} rounds")
+    print(f"{len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon} months")
     print()
     columns = [
         "actor",
