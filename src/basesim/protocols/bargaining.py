@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 from basesim.engine.compiled import CompiledScenario, RunParameters
 from basesim.engine.outcome import BatchOutcome
 from basesim.engine.solver import utility
-from basesim.protocols.proposer import best_packages, issue_subsets
+from basesim.protocols.proposer import TOLERANCE, best_packages, issue_subsets, utility_scale
 from basesim.protocols.rules import RuleTable, rule_met, rule_table
 
 __all__ = [
@@ -72,8 +72,6 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
-#: Acceptance tolerance, relative to an actor's utility scale (sum of saliences).
-TOLERANCE = 1e-9
 #: Index of each reservation form in ``RunParameters.reservation_form``.
 CONCESSION, EQUILIBRIUM = 0, 1
 
@@ -178,15 +176,6 @@ def drift_status_quo(
 
 
 # -- 3. values ---------------------------------------------------------------------------
-def utility_scale(salience: FloatArray) -> FloatArray:
-    """An actor's utility scale ``(..., N)``: the sum of its saliences, at least 1."""
-    total = salience[..., 0].copy()
-    for k in range(1, salience.shape[-1]):
-        total += salience[..., k]
-    result: FloatArray = np.maximum(total, 1.0)
-    return result
-
-
 def disagreement_values(
     params: RunParameters, stances: FloatArray, status_quo: FloatArray, exponent: int
 ) -> FloatArray:

@@ -56,7 +56,15 @@ if TYPE_CHECKING:
     from basesim.engine.compiled import RunParameters
     from basesim.protocols.bargaining import BargainingTables
 
-__all__ = ["MARGINS", "MAX_EXHAUSTIVE_ISSUES", "Choice", "best_packages", "issue_subsets"]
+__all__ = [
+    "MARGINS",
+    "MAX_EXHAUSTIVE_ISSUES",
+    "TOLERANCE",
+    "Choice",
+    "best_packages",
+    "issue_subsets",
+    "utility_scale",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -73,8 +81,9 @@ MAX_CUT_CONSTRAINTS = 8
 #: Up to this many optional voters (of qualified and majority rules) every minimal
 #: winning coalition is tried (exact); beyond, they join cheapest first.
 MAX_ENUMERATED_VOTERS = 8
-#: Acceptance tolerance, relative to an actor's utility scale.
-_TOL = 1e-9
+#: Acceptance tolerance, relative to an actor's utility scale (the same in the
+#: proposer's search and in the true responses).
+TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,7 +113,8 @@ def issue_subsets(n_issues: int) -> BoolArray:
     return out
 
 
-def _scale(salience: FloatArray) -> FloatArray:
+def utility_scale(salience: FloatArray) -> FloatArray:
+    """An actor's utility scale ``(..., N)``: the sum of its saliences, at least 1."""
     total = salience[..., 0].copy()
     for k in range(1, salience.shape[-1]):
         total += salience[..., k]
@@ -173,7 +183,7 @@ def _one_issue_rows(
     quo_k = status_quo[:, k]
     u_quo = utility(stances, salience, status_quo[:, None, :], exponent=exponent)
     budget = u_quo + sal * _loss(quo_k[:, None] - theta, exponent) - target  # (m, N)
-    tol = _TOL * _scale(salience)
+    tol = TOLERANCE * utility_scale(salience)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.maximum(budget, 0.0) / sal
         radius = np.sqrt(ratio) if exponent == 2 else ratio
@@ -345,7 +355,7 @@ def _cheapest_first(
     theta_j = stances[rows, proposer]
     ideal = np.where(subset, theta_j, status_quo)
     u_ideal = utility(stances, salience, ideal[:, None, :], exponent=exponent)
-    shortfall = np.maximum(target - u_ideal, 0.0) / _scale(salience)
+    shortfall = np.maximum(target - u_ideal, 0.0) / utility_scale(salience)
     shortfall = np.where(optional[None, :], shortfall, np.inf)
     order = np.argsort(shortfall, axis=1, kind="stable")
     rank = np.empty_like(order)
@@ -425,8 +435,8 @@ def _solve_by_cuts(
     """
     m = stances.shape[0]
     rows = np.arange(m)
-    scale = _scale(salience)
-    tol = _TOL * scale
+    scale = utility_scale(salience)
+    tol = TOLERANCE * scale
     package = np.where(free, theta_j, status_quo)
     slots = np.zeros((m, MAX_CUT_CONSTRAINTS), dtype=np.intp)
     failed = np.zeros(m, dtype=bool)
@@ -555,7 +565,7 @@ def best_packages(
     salience = params.salience
     theta_j = stances[rows, proposer]
     sal_j = salience[rows, proposer]
-    tol_all = _TOL * _scale(salience)
+    tol_all = TOLERANCE * utility_scale(salience)
     tol_j = tol_all[rows, proposer]
     package = status_quo.copy()
     settles = np.zeros((n, n_iss), dtype=bool)
