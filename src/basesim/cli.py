@@ -196,7 +196,7 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: never the default 8787
                 silence_logs=logging.ERROR,
             ) as cluster,
             client_class(cluster) as client,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -242,6 +243,24 @@ def test_dask_executor(capsys, tmp_path):
     serial = tmp_path / "serial.csv"
     assert run_cli(capsys, *args, str(serial))[0] == 0
     pd.testing.assert_frame_equal(read_table(target), read_table(serial))
+
+
+def test_dask_executor_does_not_need_the_default_dashboard_port(capsys, tmp_path):
+    # Another Dask cluster (a notebook's, say) holds port 8787: the CLI's own
+    # cluster must not warn about it (warnings are errors here) or need it.
+    pytest.importorskip("dask.distributed")
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        try:
+            holder.bind(("127.0.0.1", 8787))
+            holder.listen()
+        except OSError:
+            pass  # someone else holds it already: the situation under test
+        args = ["run", SCN, "--n-runs", "50", "--rng", "4", "--executor", "dask"]
+        status, _, err = run_cli(capsys, *args, "--workers", "1")
+        assert status == 0, err
+    finally:
+        holder.close()
 
 
 # -- bad input ----------------------------------------------------------------------------
