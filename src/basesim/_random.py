@@ -6,6 +6,8 @@ from typing import TypeAlias
 
 import numpy as np
 
+from basesim.exceptions import SimulationError
+
 __all__ = ["RNGLike", "as_generator", "as_seed_sequence"]
 
 RNGLike: TypeAlias = (
@@ -15,7 +17,11 @@ RNGLike: TypeAlias = (
 
 def as_generator(rng: RNGLike) -> np.random.Generator:
     """Normalise a SPEC 7 ``rng`` argument to a :class:`numpy.random.Generator`."""
-    return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, np.random.BitGenerator):
+        return np.random.Generator(rng)
+    return np.random.default_rng(as_seed_sequence(rng))
 
 
 def as_seed_sequence(rng: RNGLike) -> np.random.SeedSequence:
@@ -27,13 +33,24 @@ def as_seed_sequence(rng: RNGLike) -> np.random.SeedSequence:
     """
     if isinstance(rng, np.random.SeedSequence):
         return rng
-    if rng is None or isinstance(rng, int | np.integer):
-        return np.random.SeedSequence(None if rng is None else int(rng))
+    if rng is None:
+        return np.random.SeedSequence()
+    if isinstance(rng, bool):
+        raise _bad_rng(rng)
+    if isinstance(rng, int | np.integer):
+        if rng < 0:
+            raise SimulationError(f"rng must be a non-negative integer seed (got {int(rng)})")
+        return np.random.SeedSequence(int(rng))
     if isinstance(rng, np.random.BitGenerator):
         rng = np.random.Generator(rng)
     if isinstance(rng, np.random.Generator):
         entropy = rng.integers(0, 2**63, size=4, dtype=np.uint64)
         return np.random.SeedSequence([int(e) for e in entropy])
-    raise TypeError(
-        f"rng must be a numpy Generator, BitGenerator, SeedSequence, int or None (got {type(rng).__name__})"
+    raise _bad_rng(rng)
+
+
+def _bad_rng(rng: object) -> SimulationError:
+    return SimulationError(
+        "rng must be a numpy Generator, BitGenerator, SeedSequence, non-negative int or None "
+        f"(got {rng!r} of type {type(rng).__name__})"
     )

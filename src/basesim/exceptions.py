@@ -36,6 +36,8 @@ class ScenarioError(BasesimError, ValueError):
     def __init__(self, message: str, *, source: str | None = None) -> None:
         self.field_message = message
         self.source = source
+        if source is not None and not source.isprintable():
+            source = repr(source)  # one line, whatever the file name holds
         super().__init__(message if source is None else f"{message} in {source}")
 
 

@@ -39,6 +39,10 @@ DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
 #: The negotiation models built into basesim (``[protocol] model``); protocols
 #: registered with :func:`basesim.protocols.register` may be named too.
 KNOWN_MODELS = ("bargaining",)
+
+#: The longest horizon and look-ahead, in months (a century): the engines hold
+#: every month's random draws of a batch in memory.
+MAX_MONTHS = 1200
 #: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (
     "label",
@@ -527,8 +531,12 @@ def _model_names() -> tuple[str, ...]:
 
 def _check_scenario(scn: Scenario) -> None:
     _check_name("scenario.name", scn.name, _SCENARIO_NAME)
-    if isinstance(scn.horizon, bool) or not isinstance(scn.horizon, int) or scn.horizon < 1:
-        raise ScenarioError(f"scenario.horizon must be a whole number >= 1 (got {scn.horizon!r})")
+    horizon = scn.horizon
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_MONTHS:
+        raise ScenarioError(
+            f"scenario.horizon must be a whole number of months in [1, {MAX_MONTHS}] "
+            f"(got {horizon!r}); the engines hold every month's random draws of a batch"
+        )
     if scn.start is not None:
         m = _START.match(str(scn.start))
         if not m or not 1 <= int(m.group(2)) <= 12:
@@ -707,8 +715,15 @@ def _check_scenario(scn: Scenario) -> None:
             )
     _check_reservation(proto.reservation)
     lookahead = proto.lookahead
-    if isinstance(lookahead, bool) or not isinstance(lookahead, int) or lookahead < 1:
-        raise ScenarioError(f"protocol.lookahead must be a whole number >= 1 (got {lookahead!r})")
+    if (
+        isinstance(lookahead, bool)
+        or not isinstance(lookahead, int)
+        or not 1 <= lookahead <= MAX_MONTHS
+    ):
+        raise ScenarioError(
+            f"protocol.lookahead must be a whole number of months in [1, {MAX_MONTHS}] "
+            f"(got {lookahead!r})"
+        )
     exponent = proto.utility_exponent
     if isinstance(exponent, bool) or not isinstance(exponent, int) or exponent not in (1, 2):
         raise ScenarioError(

@@ -403,7 +403,8 @@ def test_replace_changes_a_copy(scn: Scenario) -> None:
         ),
         pytest.param(
             {"horizon": 0},
-            "scenario.horizon must be a whole number >= 1 (got 0)",
+            "scenario.horizon must be a whole number of months in [1, 1200] (got 0); "
+            "the engines hold every month's random draws of a batch",
             id="horizon-zero",
         ),
         pytest.param(
@@ -845,7 +846,7 @@ def test_replace_new_fields(scn: Scenario) -> None:
         ),
         pytest.param(
             {"protocol.lookahead": 0},
-            "protocol.lookahead must be a whole number >= 1 (got 0)",
+            "protocol.lookahead must be a whole number of months in [1, 1200] (got 0)",
             id="lookahead-zero",
         ),
         pytest.param(

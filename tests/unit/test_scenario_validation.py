@@ -460,7 +460,19 @@ TEXT_CASES = [
     case(
         "horizon-zero",
         ("horizon = 5", "horizon = 0"),
-        "scenario.horizon must be a whole number >= 1 (got 0)",
+        "scenario.horizon must be a whole number of months in [1, 1200] (got 0); "
+        "the engines hold every month's random draws of a batch",
+    ),
+    case(
+        # 10**7 months passed and then ran out of memory drawing every month's inputs.
+        "horizon-too-long",
+        ("horizon = 5", "horizon = 10000000"),
+        "scenario.horizon must be a whole number of months in [1, 1200] (got 10000000)",
+    ),
+    case(
+        "horizon-beyond-int64",
+        ("horizon = 5", "horizon = " + "9" * 30),
+        "scenario.horizon must be a whole number of months in [1, 1200] (got " + "9" * 30 + ")",
     ),
     case(
         "start-month-13",
@@ -743,7 +755,7 @@ TEXT_CASES = [
     case(
         "lookahead-zero",
         (RESERVATION, RESERVATION + "\nlookahead = 0"),
-        "protocol.lookahead must be a whole number >= 1 (got 0)",
+        "protocol.lookahead must be a whole number of months in [1, 1200] (got 0)",
     ),
     case(
         "lookahead-fractional",
@@ -1222,7 +1234,7 @@ PYTHON_CASES = [
     ),
     pytest.param(
         lambda s: dataclasses.replace(s, protocol=ProtocolSettings(lookahead=True)),
-        "protocol.lookahead must be a whole number >= 1 (got True)",
+        "protocol.lookahead must be a whole number of months in [1, 1200] (got True)",
         id="lookahead-boolean",
     ),
     pytest.param(
@@ -1393,3 +1405,42 @@ def test_round_trip_keeps_issue_evidence_and_odd_text() -> None:
     assert back == variant
     assert back.title == odd
     assert back.issue("relief").evidence.confidence == "high"
+
+
+# -- files that are not scenario files ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: d / ("a" * 300 + ".toml"), "cannot be read"),
+        (lambda d: d, "is a folder, not a .toml file"),
+        (lambda d: d / "missing.toml", "does not exist"),
+    ],
+    ids=["name-too-long", "folder", "missing"],
+)
+def test_a_path_that_is_no_scenario_file_is_a_scenario_error(
+    make: Callable[[Path], Path], expected: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ScenarioError, match=expected):
+        basesim.load_scenario(make(tmp_path))
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="scenario file is empty"):
+        basesim.load_scenario(path)
+
+
+def test_a_file_name_with_a_newline_gives_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "two\nlines.toml"
+    path.write_text('[scenario]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        basesim.load_scenario(path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("rng", [-1, 3.5, True, "7"], ids=["negative", "float", "bool", "str"])
+def test_a_bad_rng_is_a_basesim_error_naming_it(rng: Any) -> None:
+    scn = basesim.load_scenario("syria-2025")
+    with pytest.raises(basesim.BasesimError, match=r"rng must be"):
+        basesim.simulate(scn, n_runs=10, rng=rng)

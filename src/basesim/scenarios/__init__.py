@@ -66,14 +66,24 @@ def load_scenario(name_or_path: str | PathLike[str]) -> Scenario:
             )
         resource = resources.files("basesim.scenarios").joinpath(f"{text_name}.toml")
         return read_scenario_text(resource.read_text(encoding="utf-8"), source=f"{text_name}.toml")
-    if not path.is_file():
-        raise ScenarioError(f"scenario file {text_name!r} does not exist")
     try:
+        if path.is_dir():
+            raise ScenarioError(f"scenario path {text_name!r} is a folder, not a .toml file")
+        if not path.exists():
+            raise ScenarioError(f"scenario file {text_name!r} does not exist")
+        if not path.is_file():
+            raise ScenarioError(f"scenario path {text_name!r} is not a regular file")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             f"scenario file is not UTF-8 text ({exc.reason})", source=text_name
         ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            f"scenario file {text_name!r} cannot be read ({exc.strerror or exc})"
+        ) from None
+    if not text.strip():
+        raise ScenarioError("scenario file is empty", source=text_name)
     return read_scenario_text(text, source=text_name)
 
 
