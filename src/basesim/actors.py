@@ -254,4 +254,6 @@ class Actor:
     def __post_init__(self) -> None:
         object.__setattr__(self, "stances", _freeze(self.stances))
         object.__setattr__(self, "influence", _freeze(self.influence))
-        object.__setattr__(self, "veto", tuple(self.veto))
+        if isinstance(self.veto, list):
+            # Only a list becomes a tuple: a string stays whole, for validation to refuse.
+            object.__setattr__(self, "veto", tuple(self.veto))

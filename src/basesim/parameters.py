@@ -299,6 +299,11 @@ class Evidence:
     confidence: str | None = None
     assumption: bool = False
 
+    def __post_init__(self) -> None:
+        if isinstance(self.sources, list):
+            # Only a list becomes a tuple: a string stays whole, for validation to refuse.
+            object.__setattr__(self, "sources", tuple(self.sources))
+
     @property
     def is_documented(self) -> bool:
         """True if the parameter cites a source or is marked as an assumption."""

@@ -161,6 +161,16 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     >>> v.actor("syria").stances["basing"].position.value, v.horizon
     (0.6, 12)
     """
+    if not isinstance(changes, Mapping):
+        raise ScenarioError(
+            f"changes must be a mapping of field paths to values (got {type(changes).__name__})"
+        )
+    for path in changes:
+        if not isinstance(path, str):
+            raise ScenarioError(
+                f"a field path must be a string such as 'actors.syria.basing.position' "
+                f"(got {type(path).__name__}: {path!r})"
+            )
     top: dict[str, Any] = {}
     protocol: dict[str, Any] = {}
     issues = {i.name: i for i in scenario.issues}

@@ -387,6 +387,11 @@ class Scenario:
         """
         from basesim.paths import replace_values
 
+        if changes is not None and not isinstance(changes, Mapping):
+            raise ScenarioError(
+                "changes must be a mapping of field paths to values "
+                f"(got {type(changes).__name__}: {changes!r})"
+            )
         return replace_values(self, {**dict(changes or {}), **fields})
 
 
@@ -499,6 +504,11 @@ def _check_evidence(path: str, ev: Any) -> None:
         raise ScenarioError(
             f"{path}.confidence must be one of {', '.join(CONFIDENCE_LEVELS)} (got {ev.confidence!r})"
             f"{suggest(ev.confidence, CONFIDENCE_LEVELS)}"
+        )
+    if not isinstance(ev.sources, tuple):
+        raise ScenarioError(
+            f"{path}.evidence must be a list of source identifiers "
+            f"(got {type(ev.sources).__name__}: {ev.sources!r})"
         )
     for source in ev.sources:
         if not isinstance(source, str) or not source.strip():
@@ -646,6 +656,11 @@ def _check_scenario(scn: Scenario) -> None:
         _check_number(f"{base}.votes", actor.votes, _VOTES)
         if not isinstance(actor.proposer, bool):
             raise ScenarioError(f"{base}.proposer must be true or false (got {actor.proposer!r})")
+        if not isinstance(actor.veto, tuple) or not all(isinstance(v, str) for v in actor.veto):
+            raise ScenarioError(
+                f"{base}.veto must be a list of issue names "
+                f"(got {type(actor.veto).__name__}: {actor.veto!r})"
+            )
         if len(set(actor.veto)) != len(actor.veto):
             raise ScenarioError(f"{base}.veto lists an issue twice (got {list(actor.veto)})")
         for issue_name in actor.veto:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -873,3 +874,37 @@ def test_replace_new_fields_validates(
 def test_protocol_settings_defaults() -> None:
     p = ProtocolSettings()
     assert (p.model, p.reservation, p.lookahead) == ("bargaining", "concession", 60)
+
+
+# -- replace with the wrong kind of argument ----------------------------------------------
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda s: s.replace({3: 1.0}), "a field path must be a string .*got int: 3"),
+        (lambda s: s.replace(5), "changes must be a mapping .*got int: 5"),
+        (
+            lambda s: s.replace({"actors.syria.veto": "basing"}),
+            "actors.syria.veto must be a list of issue names .*got str: 'basing'",
+        ),
+        (
+            lambda s: s.replace({"issues.basing.voters": "syria"}),
+            "issues.basing.voters must be a list of actor names",
+        ),
+    ],
+    ids=["non-string-path", "not-a-mapping", "veto-string", "voters-string"],
+)
+def test_replace_with_the_wrong_kind_of_argument_is_a_scenario_error(
+    call: Callable[[Scenario], Scenario], expected: str
+) -> None:
+    scn = basesim.load_scenario("syria-2025")
+    with pytest.raises(ScenarioError, match=expected):
+        call(scn)
+
+
+def test_evidence_sources_given_as_one_string_are_refused_not_split() -> None:
+    scn = basesim.load_scenario("syria-2025")
+    param = basesim.Parameter(value=0.5, evidence=basesim.Evidence(sources="S1"))  # type: ignore[arg-type]
+    with pytest.raises(
+        ScenarioError, match=r"must be a list of source identifiers .*got str: 'S1'"
+    ):
+        scn.replace({"actors.syria.basing.position": param})
