@@ -1368,6 +1368,11 @@ def plot_sweep_surface(
     sub = frame[frame["outcome"] == name]
     if table is not None and "table" in sub.columns:
         sub = sub[sub["table"] == table]
+    if len(frame) == 0:
+        raise BasesimError(
+            f"nothing to plot for outcome {outcome!r}: no point of the sweep succeeded "
+            "(see the result's failures)"
+        )
     if len(sub) == 0:
         if "table" in frame.columns:
             known = dict.fromkeys(

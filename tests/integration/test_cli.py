@@ -297,6 +297,11 @@ SWEEP = ["sweep", SCN, "--n-runs", "10", "--n-points", "2"]
         (["run", SCN, "--bogus"], "unrecognized arguments: --bogus"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["compare", SCN], "compare needs at least two scenarios"),
+        (
+            ["sweep", SCN, "--param", "actors.syria.capability=-1:0", "--design", "grid"],
+            "range [-1, 0] leaves the field's domain: actors.syria.capability must be > 0",
+        ),
+        (["validate", lambda d: str(d)], "is a folder, not a .toml file"),
         (["compare", SCN, SCN], "the same scenario twice"),
         (["compare", SCN, "nowhere"], "no bundled scenario called 'nowhere'"),
         ([*SWEEP, "--param", "x=1"], "argument --param: must be PATH=LOW:HIGH (got 'x=1')"),

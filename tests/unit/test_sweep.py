@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -266,3 +267,26 @@ def test_damaged_chunk_is_reported(scn, tmp_path):
         CheckpointError, match=r"not a readable checkpoint chunk .* delete the file"
     ):
         _small(scn, checkpoint=tmp_path)
+
+
+def test_a_range_outside_the_fields_domain_is_refused_before_any_run(scn, monkeypatch):
+    # A capability range [-1, 0] used to run every point, fail them all and
+    # exit 0 with an empty table.
+    sweep_module = importlib.import_module("basesim.experiments.sweep")
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("a run was started")
+
+    monkeypatch.setattr(sweep_module, "evaluate_points", no_runs)
+    with pytest.raises(
+        basesim.SimulationError,
+        match=r"parameters\['actors.syria.capability'\] range \[-1, 0\] leaves the field's "
+        r"domain: actors.syria.capability must be > 0 \(got -1\)",
+    ):
+        basesim.sweep(
+            scn, {"actors.syria.capability": (-1, 0)}, design="grid", n_points=3, n_runs=5, rng=1
+        )
+    with pytest.raises(basesim.SimulationError, match=r"salience must be in \[0, 1\] \(got 1.5\)"):
+        basesim.sweep(
+            scn, {"actors.syria.basing.salience": (0.5, 1.5)}, n_points=2, n_runs=5, rng=1
+        )

@@ -141,7 +141,30 @@ def swept_parameters(scenario: Scenario, parameters: Any) -> tuple[SweptParamete
                 f"low < high, or a basesim.Distribution (got {spec!r})"
             )
         out.append(SweptParameter(path=path, low=float(spec[0]), high=float(spec[1])))
+    for swept in out:
+        _check_domain(scenario, swept)
     return tuple(out)
+
+
+def _check_domain(scenario: Scenario, swept: SweptParameter) -> None:
+    """Refuse a range whose finite ends the field cannot take (before any run is spent).
+
+    Only the field's own rule is checked here; a rule that ties several fields
+    (influence weights summing to at most 1) is left to each point, which
+    fails alone and is recorded as a failure.
+    """
+    for end in (swept.low, swept.high):
+        if not math.isfinite(end):
+            continue
+        try:
+            scenario.replace({swept.path: end})
+        except ScenarioError as exc:
+            if not exc.field_message.startswith(swept.path):
+                continue
+            raise SimulationError(
+                f"parameters[{swept.path!r}] range [{swept.low:g}, {swept.high:g}] leaves the "
+                f"field's domain: {exc.field_message}"
+            ) from None
 
 
 def design_unit(
