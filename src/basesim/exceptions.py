@@ -50,7 +50,7 @@ class ResultError(BasesimError, ValueError):
 
 
 class SimulationError(BasesimError, ValueError):
-    """A simulation, comparison or sweep was called with bad arguments."""
+    """A simulation, comparison, sweep or a result's method was called with bad arguments."""
 
 
 class CheckpointError(BasesimError, ValueError):

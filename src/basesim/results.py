@@ -20,8 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from basesim._checks import check_confidence_level
 from basesim.engine.outcome import BatchOutcome
-from basesim.exceptions import BasesimError, ResultError, ScenarioError
+from basesim.exceptions import ResultError, ScenarioError
 from basesim.outcomes import NO_AGREEMENT, UNSETTLED, OutcomeTable
 from basesim.scenario import Scenario
 
@@ -282,8 +283,7 @@ class SimulationResult:
         """
         import pandas as pd
 
-        if not 0 < confidence_level < 1:
-            raise BasesimError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+        confidence_level = check_confidence_level(confidence_level)
         rows: list[dict[str, Any]] = []
         n = self.n_runs
         counts = self.tally.counts()
@@ -353,8 +353,7 @@ class SimulationResult:
         """
         import pandas as pd
 
-        if not 0 < confidence_level < 1:
-            raise BasesimError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+        confidence_level = check_confidence_level(confidence_level)
         n = self.n_runs
         counts = self.tally.settlement_rounds
         width = counts.shape[1]

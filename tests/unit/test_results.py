@@ -75,7 +75,7 @@ def test_confidence_level_widens_intervals(result):
     wide = result.probabilities(confidence_level=0.99)
     assert (wide.ci_high - wide.ci_low >= narrow.ci_high - narrow.ci_low - 1e-15).all()
     with pytest.raises(
-        basesim.BasesimError, match=r"confidence_level must be in \(0, 1\) \(got 1.5\)"
+        basesim.BasesimError, match=r"confidence_level must be a number in \(0, 1\) \(got 1.5\)"
     ):
         result.probabilities(confidence_level=1.5)
 
@@ -151,7 +151,9 @@ def test_settlement_months_per_issue(result, scenario):
         # Round 0 is the issue's "unsettled" row of probabilities().
         unsettled = probs[(probs.table == issue) & (probs.outcome == "unsettled")]
         assert rows["count"].iloc[0] == unsettled["count"].iloc[0]
-    with pytest.raises(basesim.BasesimError, match=r"confidence_level must be in \(0, 1\)"):
+    with pytest.raises(
+        basesim.BasesimError, match=r"confidence_level must be a number in \(0, 1\)"
+    ):
         result.settlement_months(confidence_level=0)
 
 
@@ -669,3 +671,24 @@ def test_bad_metadata_and_old_formats_are_refused(partial, tmp_path):
         basesim.load_result(_write(tmp_path / "zero.npz", arrays, n_runs=0))
     with pytest.raises(ResultError, match="tally_joint do not add up to n_runs = 4"):
         basesim.load_result(_write(tmp_path / "fewer.npz", arrays, n_runs=4))
+
+
+def test_a_bad_confidence_level_raises_one_error_everywhere():
+    # It used to be a BasesimError from results, a ResultError from compare and
+    # sweep results and a SimulationError from the experiments.
+    scn = basesim.load_scenario("syria-2025")
+    res = basesim.simulate(scn, n_runs=20, rng=1)
+    variant = scn.replace({"actors.syria.basing.position": 0.5})
+    cmp = basesim.compare({"a": scn, "b": variant}, n_runs=20, rng=1)
+    sw = basesim.sweep(
+        scn, {"actors.syria.basing.position": (0, 1)}, n_points=2, n_runs=5, rng=1, progress=False
+    )
+    calls = [
+        lambda: res.probabilities(confidence_level=1.5),
+        lambda: cmp.to_frame(confidence_level=1.5),
+        lambda: sw.to_frame(confidence_level=1.5),
+        lambda: basesim.simulate(scn, n_runs=5, rng=1, confidence_level=1.5),
+    ]
+    for call in calls:
+        with pytest.raises(basesim.SimulationError, match=r"a number in \(0, 1\) \(got 1.5\)"):
+            call()

@@ -13,9 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.engine.outcome import BatchOutcome
-from basesim.exceptions import ResultError, SimulationError
+from basesim.exceptions import SimulationError
 from basesim.experiments.executors import (
     BlockTally,
     check_executor,
@@ -106,8 +107,7 @@ class ComparisonResult:
 
     def _level(self, confidence_level: float | None) -> float:
         level = self.confidence_level if confidence_level is None else confidence_level
-        if not 0 < level < 1:
-            raise ResultError(f"confidence_level must be in (0, 1) (got {level!r})")
+        level = check_confidence_level(level)
         return level
 
     def probabilities(self, confidence_level: float | None = None) -> pd.DataFrame:
@@ -355,12 +355,7 @@ def compare(
     runs = _check_int("n_runs", n_runs, 2)
     if engine not in ENGINES:
         raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
-    if (
-        isinstance(confidence_level, bool)
-        or not isinstance(confidence_level, float | int)
-        or not 0 < confidence_level < 1
-    ):
-        raise SimulationError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+    check_confidence_level(confidence_level)
     keep = _check_int("keep_runs", keep_runs, 0)
     size = (
         _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)

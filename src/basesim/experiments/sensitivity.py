@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.exceptions import SimulationError
 from basesim.experiments.executors import RootSeed, check_executor, provenance_of
@@ -359,12 +360,7 @@ def sensitivity(
             f"n must be a power of 2 (the Sobol' sample's balance needs it) (got {n})"
         )
     runs = _check_int("n_runs", n_runs, 1)
-    if (
-        isinstance(confidence_level, bool)
-        or not isinstance(confidence_level, float | int)
-        or not 0 < confidence_level < 1
-    ):
-        raise SimulationError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+    check_confidence_level(confidence_level)
     resamples = _check_int("n_resamples", n_resamples, 1)
     batch = _DEFAULT_BATCH if batch_size is None else _check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)

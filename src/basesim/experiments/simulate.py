@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.engine.batch import run_batch, run_mesa
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
@@ -194,8 +195,7 @@ def simulate(
         if n_runs is None:
             raise SimulationError("n_runs is required unless precision is given (got None)")
         cap = _check_int("n_runs", n_runs, 1)
-    if not 0 < confidence_level < 1:
-        raise SimulationError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+    check_confidence_level(confidence_level)
     size = (
         _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)
     )

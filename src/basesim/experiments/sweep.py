@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
-from basesim.exceptions import ResultError, ScenarioError, SimulationError
+from basesim.exceptions import ScenarioError, SimulationError
 from basesim.experiments.executors import (
     PointsTask,
     RootSeed,
@@ -388,8 +389,7 @@ class SweepResult:
         """
         import pandas as pd
 
-        if not 0 < confidence_level < 1:
-            raise ResultError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+        confidence_level = check_confidence_level(confidence_level)
         ok = np.flatnonzero(self.ok)
         c = len(self.outcomes)
         counts = self.counts[ok].ravel()
