@@ -15,7 +15,9 @@ import contextlib
 import logging
 import math
 import re
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -220,20 +222,49 @@ def _cmd_explain(args: argparse.Namespace) -> None:
     if args.out is not None:
         _write_table(table, args.out)
         return
-    print(f"{scn.name}: {scn.title}")
+    width = max(40, args.columns or shutil.get_terminal_size().columns)
+    print(textwrap.fill(f"{scn.name}: {scn.title}", width=width))
     print(f"{len(scn.actors)} actors, {len(scn.issues)} issues, horizon {scn.horizon} months")
     print()
-    columns = [
-        "actor",
-        "issue",
-        "field",
-        "value",
-        "uncertainty",
-        "evidence",
-        "confidence",
-        "rationale",
-    ]
-    _print_table(table[columns])
+    if args.table:
+        columns = ["actor", "issue", "field", "value", "uncertainty", "evidence", "confidence"]
+        _print_table(table[columns])
+        print()
+    else:
+        for line in explain_blocks(table, width=width):
+            print(line)
+    print(textwrap.fill(EVIDENCE_KEY, width=width))
+
+
+#: What the evidence identifiers of ``explain`` stand for.
+EVIDENCE_KEY = (
+    "Evidence: S<n> is sentence n of the source report, E<n> item n of the record of "
+    "later events (the docs' evidence pages say what each supports); 'assumption' marks "
+    "the modeller's own choice."
+)
+
+
+def explain_blocks(table: Any, *, width: int) -> Iterator[str]:
+    """``explain``'s table as one block a parameter, wrapped to ``width`` columns."""
+    wrap = textwrap.TextWrapper(
+        width=width, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False
+    )
+    for row in table.itertuples(index=False):
+        head = f"{row.path} = {row.value:g}"
+        detail = f"{row.uncertainty}; evidence {row.evidence or 'none'}"
+        if row.confidence:
+            detail += f"; confidence {row.confidence}"
+        yield head
+        yield from textwrap.wrap(
+            detail,
+            width=width,
+            initial_indent="  ",
+            subsequent_indent="    ",
+            break_on_hyphens=False,
+        )
+        if row.rationale:
+            yield from wrap.wrap(str(row.rationale))
+        yield ""
 
 
 def _cmd_validate(args: argparse.Namespace) -> None:
@@ -450,6 +481,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="every parameter of a scenario with its evidence")
     _add_scenario(p)
     p.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or FILE.json")
+    p.add_argument(
+        "--table", action="store_true", help="one line a parameter, without the rationales"
+    )
+    p.add_argument(
+        "--columns",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="wrap at N columns (default: the terminal's width)",
+    )
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("validate", help="check a scenario file")

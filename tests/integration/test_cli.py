@@ -90,6 +90,22 @@ def test_explain(capsys, tmp_path):
     assert len(frame) == len(expected)
 
 
+@pytest.mark.parametrize("columns", [60, 100])
+def test_explain_fits_the_terminal_one_parameter_a_block(capsys, columns):
+    # Lines of up to 481 characters used to wrap in a terminal.
+    status, out, _ = run_cli(capsys, "explain", SCN, "--columns", str(columns))
+    assert status == 0
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= columns
+    table = basesim.load_scenario(SCN).explain()
+    heads = [line for line in lines if line.startswith(("issues.", "actors.", "protocol."))]
+    assert heads == [f"{row.path} = {row.value:g}" for row in table.itertuples()]
+    # Every rationale is there, word for word, and the evidence ids have a key.
+    words = " ".join(out.split())
+    assert all(" ".join(str(r).split()) in words for r in table["rationale"] if r)
+    assert "S<n> is sentence n of the source report" in words
+
+
 def test_validate(capsys, scenario_file):
     status, out, err = run_cli(capsys, "validate", str(scenario_file))
     assert status == 0
