@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BasesimError",
     "CheckpointError",
+    "DataError",
     "ProtocolError",
     "ResultError",
     "ScenarioError",
@@ -55,3 +56,10 @@ class SimulationError(BasesimError, ValueError):
 
 class CheckpointError(BasesimError, ValueError):
     """A checkpoint folder holds another computation's work, or is damaged."""
+
+
+class DataError(BasesimError, ValueError):
+    """A data table (a DataFrame or a data file) cannot be read as scenarios.
+
+    The message names the row and the column, the rule and the bad value.
+    """

@@ -1,7 +1,8 @@
-"""Experiments: Monte Carlo simulation, comparisons, sweeps, sensitivity and scenario discovery."""
+"""Experiments: Monte Carlo simulation, backtests, comparisons, sweeps, sensitivity and scenario discovery."""
 
 from __future__ import annotations
 
+from basesim.experiments.backtest import BacktestResult, backtest
 from basesim.experiments.compare import ComparisonResult, compare
 from basesim.experiments.discovery import DiscoveryResult, discover
 from basesim.experiments.sensitivity import SensitivityResult, sensitivity
@@ -9,11 +10,13 @@ from basesim.experiments.simulate import simulate
 from basesim.experiments.sweep import SweepFailure, SweepResult, sweep
 
 __all__ = [
+    "BacktestResult",
     "ComparisonResult",
     "DiscoveryResult",
     "SensitivityResult",
     "SweepFailure",
     "SweepResult",
+    "backtest",
     "compare",
     "discover",
     "sensitivity",
