@@ -1,7 +1,7 @@
 """The ``basesim`` command line.
 
-Commands: ``list``, ``explain``, ``validate``, ``run``, ``compare``, ``sweep``
-and ``sensitivity``; ``basesim COMMAND --help`` describes each.
+Commands: ``list``, ``explain``, ``validate``, ``run``, ``compare``, ``sweep``,
+``sensitivity`` and ``backtest``; ``basesim COMMAND --help`` describes each.
 
 Bad input (an unknown scenario, a malformed file, a bad option, a malformed
 ``--param``, an unknown field path) exits with status 2 and one line on
@@ -415,6 +415,75 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         _save_plot(lambda: plot_sensitivity(result), args.plot)
 
 
+_BACKTEST_COLUMNS = [
+    "model",
+    "statistic",
+    "n",
+    "mae",
+    "mae_low",
+    "mae_high",
+    "rmse",
+    "median_ae",
+    "r",
+    "beats_weighted_mean",
+    "mae_vs_weighted_mean",
+    "diff_low",
+    "diff_high",
+    "crps",
+]
+
+
+def _print_scores(frame: Any) -> None:
+    """A backtest table with two decimals (the share of cases too), blanks for NaN."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if shown[column].dtype.kind == "f":
+            shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.2f}")
+    _print_table(shown)
+
+
+def _cmd_backtest(args: argparse.Namespace) -> None:
+    from basesim.data import read_deu
+    from basesim.experiments import backtest
+
+    models = None
+    if args.models is not None:
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        if not models:
+            raise BasesimError(f"--models must name at least one model (got {args.models!r})")
+    cases = read_deu(args.file, capability=args.capability, missing_salience=args.missing_salience)
+    if not cases:
+        raise BasesimError(f"{args.file}: no issue has an outcome and enough actors to score")
+    result = backtest(
+        cases,
+        models=models,
+        n_runs=args.n_runs,
+        n_boot=args.n_boot,
+        progress=_progress(args),
+        rng=args.rng,
+    )
+    print(
+        f"{args.file}: {result.n_cases} cases of {len(set(result.proposal))} proposals; "
+        f"{result.n_runs} runs per case and model; rng {args.rng}; errors in the data's units"
+    )
+    print()
+    table = result.to_frame()
+    _print_scores(table[_BACKTEST_COLUMNS])
+    for by in args.by or ():
+        print()
+        print(f"by {by}:")
+        _print_scores(result.breakdown(by)[[by, *_BACKTEST_COLUMNS]])
+    if result.failures:
+        print()
+        print(f"{len(result.failures)} (model, case) pairs were refused; first: ")
+        model, issue, message = result.failures[0]
+        print(f"  {model} on {issue}: {message}")
+    if args.out is not None:
+        _write_table(result.predictions_frame(), args.out)
+    if args.plot is not None:
+        _save_plot(result.plot, args.plot)
+
+
 # -- the parser ---------------------------------------------------------------------------
 def _add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="bundled scenario name or path of a .toml file")
@@ -580,6 +649,63 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p, n_runs=256, n_runs_help="runs per sample point")
     p.set_defaults(func=_cmd_sensitivity)
+
+    p = sub.add_parser(
+        "backtest", help="score the models on observed decisions (a DEU-format file)"
+    )
+    p.add_argument("file", help="path of a tab-separated DEU-format file")
+    p.add_argument(
+        "--models",
+        metavar="A,B",
+        help="comma-separated registered models (default: every registered model)",
+    )
+    p.add_argument(
+        "--n-runs",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="runs per case and model (default 200)",
+    )
+    p.add_argument(
+        "--n-boot",
+        type=_positive_int,
+        default=2_000,
+        metavar="N",
+        help="bootstrap resamples of proposals for the intervals (default 2000)",
+    )
+    p.add_argument("--rng", type=_seed, default=1, metavar="SEED", help="seed (default 1)")
+    p.add_argument(
+        "--capability",
+        choices=("gdp", "votes"),
+        default="gdp",
+        help="actors' capability: the file's GDP row, or the Council votes in force (default gdp)",
+    )
+    p.add_argument(
+        "--missing-salience",
+        choices=("error", "drop"),
+        default="error",
+        help="an actor with a position but no salience: stop with an error naming the "
+        "row (default), or leave the actor out of that issue",
+    )
+    p.add_argument(
+        "--by",
+        action="append",
+        choices=("voting_rule", "procedure", "status_quo_source"),
+        help="also print the scores within each group of cases; repeat for several",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="write every case's predictions to FILE.csv or FILE.json"
+    )
+    p.add_argument(
+        "--plot", metavar="FILE", help="save the errors' plot to FILE.png (or .pdf, .svg)"
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only when stderr is a terminal)",
+    )
+    p.set_defaults(func=_cmd_backtest)
     return parser
 
 

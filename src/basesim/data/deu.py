@@ -270,7 +270,8 @@ def read_deu(
                 if missing_salience == "error":
                     raise DataError(
                         f"{where}, column s{a}: actor {a} has a position (p{a} = {p:g}) but no "
-                        "salience; pass missing_salience='drop' to leave such actors out"
+                        "salience; pass missing_salience='drop' (on the command line "
+                        "--missing-salience drop) to leave such actors out"
                     )
                 continue
             positions[a], saliences[a] = p, s
