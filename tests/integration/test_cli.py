@@ -50,7 +50,8 @@ def scenario_file(tmp_path_factory) -> Path:
 
 # -- commands -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "command", ["list", "explain", "validate", "run", "compare", "sweep", "sensitivity"]
+    "command",
+    ["list", "explain", "validate", "run", "compare", "sweep", "sensitivity", "backtest"],
 )
 def test_help_of_every_command(capsys, command):
     status, out, _ = run_cli(capsys, command, "--help")
@@ -61,7 +62,17 @@ def test_help_of_every_command(capsys, command):
 def test_top_level_help_and_version(capsys):
     status, out, _ = run_cli(capsys, "--help")
     assert status == 0
-    for command in ("list", "explain", "validate", "run", "compare", "sweep", "sensitivity"):
+    commands = (
+        "list",
+        "explain",
+        "validate",
+        "run",
+        "compare",
+        "sweep",
+        "sensitivity",
+        "backtest",
+    )
+    for command in commands:
         assert command in out
     status, out, _ = run_cli(capsys, "--version")
     assert status == 0
