@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from basesim.actors import FrozenMap
@@ -132,7 +133,7 @@ def _regime(
     name: str,
     start: dt.date,
     end: dt.date | None,
-    weights: dict[str, float],
+    weights: Mapping[str, float],
     needed: float,
     state_share: float = 0.0,
     strict: bool = False,

@@ -435,9 +435,8 @@ class BacktestResult:
     def _repr_html_(self) -> str:
         n_props = len(set(self.proposal))
         title = html.escape(f"Backtest: {self.n_cases} cases of {n_props} proposals")
-        return f"<p>{title}</p>" + self.to_frame().to_html(
-            index=False, float_format="{:.2f}".format
-        )
+        table: str = self.to_frame().to_html(index=False, float_format="{:.2f}".format)
+        return f"<p>{title}</p>{table}"
 
 
 def _check_cases(cases: Any) -> tuple[Case, ...]:
