@@ -319,6 +319,14 @@ def test_bad_values_are_named(tmp_path):
     )
     with pytest.raises(basesim.DataError, match=r"column 'finact' is not a date \(got 'soon'\)"):
         read_deu(path)
+    path = write_deu(
+        tmp_path / "deu.tsv",
+        [deu_row(issue="i1", positions=FULL, saliences=FULL, finact="01-01-80")],
+    )
+    with pytest.raises(
+        basesim.DataError, match=r"no Council voting rule is recorded for 1980-01-01"
+    ):
+        read_deu(path)
     with pytest.raises(basesim.DataError, match="does not exist"):
         read_deu(tmp_path / "nope.tsv")
 

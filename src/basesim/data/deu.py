@@ -296,7 +296,11 @@ def read_deu(
                 f"{where}: a QMV issue needs a date in 'finact' or 'intro' to know the "
                 "Council's weights (both are missing)"
             )
-        regime = council_regime(when) if when is not None else None
+        try:
+            regime = council_regime(when) if when is not None else None
+        except ValueError as exc:
+            column = "finact" if dates["finact"] is not None else "intro"
+            raise DataError(f"{where}, column {column!r}: {exc}") from None
         members = [a for a in states if a in positions and (regime is None or a in regime.weights)]
         if not members:
             continue
