@@ -454,14 +454,16 @@ def _cmd_backtest(args: argparse.Namespace) -> None:
     cases = read_deu(args.file, capability=args.capability, missing_salience=args.missing_salience)
     if not cases:
         raise BasesimError(f"{args.file}: no issue has an outcome and enough actors to score")
-    result = backtest(
-        cases,
-        models=models,
-        n_runs=args.n_runs,
-        n_boot=args.n_boot,
-        progress=_progress(args),
-        rng=args.rng,
-    )
+    with _executor(args) as executor:
+        result = backtest(
+            cases,
+            models=models,
+            n_runs=args.n_runs,
+            n_boot=args.n_boot,
+            executor=executor,
+            progress=_progress(args),
+            rng=args.rng,
+        )
     print(
         f"{args.file}: {result.n_cases} cases of {len(set(result.proposal))} proposals; "
         f"{result.n_runs} runs per case and model; rng {args.rng}; errors in the data's units"
@@ -674,6 +676,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="bootstrap resamples of proposals for the intervals (default 2000)",
     )
     p.add_argument("--rng", type=_seed, default=1, metavar="SEED", help="seed (default 1)")
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="serial",
+        help="where to score the cases: in this process (default), a process pool, "
+        "or a local Dask cluster",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="workers of the process pool or Dask cluster (default: one per CPU)",
+    )
     p.add_argument(
         "--capability",
         choices=("gdp", "votes"),

@@ -22,6 +22,7 @@ cwm = (50*100 + 100*0 + 100*50) / 250 = 40.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -219,6 +220,16 @@ def test_same_rng_same_result_and_the_result_is_frozen(cases, result, standstill
     with pytest.raises(AttributeError):
         result.n_runs = 3
     assert "4 cases of 3 proposals" in repr(result)
+
+
+def test_an_executor_gives_the_same_result(cases, result, standstill):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        again = basesim.backtest(
+            cases, models=[standstill], n_runs=20, n_boot=400, executor=pool, rng=5
+        )
+    np.testing.assert_array_equal(again.predictions, result.predictions)
+    with pytest.raises(basesim.SimulationError, match="executor must be"):
+        basesim.backtest(cases, models=[standstill], n_runs=2, executor="pool")
 
 
 def test_bargaining_settles_where_every_actor_stands(tmp_path):

@@ -338,6 +338,7 @@ def test_from_frame_one_issue_drops_actors_without_a_stance():
             "actor": ["a", "b", "c"],
             "capability": [1.0, 2.0, 1.0],
             "votes": [1.0, 2.0, 1.0],
+            "proposer": ["true", "false", "true"],
             "position": [0.0, 60.0, math.nan],
             "salience": [50, 100, 80],
         }
@@ -350,6 +351,7 @@ def test_from_frame_one_issue_drops_actors_without_a_stance():
     rule = scn.decision_rule("issue")
     assert rule.voters == ("a", "b") and rule.threshold == 0.6
     assert scn.actor("b").votes == 2.0 and scn.actor("a").stances["issue"].salience.value == 0.5
+    assert (scn.actor("a").proposer, scn.actor("b").proposer) == (True, False)
 
 
 def test_from_frame_several_issues_gives_absent_actors_no_salience_and_no_vote():

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+
 from basesim.actors import Actor, Stance
 from basesim.exceptions import DataError
 from basesim.issues import Issue
@@ -50,6 +52,15 @@ def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(value)
     return float(value)
+
+
+def _flag(value: Any, actor: str) -> bool:
+    """A true/false cell: a boolean, 0 or 1, or the words true and false."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, bool | np.bool_) or (isinstance(value, int | float) and value in (0, 1)):
+        return bool(value)
+    raise DataError(f"row {actor!r}, column 'proposer' must be true or false (got {value!r})")
 
 
 def _issue_columns(frame: pd.DataFrame, issue: str | None) -> dict[str, tuple[str, str]]:
@@ -227,7 +238,9 @@ def scenario_from_frame(
         votes = cell(row, "votes") if "votes" in columns else 1.0
         if not votes >= 0:
             raise DataError(f"row {names[row]!r}, column 'votes' must be >= 0 (got {votes:g})")
-        proposer = bool(frame["proposer"].iloc[row]) if "proposer" in columns else True
+        proposer = (
+            _flag(frame["proposer"].iloc[row], names[row]) if "proposer" in columns else True
+        )
         label = str(frame["label"].iloc[row]) if "label" in columns else names[row]
         made: dict[str, Stance] = {}
         for k, v in own.items():

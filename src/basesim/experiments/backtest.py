@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,7 @@ __all__ = [
     "baseline_predictions",
     "crps_sample",
     "kfold_by_proposal",
+    "score_case",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -473,6 +475,57 @@ def _check_models(models: Sequence[str] | str | None) -> tuple[str, ...]:
     return chosen
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _CaseTask:
+    """One case to score with every model, in a form executors can ship."""
+
+    case: Case
+    models: tuple[str, ...]
+    n_runs: int
+    entropy: Any
+    spawn_key: tuple[int, ...]
+    pool_size: int
+
+
+def score_case(task: _CaseTask) -> tuple[FloatArray, FloatArray, list[tuple[str, str, str]]]:
+    """Predictions and CRPS of every predictor for one case, and the models that refused it.
+
+    Rows as in :attr:`BacktestResult.predictors`: each model's mean and
+    median, then the baselines.  Module-level so that executors can send it
+    to other processes.
+    """
+    from basesim.experiments.simulate import simulate
+
+    case, models = task.case, task.models
+    observed = case.outcome * case.scale
+    predictions = np.full(2 * len(models) + len(BASELINES), np.nan)
+    crps = np.full_like(predictions, np.nan)
+    failures: list[tuple[str, str, str]] = []
+    for m, model in enumerate(models):
+        scenario = case.scenario
+        seed = np.random.SeedSequence(
+            task.entropy, spawn_key=task.spawn_key, pool_size=task.pool_size
+        )
+        try:
+            if scenario.protocol.model != model:
+                scenario = scenario.replace({"protocol.model": model})
+            result = simulate(
+                scenario, n_runs=task.n_runs, keep_runs=task.n_runs, progress=False, rng=seed
+            )
+        except BasesimError as exc:
+            failures.append((model, case.issue_id, str(exc)))
+            continue
+        assert result.runs is not None
+        values = result.runs.package[:, case.issue_index] * case.scale
+        predictions[2 * m] = float(values.mean())
+        predictions[2 * m + 1] = float(np.median(values))
+        crps[2 * m] = crps[2 * m + 1] = crps_sample(values, observed)
+    base = baseline_predictions(case)
+    for b, name in enumerate(BASELINES):
+        predictions[2 * len(models) + b] = base[name] * case.scale
+    return predictions, crps, failures
+
+
 def backtest(
     cases: Sequence[Case],
     *,
@@ -480,6 +533,7 @@ def backtest(
     n_runs: int = 200,
     n_boot: int = 2_000,
     confidence_level: float = 0.95,
+    executor: Executor | None = None,
     progress: bool | None = None,
     rng: RNGLike = None,
 ) -> BacktestResult:
@@ -504,6 +558,11 @@ def backtest(
         Resamples of proposals for the intervals.
     confidence_level
         Level of the intervals.
+    executor
+        A :class:`concurrent.futures.Executor` to score cases on (one task per
+        case, every model); serial if ``None``.  Results do not depend on it.
+        Models of your own must be registered in a module the workers import
+        (see :mod:`basesim.protocols.registry`).
     progress
         Show a progress bar over cases (default: only when stderr is a terminal).
     rng
@@ -530,8 +589,10 @@ def backtest(
     fewer cases than the baselines'.
     """
     from basesim import __version__
-    from basesim.experiments.simulate import _check_int, _progress_bar, simulate
+    from basesim.experiments.executors import check_executor
+    from basesim.experiments.simulate import _check_int, _progress_bar
 
+    pool = check_executor(executor)
     items = _check_cases(cases)
     chosen = _check_models(models)
     runs = _check_int("n_runs", n_runs, 1)
@@ -548,37 +609,26 @@ def backtest(
         *((m, s) for m in chosen for s in STATISTICS),
         *((b, "point") for b in BASELINES),
     )
+    tasks = [
+        _CaseTask(
+            case=case,
+            models=chosen,
+            n_runs=runs,
+            entropy=child.entropy,
+            spawn_key=tuple(child.spawn_key),
+            pool_size=child.pool_size,
+        )
+        for case, child in zip(items, children, strict=True)
+    ]
     predictions = np.full((len(predictors), len(items)), np.nan)
     crps = np.full_like(predictions, np.nan)
     failures: list[tuple[str, str, str]] = []
+    outcomes = map(score_case, tasks) if pool is None else pool.map(score_case, tasks)
     bar = _progress_bar(len(items), progress, "backtest")
     try:
-        for i, case in enumerate(items):
-            observed = case.outcome * case.scale
-            for m, model in enumerate(chosen):
-                scenario = case.scenario
-                if scenario.protocol.model != model:
-                    scenario = scenario.replace({"protocol.model": model})
-                seed = np.random.SeedSequence(
-                    children[i].entropy,
-                    spawn_key=children[i].spawn_key,
-                    pool_size=children[i].pool_size,
-                )
-                try:
-                    result = simulate(
-                        scenario, n_runs=runs, keep_runs=runs, progress=False, rng=seed
-                    )
-                except BasesimError as exc:
-                    failures.append((model, case.issue_id, str(exc)))
-                    continue
-                assert result.runs is not None
-                values = result.runs.package[:, case.issue_index] * case.scale
-                predictions[2 * m, i] = float(values.mean())
-                predictions[2 * m + 1, i] = float(np.median(values))
-                crps[2 * m, i] = crps[2 * m + 1, i] = crps_sample(values, observed)
-            base = baseline_predictions(case)
-            for b, name in enumerate(BASELINES):
-                predictions[2 * len(chosen) + b, i] = base[name] * case.scale
+        for i, (pred, score, refused) in enumerate(outcomes):
+            predictions[:, i], crps[:, i] = pred, score
+            failures.extend(refused)
             if bar is not None:
                 bar.update(1)
     finally:
