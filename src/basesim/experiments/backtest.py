@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.data.cases import Case
 from basesim.exceptions import BasesimError, ResultError, SimulationError
@@ -291,9 +292,7 @@ class BacktestResult:
 
     def _level(self, confidence_level: float | None) -> float:
         level = self.confidence_level if confidence_level is None else confidence_level
-        if not 0 < level < 1:
-            raise ResultError(f"confidence_level must be in (0, 1) (got {level!r})")
-        return level
+        return check_confidence_level(level)
 
     def _scores(self, rows: NDArray[np.intp], level: float) -> list[dict[str, Any]]:
         """The score rows of every predictor over the cases ``rows``."""
@@ -597,8 +596,7 @@ def backtest(
     chosen = _check_models(models)
     runs = _check_int("n_runs", n_runs, 1)
     boots = _check_int("n_boot", n_boot, 1)
-    if not 0 < confidence_level < 1:
-        raise SimulationError(f"confidence_level must be in (0, 1) (got {confidence_level!r})")
+    level = check_confidence_level(confidence_level)
     root = as_seed_sequence(rng)
     fresh = np.random.SeedSequence(
         root.entropy, spawn_key=root.spawn_key, pool_size=root.pool_size
@@ -653,7 +651,7 @@ def backtest(
         failures=tuple(failures),
         n_runs=runs,
         n_boot=boots,
-        confidence_level=float(confidence_level),
+        confidence_level=level,
         entropy=int(entropy) if isinstance(entropy, int) else tuple(int(e) for e in entropy or ()),
         spawn_key=tuple(int(k) for k in root.spawn_key),
         basesim_version=__version__,
