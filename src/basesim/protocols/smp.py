@@ -78,6 +78,7 @@ __all__ = [
     "Smp",
     "SmpResult",
     "SmpState",
+    "bargain_positions",
     "coalition_strengths",
     "condorcet_probabilities",
     "predicted_package",
@@ -277,14 +278,9 @@ def _assess(
     )
     risk = risk_attitudes(prob, opts.risk_range)
     perceived = spatial_utility(
-        distance[:, None, :, :], perceive(risk, opts.risk_adjustment)[:, :, :, None]
+        distance[:, None, :, :], perceived_risk(risk, opts.risk_adjustment)[:, :, :, None]
     )
     return _Assessment(risk=risk, perceived=perceived, probability=prob)
-
-
-def perceive(risk: FloatArray, adjustment: str) -> FloatArray:
-    """Alias of :func:`perceived_risk` (``h``'s estimates of every ``i``)."""
-    return perceived_risk(risk, adjustment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,14 +362,25 @@ def _round4(x: FloatArray) -> FloatArray:
     return result
 
 
-def _bargains(
+def bargain_positions(
     position: FloatArray,
     salience: FloatArray,
     target: IntArray,
     win: FloatArray,
     how: str,
 ) -> tuple[FloatArray, FloatArray]:
-    """The positions ``(n, N, K)`` each challenger and its target would adopt."""
+    """The positions ``(n, N, K)`` each challenger and its target would adopt.
+
+    For challenger ``i`` with target ``j = target[i]`` (-1: none) and win
+    probability ``p = win[i]``, on each dimension (``"s2p2"``):
+    ``w_i = s_ik^2 p^2``, ``w_j = s_jk^2 (1 - p)^2``, and ``i`` and ``j`` adopt
+    ``((w_i + e) x_ik + w_j x_jk) / (w_i + e + w_j)`` and
+    ``(w_i x_ik + (e + w_j) x_jk) / (w_i + e + w_j)`` with ``e = 1e-6``, both
+    rounded to 1e-4 (so both land on the weighted mean unless neither side has
+    weight).  ``"s1p1"`` uses ``s p`` and ``s (1 - p)``; ``"s2pmax"`` moves only
+    the likely loser, by ``d s_j^2 / (d s_j^2 + e + (1 - d) s_i^2)`` of the gap,
+    ``d`` the excess of the other's win probability.
+    """
     n, n_act, _ = position.shape
     rows = np.arange(n)[:, None]
     t = np.where(target >= 0, target, np.arange(n_act)[None, :])
@@ -413,7 +420,9 @@ def _turn(
     total_salience = _sum_last(salience)
     weight = total_salience * capability
     chal = _challenges(assessment.perceived, weight, total_salience, opts.third_party)
-    b_init, b_recv = _bargains(position, salience, chal.target, chal.win, opts.bargain_weights)
+    b_init, b_recv = bargain_positions(
+        position, salience, chal.target, chal.win, opts.bargain_weights
+    )
     # Each actor's (true) utility of every state a bargain would produce, averaged
     # over the actors' positions: option 0 is the status quo, option 1 + i the
     # bargain that actor i initiated.
@@ -574,13 +583,14 @@ def run_smp(
 
     Examples
     --------
-    Two actors who care equally meet halfway, weighted by their chances:
+    Three actors on one issue: the two weaker ones end up sharing a position
+    between the strong actor and the rest, after five turns:
 
     >>> import numpy as np
-    >>> r = run_smp(np.array([[[0.2], [0.8], [0.5]]]), np.full((1, 3, 1), 0.5),
-    ...             np.array([[1.0, 1.0, 1.0]]))
-    >>> r.turns.tolist(), bool(np.ptp(r.position) < 0.2)
-    ([2], True)
+    >>> r = run_smp(np.array([[[0.1], [0.4], [0.9]]]), np.array([[[0.9], [0.5], [0.6]]]),
+    ...             np.array([[3.0, 1.0, 2.0]]))
+    >>> r.turns.tolist(), r.position[0, :, 0].round(4).tolist()
+    ([5], [0.2683, 0.3248, 0.3248])
     """
     opts = _options(
         victory_exponent=victory_exponent,
@@ -687,9 +697,10 @@ class SmpState:
 
     stances: FloatArray  # (n, N, K) positions (initial, then final)
     proposals: IntArray  # (n, N) always 0: nobody proposes
-    package: FloatArray  # (n, K) the predicted outcome (NaN before month 1)
+    status_quo: FloatArray  # (n, K) the status quo, then the predicted package
+    open: BoolArray  # (n, K) True before month 1, False after
+    settled_round: IntArray  # (n, K) 0, then 1
     turns: IntArray  # (n,) turns played (0 before month 1)
-    done: BoolArray  # (n,)
 
     def take(self, rows: NDArray[np.intp]) -> SmpState:
         """The state of a subset of runs (copies)."""
@@ -765,9 +776,10 @@ class Smp:
         return SmpState(
             stances=params.position.copy(),
             proposals=np.zeros((n, compiled.n_actors), dtype=np.int64),
-            package=np.full((n, compiled.n_issues), np.nan),
+            status_quo=params.status_quo.copy(),
+            open=np.ones((n, compiled.n_issues), dtype=bool),
+            settled_round=np.zeros((n, compiled.n_issues), dtype=np.int64),
             turns=np.zeros(n, dtype=np.int64),
-            done=np.zeros(n, dtype=bool),
         )
 
     def play_round(
@@ -786,12 +798,15 @@ class Smp:
             salience = scaled_salience(params.salience)
             result = run_smp(params.position, salience, params.capability, **self._run_options())
             state.stances = result.position
-            state.package = predicted_package(result, salience, params.capability, self.prediction)
+            state.status_quo = predicted_package(
+                result, salience, params.capability, self.prediction
+            )
             state.turns = result.turns
-            state.done = np.ones(n, dtype=bool)
+            state.open = np.zeros((n, n_iss), dtype=bool)
+            state.settled_round = np.ones((n, n_iss), dtype=np.int64)
         return RoundRecord(
             proposer=np.full(n, -1, dtype=np.intp),
-            package=state.package.copy(),
+            package=state.status_quo.copy(),
             settles=np.ones((n, n_iss), dtype=bool),
             offered=np.zeros(n, dtype=bool),
             accepted=np.zeros((n, n_act), dtype=bool),
@@ -803,18 +818,17 @@ class Smp:
     @staticmethod
     def finished(state: SmpState) -> BoolArray:
         """Runs already played ``(n,)``."""
-        return state.done.copy()
+        result: BoolArray = np.asarray(~state.open.any(axis=1))
+        return result
 
     @staticmethod
     def outcome(state: SmpState, sampled: FloatArray) -> BatchOutcome:
         """Every issue settled in month 1 at the predicted package."""
-        n, k = state.package.shape
-        done = state.done[:, None] & np.ones((n, k), dtype=bool)
         return BatchOutcome(
-            package=state.package.copy(),
-            settled=done,
-            settled_round=np.where(done, 1, 0).astype(np.int64),
-            settled_by=np.full((n, k), -1, dtype=np.int64),
+            package=state.status_quo.copy(),
+            settled=~state.open,
+            settled_round=state.settled_round.copy(),
+            settled_by=np.full(state.open.shape, -1, dtype=np.int64),
             proposals=state.proposals.copy(),
             sampled=sampled,
         )
