@@ -143,9 +143,10 @@ def spatial_utility(distance: FloatArray, risk: FloatArray) -> FloatArray:
     ``u = (1 - d)(1 + d R)`` for ``d <= 1`` (``(1 - d)(1 + R)`` beyond): concave
     for ``R > 0`` (risk-averse), convex for ``R < 0``, ``u(0) = 1``, ``u(1) = 0``.
     """
-    inside = (1.0 - distance) * (1.0 + distance * risk)
-    beyond = (1.0 - distance) * (1.0 + risk)
-    result: FloatArray = np.where(distance <= 1.0, inside, beyond)
+    inside: FloatArray = (1.0 - distance) * (1.0 + distance * risk)
+    if (distance <= 1.0).all():
+        return inside
+    result: FloatArray = np.where(distance <= 1.0, inside, (1.0 - distance) * (1.0 + risk))
     return result
 
 
@@ -160,8 +161,9 @@ def coalition_strengths(weight: FloatArray, utility: FloatArray) -> FloatArray:
     strength = np.full((n, m, m), _MIN_COALITION)
     for k in range(n_act):
         u = utility[:, k, :]
-        vote = weight[:, k, None, None] * (u[:, :, None] - u[:, None, :])
-        strength = np.where(vote > 0, strength + vote, strength)
+        vote = u[:, :, None] - u[:, None, :]
+        vote *= weight[:, k, None, None]
+        strength += np.maximum(vote, 0.0)
     return strength
 
 
@@ -315,31 +317,44 @@ def _challenges(
     for_i = np.where(contrib_j > 0.0, for_i + contrib_j, for_i)
     for_j = np.where(contrib_j < 0.0, for_j - contrib_j, for_j)
     base_i, base_j = for_i, for_j
+    for_i, for_j = for_i.copy(), for_j.copy()
+    by_third = np.ascontiguousarray(perceived.transpose(0, 2, 1, 3))  # [r, m, i, j] = u^i_mj
+    # A third party m joins the side it prefers in the little contest (i, j, m);
+    # adding max(v, 0) is adding v where v > 0 and exactly nothing elsewhere.
     for m in range(n_act):
-        third = (idx != m)[:, None] & (idx != m)[None, :]
         u_mi = perceived[:, idx, m, idx][:, :, None]
-        u_mj = perceived[:, :, m, :]
-        u_mm = perceived[:, :, m, m][:, :, None]
+        u_mj = by_third[:, m]
+        u_mm = by_third[:, m, :, m, None]
         w_m = weight[:, m, None, None]
-        alone = w_m * (u_mi - u_mj)
-        side_i = np.where(alone > 0, base_i + alone, base_i)
-        side_j = np.where(alone < 0, base_j - alone, base_j)
-        p_i = side_i / (side_i + side_j)
-        p_j = 1.0 - p_i
+        alone = u_mi - u_mj
+        alone *= w_m
+        side_i = np.maximum(alone, 0.0)
+        side_i += base_i
+        side_j = np.minimum(alone, 0.0)
+        np.subtract(base_j, side_j, out=side_j)
+        total = side_i + side_j
+        p_i = np.divide(side_i, total, out=side_i)
+        p_j = np.subtract(1.0, p_i, out=side_j)
+        # (u + u) + u is exactly 3u: doubling is exact, and both round the exact 3u once.
         if third_party == "full":
-            a1, a2 = u_mi + u_mi + u_mi, u_mj + u_mj + u_mj
-            a3, a4 = u_mi + u_mi + u_mi, u_mj + u_mj + u_mj
+            a1, a2 = 3.0 * u_mi, 3.0 * u_mj
+            a3, a4 = a1, a2
         elif third_party == "semi":
-            a1, a2 = u_mi + u_mi + u_mm, u_mj + u_mj + u_mj
-            a3, a4 = u_mi + u_mi + u_mi, u_mj + u_mj + u_mm
+            a1, a2 = u_mi + u_mi + u_mm, 3.0 * u_mj
+            a3, a4 = 3.0 * u_mi, u_mj + u_mj + u_mm
         else:
             a1, a2 = u_mi + u_mi + u_mm, u_mj + u_mj + u_mm
-            a3, a4 = u_mi + u_mi + u_mm, u_mj + u_mj + u_mm
-        with_i = (p_i * a1) + (p_j * a2)
-        with_j = (p_i * a3) + (p_j * a4)
-        vote = w_m * (with_i - with_j)
-        for_i = np.where(third & (vote > 0), for_i + vote, for_i)
-        for_j = np.where(third & (vote < 0), for_j - vote, for_j)
+            a3, a4 = a1, a2
+        with_i = p_i * a1
+        with_i += p_j * a2
+        with_j = p_i * a3
+        with_j += p_j * a4
+        with_i -= with_j
+        vote = np.multiply(with_i, w_m, out=with_i)
+        vote[:, m, :] = 0.0  # m is a principal, not a third party
+        vote[:, :, m] = 0.0
+        for_i += np.maximum(vote, 0.0)
+        for_j -= np.minimum(vote, 0.0)
     p_win = for_i / (for_i + for_j)
     p_lose = for_j / (for_i + for_j)
     u_vict = u_ii + u_ii
