@@ -1,7 +1,8 @@
 """A spatial model of politics: challenges, bargains and Condorcet-style coalitions.
 
-The model of KAPSARC's Toolkit for Agent-Based modelling (KTAB), written
-anew for basesim and vectorised over runs.  Every issue of a scenario is one
+The Spatial Model of Politics of KTAB, KAPSARC's open-source toolkit for
+agent-based models of negotiation, written anew for basesim and vectorised
+over runs.  Every issue of a scenario is one
 dimension of one policy space (basesim issues already live on KTAB's internal
 [0, 1] scale).  Actor ``i`` has capability ``c_i``, an ideal point and a
 position ``x_i`` in that space (the two coincide: KTAB's identity
@@ -43,17 +44,15 @@ runs are reproduced to the printed digits.
 
 References
 ----------
-.. [1] Wise, B., Efird, B., Lester, L. and others (2015-2017). KTAB: the
-   KAPSARC Toolkit for Agent-Based modelling, and its Spatial Model of
-   Politics (open source, MIT licence), King Abdullah Petroleum Studies and
-   Research Center.
-.. [2] Wise, B. (2015). The SMP: a spatial model of politics in KTAB.
-   KAPSARC discussion paper.
-.. [3] Efird, B., Lester, L., Wise, B. and Yaghmour, S. (2016). Modeling
-   policy negotiation with KTAB. KAPSARC discussion paper.
-.. [4] Bueno de Mesquita, B. (1994). Political forecasting: an expected
-   utility method. In European Community Decision Making, Yale University
-   Press, 71-104.
+.. [1] KAPSARC (2015-2017). KTAB: the Spatial Model of Politics
+   (``examples/smp``), open source under the MIT licence,
+   github.com/KAPSARC/KTAB.  Its reference
+   runs ``dummyData_3Dim`` and ``SOE-Pol-Comp`` are reproduced in the tests.
+.. [2] Wise, B. and Bankes, S. (2015). Non-spatial Probabilistic Condorcet
+   Election Methodology. arXiv preprint (11 May 2015).
+.. [3] Bueno de Mesquita, B. (1994). Political forecasting: an expected
+   utility method. In Bueno de Mesquita, B. and Stokman, F. N. (eds.),
+   European Community Decision Making, Yale University Press, 71-104.
 """
 
 from __future__ import annotations
@@ -598,8 +597,9 @@ def run_smp(
 
     Examples
     --------
-    Three actors on one issue: the two weaker ones end up sharing a position
-    between the strong actor and the rest, after five turns:
+    Three actors on one issue: after five turns the actors who started at 0.4
+    and 0.9 share one position, and the strongest actor (capability 3) has
+    moved toward them:
 
     >>> import numpy as np
     >>> r = run_smp(np.array([[[0.1], [0.4], [0.9]]]), np.array([[[0.9], [0.5], [0.6]]]),
