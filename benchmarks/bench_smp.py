@@ -60,6 +60,8 @@ SOE = [
 ]
 # KTAB seconds per run (ktab-timings: -O2, logging off, median on a 2-core machine).
 KTAB_SECONDS = {"7x3": 0.025, "13x2": 0.127, "40x1": 2.7, "80x1": 37.0}
+# Turns of KTAB's timed run of each size.
+KTAB_TURNS = {"7x3": 10, "13x2": 27, "40x1": 20, "80x1": 17}
 
 
 def read_ktab_csv(path: Path) -> np.ndarray:
@@ -72,21 +74,24 @@ def read_ktab_csv(path: Path) -> np.ndarray:
     return np.array(rows)
 
 
-def batch_inputs(table: np.ndarray, n_runs: int, seed: int) -> tuple[np.ndarray, ...]:
-    """``n_runs`` copies with capabilities scaled by U(0.9, 1.1) per actor and run."""
+def batch_inputs(
+    table: np.ndarray, n_runs: int, seed: int, spread: float
+) -> tuple[np.ndarray, ...]:
+    """``n_runs`` copies, capabilities scaled by U(1 - spread, 1 + spread) per actor and run."""
     rng = np.random.default_rng(seed)
-    capability = table[:, 0][None] * rng.uniform(0.9, 1.1, size=(n_runs, table.shape[0]))
+    scale = rng.uniform(1 - spread, 1 + spread, size=(n_runs, table.shape[0]))
+    capability = table[:, 0][None] * scale
     position = np.repeat((table[:, 1::2] / 100.0)[None], n_runs, axis=0)
     salience = np.repeat((table[:, 2::2] / 100.0)[None], n_runs, axis=0)
     return position, salience, capability
 
 
-def rate(table: np.ndarray, n_runs: int, repeat: int) -> tuple[float, float]:
+def rate(table: np.ndarray, n_runs: int, repeat: int, spread: float) -> tuple[float, float]:
     """Best runs per second of ``run_smp`` over ``repeat`` calls, and the mean turns."""
-    run_smp(*batch_inputs(table, min(n_runs, 8), 0))  # warm-up
+    run_smp(*batch_inputs(table, min(n_runs, 8), 0, spread))  # warm-up
     best, turns = 0.0, 0.0
     for i in range(repeat):
-        inputs = batch_inputs(table, n_runs, i + 1)
+        inputs = batch_inputs(table, n_runs, i + 1, spread)
         start = time.perf_counter()
         result = run_smp(*inputs)
         best = max(best, n_runs / (time.perf_counter() - start))
@@ -146,18 +151,23 @@ def main(argv: list[str] | None = None) -> int:
     cases.append(("SOE-Pol-Comp", np.array(SOE), max(1, args.runs // 4)))
     cases += [(p.stem, read_ktab_csv(p), args.csv_runs) for p in args.csv]
     print(
-        f"{'input':<16} {'size':>6} {'runs':>6} {'turns':>6} {'runs/s':>10} {'KTAB':>8} {'ratio':>7}"
+        "Each input twice: every run the input itself (spread 0, the run KTAB timed), then "
+        "capabilities +-10 % per actor and run.  'per turn' compares turns per second."
     )
+    head = f"{'input':<16} {'size':>6} {'spread':>6} {'runs':>6} {'turns':>6} {'runs/s':>9}"
+    print(f"{head} {'KTAB':>7} {'ratio':>7} {'per turn':>8}")
     for label, table, n_runs in cases:
         n_act, n_dim = table.shape[0], (table.shape[1] - 1) // 2
         size = f"{n_act}x{n_dim}"
-        per_second, turns = rate(table, n_runs, args.repeat)
-        ktab = KTAB_SECONDS.get(size)
-        ktab_rate = f"{1 / ktab:8.2f}" if ktab else f"{'?':>8}"
-        ratio = f"{per_second * ktab:6.1f}x" if ktab else f"{'?':>7}"
-        print(
-            f"{label:<16} {size:>6} {n_runs:>6} {turns:6.1f} {per_second:10.1f} {ktab_rate} {ratio}"
-        )
+        for spread in (0.0, 0.1):
+            per_second, turns = rate(table, n_runs, args.repeat, spread)
+            row = f"{label:<16} {size:>6} {spread:6.2f} {n_runs:>6} {turns:6.1f} {per_second:9.1f}"
+            ktab = KTAB_SECONDS.get(size)
+            if ktab is None:
+                print(f"{row} {'?':>7} {'?':>7} {'?':>8}")
+                continue
+            per_turn = per_second * turns * ktab / KTAB_TURNS[size]
+            print(f"{row} {1 / ktab:7.2f} {per_second * ktab:6.1f}x {per_turn:7.1f}x")
     scn = scenario_of(np.array(DUMMY_3DIM))
     basesim.simulate(scn, n_runs=100, rng=0, keep_runs=0)
     start = time.perf_counter()

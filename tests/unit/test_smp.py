@@ -179,8 +179,9 @@ def test_victory_probability_from_coalitions_by_hand():
     p = victory_probabilities(c, 1)
     assert p[0, 0, 1] == pytest.approx(5 / 9, abs=1e-8)
     assert p[0, 0, 0] == 0.5
-    # Squared: 1 / (1 + 0.64) = 25/41.
+    # Squared: 1 / (1 + 0.64) = 25/41; fourth power: 1 / (1 + 0.4096).
     assert victory_probabilities(c, 2)[0, 0, 1] == pytest.approx(25 / 41, abs=1e-8)
+    assert victory_probabilities(c, 4)[0, 0, 1] == pytest.approx(1 / 1.4096, abs=1e-8)
 
 
 def test_conditional_pce_by_hand():

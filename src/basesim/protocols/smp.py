@@ -168,9 +168,14 @@ def coalition_strengths(weight: FloatArray, utility: FloatArray) -> FloatArray:
 
 def victory_probabilities(strength: FloatArray, exponent: int) -> FloatArray:
     """``P[a beats b] = C_ab^nu / (C_ab^nu + C_ba^nu)`` ``(n, M, M)``, 1/2 on the diagonal."""
-    x = strength
-    for _ in range(int(np.log2(exponent))):
-        x = x * x
+    if exponent == 1:
+        x = strength
+    elif exponent == 2:
+        x = strength * strength
+    else:  # KTAB's order of products: x^4 = ((x x) x) x, x^8 = (x^4)^2
+        x = strength * strength * strength * strength
+        if exponent == 8:
+            x = x * x
     xt = np.swapaxes(x, -1, -2)
     prob = x / (x + xt)
     m = strength.shape[-1]
