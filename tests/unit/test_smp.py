@@ -23,7 +23,7 @@ from basesim.actors import Actor, Stance
 from basesim.engine.compiled import compile_scenario
 from basesim.issues import Issue
 from basesim.parameters import Distribution, Parameter
-from basesim.protocols import get, names
+from basesim.protocols import get, names, smp
 from basesim.protocols.smp import (
     Smp,
     bargain_positions,
@@ -147,11 +147,12 @@ def test_soe_13_actors_2_dimensions_match_ktab_reference_after_27_turns():
     np.testing.assert_allclose(r.position[0] * 100, SOE_FINAL, rtol=0, atol=1e-6)
 
 
-def test_runs_in_one_batch_equal_runs_alone():
-    # Three runs with different capabilities: the batch is bit-identical to each alone,
-    # and runs that stop early do not disturb the others.
+def test_runs_in_one_batch_equal_runs_alone(monkeypatch):
+    # Three runs with different capabilities, in chunks of two runs: the batch is
+    # bit-identical to each run alone, and runs that stop early do not disturb the others.
     position, salience, capability = _inputs(DUMMY_3DIM)
     caps = capability * np.array([[1.0], [0.5], [2.0]])
+    monkeypatch.setattr(smp, "_CHUNK_ELEMENTS", 2 * 7**3)
     batch = run_smp(np.repeat(position, 3, 0), np.repeat(salience, 3, 0), caps)
     for i in range(3):
         alone = run_smp(position, salience, caps[i : i + 1])
@@ -309,8 +310,10 @@ def test_bad_options_are_refused():
     compiled = compile_scenario(_scenario(DUMMY_3DIM))
     with pytest.raises(basesim.ProtocolError, match=r"smp: prediction must be one of"):
         Smp(prediction="median").compile(compiled)
-    with pytest.raises(basesim.ProtocolError, match=r"smp: third_party must be one of .*'semi'"):
-        Smp(third_party="partial").compile(compiled)
+    with pytest.raises(
+        basesim.ProtocolError, match=r"third_party .* \(got 'semo'\) \(did you mean 'semi'"
+    ):
+        Smp(third_party="semo").compile(compiled)
 
 
 def test_saliences_summing_above_one_are_scaled_down():

@@ -67,6 +67,7 @@ from basesim.engine.compiled import CompiledScenario, RunParameters
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import ProtocolError
 from basesim.protocols.bargaining import RoundRecord
+from basesim.scenario import suggest
 
 __all__ = [
     "BARGAIN_WEIGHTS",
@@ -268,7 +269,6 @@ class _Options:
 class _Assessment:
     risk: FloatArray  # (n, N)
     perceived: FloatArray  # (n, H, N, N): perceived[r, h, i, j] = h's estimate of u_ij
-    probability: FloatArray  # (n, N) PCE probability of each actor's position
 
 
 def _assess(
@@ -286,14 +286,13 @@ def _assess(
     perceived = spatial_utility(
         distance[:, None, :, :], perceived_risk(risk, opts.risk_adjustment)[:, :, :, None]
     )
-    return _Assessment(risk=risk, perceived=perceived, probability=prob)
+    return _Assessment(risk=risk, perceived=perceived)
 
 
 @dataclass(frozen=True, slots=True)
 class _Challenges:
     target: IntArray  # (n, N) whom each actor challenges (-1: nobody)
     win: FloatArray  # (n, N) the challenger's estimate that it wins
-    gain: FloatArray  # (n, N, N) expected gain of i challenging j, from i's view
 
 
 def _challenges(
@@ -373,7 +372,7 @@ def _challenges(
     rows = np.arange(n)[:, None]
     target = np.where(has, best, -1).astype(np.int64)
     win = np.where(has, p_win[rows, idx[None, :], best], np.nan)
-    return _Challenges(target=target, win=win, gain=gain)
+    return _Challenges(target=target, win=win)
 
 
 def _round4(x: FloatArray) -> FloatArray:
@@ -545,7 +544,9 @@ def _options(**kwargs: Any) -> _Options:
     )
     for name, value, allowed in checks:
         if value not in allowed:
-            raise ProtocolError(f"smp: {name} must be one of {allowed} (got {value!r})")
+            raise ProtocolError(
+                f"smp: {name} must be one of {allowed} (got {value!r}){suggest(value, allowed)}"
+            )
     if opts.max_turns < 1 or opts.min_turns < 1:
         raise ProtocolError(
             f"smp: max_turns and min_turns must be >= 1 (got {opts.max_turns}, {opts.min_turns})"
@@ -681,9 +682,7 @@ def _run_chunk(
 
 
 def _take(a: _Assessment, rows: NDArray[np.intp]) -> _Assessment:
-    return _Assessment(
-        risk=a.risk[rows], perceived=a.perceived[rows], probability=a.probability[rows]
-    )
+    return _Assessment(risk=a.risk[rows], perceived=a.perceived[rows])
 
 
 def predicted_package(
@@ -761,6 +760,7 @@ class Smp:
         if self.prediction not in PREDICTIONS:
             raise ProtocolError(
                 f"smp: prediction must be one of {PREDICTIONS} (got {self.prediction!r})"
+                f"{suggest(self.prediction, PREDICTIONS)}"
             )
         _options(**self._run_options())
         if compiled.n_actors < 2:
