@@ -152,7 +152,7 @@ def test_runs_in_one_batch_equal_runs_alone(monkeypatch):
     # bit-identical to each run alone, and runs that stop early do not disturb the others.
     position, salience, capability = _inputs(DUMMY_3DIM)
     caps = capability * np.array([[1.0], [0.5], [2.0]])
-    monkeypatch.setattr(smp, "_CHUNK_ELEMENTS", 2 * 7**3)
+    monkeypatch.setattr(smp, "_CHUNK_PAIRS", 2 * 7**2)
     batch = run_smp(np.repeat(position, 3, 0), np.repeat(salience, 3, 0), caps)
     for i in range(3):
         alone = run_smp(position, salience, caps[i : i + 1])
