@@ -84,6 +84,7 @@ __all__ = [
     "predicted_package",
     "risk_attitudes",
     "run_smp",
+    "scaled_salience",
     "spatial_utility",
     "victory_probabilities",
     "weighted_distance",
@@ -98,7 +99,7 @@ PREDICTIONS = ("expected", "most_probable", "weighted_mean")
 #: Range of the inferred risk attitudes (KTAB's ``BigRRange``): min [0, 1], mid [-1/2, 1], max [-1, 1].
 RISK_RANGES = ("min", "mid", "max")
 #: Weight of ``h``'s own attitude in its estimate of ``i``'s (KTAB's ``BigRAdjust``).
-RISK_ADJUSTMENTS = {"full": 0, "two_thirds": 1, "half": 2, "one_third": 3, "none": 4}
+RISK_ADJUSTMENTS = ("full", "two_thirds", "half", "one_third", "none")
 #: How committed a third party is to the side it joins (KTAB's ``ThirdPartyCommit``).
 THIRD_PARTY = ("full", "semi", "none")
 #: How a bargain interpolates between the two positions (KTAB's ``InterVecBrgn``).
@@ -144,6 +145,12 @@ def spatial_utility(distance: FloatArray, risk: FloatArray) -> FloatArray:
 
     ``u = (1 - d)(1 + d R)`` for ``d <= 1`` (``(1 - d)(1 + R)`` beyond): concave
     for ``R > 0`` (risk-averse), convex for ``R < 0``, ``u(0) = 1``, ``u(1) = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spatial_utility(np.array([0.0, 0.5, 0.5, 1.0]), np.array([0.0, 1.0, -0.5, 1.0])).tolist()
+    [1.0, 0.75, 0.375, 0.0]
     """
     inside: FloatArray = (1.0 - distance) * (1.0 + distance * risk)
     if (distance <= 1.0).all():
@@ -193,6 +200,13 @@ def condorcet_probabilities(victory: FloatArray, valid: BoolArray) -> FloatArray
     ``p_a = prod_b P[a beats b] / sum_a' prod_b P[a' beats b]`` over the valid
     options (products and sums in option order).  ``victory`` is
     ``(..., M, M)``, ``valid`` ``(..., M)``; invalid options get 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([[0.5, 0.6, 0.7], [0.4, 0.5, 0.8], [0.3, 0.2, 0.5]])
+    >>> condorcet_probabilities(v, np.ones(3, dtype=bool)).round(3).tolist()
+    [0.525, 0.4, 0.075]
     """
     m = victory.shape[-1]
     prod = np.ones(np.broadcast_shapes(victory.shape[:-1], valid.shape))
@@ -540,14 +554,14 @@ def _options(**kwargs: Any) -> _Options:
     checks = (
         ("victory_exponent", opts.victory_exponent, (1, 2, 4, 8)),
         ("risk_range", opts.risk_range, RISK_RANGES),
-        ("risk_adjustment", opts.risk_adjustment, tuple(RISK_ADJUSTMENTS)),
+        ("risk_adjustment", opts.risk_adjustment, RISK_ADJUSTMENTS),
         ("third_party", opts.third_party, THIRD_PARTY),
         ("bargain_weights", opts.bargain_weights, BARGAIN_WEIGHTS),
     )
     for name, value, allowed in checks:
         if value not in allowed:
             raise ProtocolError(
-                f"smp: {name} must be one of {allowed} (got {value!r}){suggest(value, allowed)}"
+                f"smp: {name} must be one of {allowed} (got {value!r}){suggest(str(value), allowed)}"
             )
     if opts.max_turns < 1 or opts.min_turns < 1:
         raise ProtocolError(
