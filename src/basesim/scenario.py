@@ -38,11 +38,12 @@ RESERVATION_FORMS = ("concession", "equilibrium")
 DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
 #: The negotiation models built into basesim (``[protocol] model``); protocols
 #: registered with :func:`basesim.protocols.register` may be named too.
-KNOWN_MODELS = ("bargaining",)
+KNOWN_MODELS = ("bargaining", "smp")
 
 #: The longest horizon and look-ahead, in months (a century): the engines hold
 #: every month's random draws of a batch in memory.
 MAX_MONTHS = 1200
+
 #: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (
     "label",

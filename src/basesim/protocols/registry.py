@@ -53,5 +53,7 @@ def get(name: str) -> Any:
 def _load_builtin() -> None:
     if "bargaining" not in _FACTORIES:
         from basesim.protocols.bargaining import Bargaining
+        from basesim.protocols.smp import Smp
 
         register("bargaining", Bargaining)
+        register("smp", Smp)
