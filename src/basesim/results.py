@@ -9,6 +9,7 @@ full record of the first ``keep_runs`` runs for :meth:`SimulationResult.to_frame
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ __all__ = [
 #: The month label of round 0 in :meth:`SimulationResult.agreement_rounds`.
 NOT_FULLY_SETTLED = "not fully settled"
 _FORMAT = "basesim-result"
-_FORMAT_VERSION = 2
+_FORMAT_VERSION = 3
 _HIST_BINS = 50
 # The per-run arrays a saved result holds, and the dtype kinds each may have.
 _RUN_ARRAYS = {
@@ -513,16 +514,24 @@ class SimulationResult:
 
     # -- files -----------------------------------------------------------------------
     def save(self, path: str | PathLike[str]) -> Path:
-        """Write the result to a ``.npz`` file (arrays plus JSON metadata; no pickle), atomically."""
+        """Write the result to a ``.npz`` file (arrays plus JSON metadata; no pickle), atomically.
+
+        The metadata holds the scenario's TOML with its SHA-256 and the labels
+        of the outcome columns, so that :func:`load_result` can refuse a file
+        whose scenario was edited after the counts were made.
+        """
         from basesim._io import write_bytes_atomic
 
+        text = self.scenario.to_toml()
         meta = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
             "n_runs": self.n_runs,
             "target_precision": self.target_precision,
             "provenance": self.provenance.as_dict(),
-            "scenario_toml": self.scenario.to_toml(),
+            "scenario_toml": text,
+            "scenario_sha256": _sha256(text),
+            "outcomes": [list(label) for label in self.tally.table.labels],
             "has_runs": self.runs is not None,
         }
         arrays = dict(self.tally.arrays())
@@ -535,81 +544,235 @@ class SimulationResult:
         return write_bytes_atomic(Path(path), buffer.getvalue())
 
 
-def _provenance_from(meta: dict[str, Any]) -> Provenance:
-    entropy_raw = meta["entropy"]
-    entropy: int | list[int] = (
-        int(entropy_raw) if isinstance(entropy_raw, str) else [int(e) for e in entropy_raw]
-    )
-    return Provenance(
-        basesim_version=str(meta["basesim_version"]),
-        engine=str(meta["engine"]),
-        entropy=entropy,
-        spawn_key=tuple(int(k) for k in meta["spawn_key"]),
-        block_size=int(meta["block_size"]),
-        created=str(meta["created"]),
-    )
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 (hex) of the scenario's canonical TOML: two scenarios differ iff it differs."""
+    return _sha256(scenario.to_toml())
 
 
-def load_result(path: str | PathLike[str]) -> SimulationResult:
-    """Read a result written by :meth:`SimulationResult.save`, validating it.
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    Raises
-    ------
-    ResultError
-        If the file is missing, not a basesim result, or inconsistent.
-    """
-    from basesim.scenarios.toml_io import read_scenario_text
 
-    path = Path(path)
-    if not path.is_file():
-        raise ResultError(f"result file {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        raise ResultError(f"{path}: not a readable .npz result file ({exc})") from None
-    if "metadata" not in arrays:
-        raise ResultError(f"{path}: not a basesim result (no metadata entry)")
-    try:
-        meta = json.loads(arrays.pop("metadata").tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultError(f"{path}: metadata is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+# -- loading ------------------------------------------------------------------------------
+_META_KEYS = frozenset(
+    {
+        "format",
+        "format_version",
+        "n_runs",
+        "target_precision",
+        "provenance",
+        "scenario_toml",
+        "scenario_sha256",
+        "outcomes",
+        "has_runs",
+    }
+)
+_MAX_BLOCK_SIZE = 2**31
+_PROVENANCE_KEYS = frozenset(
+    {"basesim_version", "engine", "entropy", "spawn_key", "block_size", "created"}
+)
+
+
+def _whole(value: Any, low: int) -> bool:
+    """Whether ``value`` is a JSON whole number (not a boolean) of at least ``low``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _text(path: Path, meta: dict[str, Any], key: str, where: str = "metadata") -> str:
+    value = meta[key]
+    if not isinstance(value, str) or not value:
+        raise ResultError(f"{path}: {where}.{key} must be a non-empty string (got {value!r})")
+    return value
+
+
+def _entropy(path: Path, raw: Any) -> int | list[int]:
+    """The seed entropy as saved: a decimal string, or a non-empty list of them."""
+
+    def one(text: Any) -> int:
+        if not isinstance(text, str) or not text.isdecimal() or not text.isascii():
+            raise ResultError(
+                f"{path}: metadata.provenance.entropy must be a whole number >= 0 written as a "
+                f"decimal string, or a list of them (got {raw!r})"
+            )
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts
+            raise ResultError(
+                f"{path}: metadata.provenance.entropy has too many digits ({len(text)})"
+            ) from None
+
+    if isinstance(raw, list):
+        if not raw:
+            raise ResultError(f"{path}: metadata.provenance.entropy must not be an empty list")
+        return [one(e) for e in raw]
+    return one(raw)
+
+
+def _provenance_from(path: Path, meta: Any) -> Provenance:
+    from basesim.experiments.simulate import ENGINES
+
+    if not isinstance(meta, dict) or set(meta) != _PROVENANCE_KEYS:
+        keys = sorted(meta) if isinstance(meta, dict) else meta
         raise ResultError(
-            f"{path}: metadata.format must be {_FORMAT!r} (got {meta.get('format') if isinstance(meta, dict) else meta!r})"
+            f"{path}: metadata.provenance must be an object with keys "
+            f"{', '.join(sorted(_PROVENANCE_KEYS))} (got {keys!r})"
         )
+    spawn_key = meta["spawn_key"]
+    if not isinstance(spawn_key, list) or not all(_whole(k, 0) for k in spawn_key):
+        raise ResultError(
+            f"{path}: metadata.provenance.spawn_key must be a list of whole numbers >= 0 "
+            f"(got {spawn_key!r})"
+        )
+    block_size = meta["block_size"]
+    if not _whole(block_size, 1) or block_size > _MAX_BLOCK_SIZE:
+        raise ResultError(
+            f"{path}: metadata.provenance.block_size must be a whole number in "
+            f"[1, {_MAX_BLOCK_SIZE}] (got {block_size!r})"
+        )
+    engine = _text(path, meta, "engine", "metadata.provenance")
+    if engine not in ENGINES:
+        raise ResultError(
+            f"{path}: metadata.provenance.engine must be one of {', '.join(ENGINES)} "
+            f"(got {engine!r})"
+        )
+    return Provenance(
+        basesim_version=_text(path, meta, "basesim_version", "metadata.provenance"),
+        engine=engine,
+        entropy=_entropy(path, meta["entropy"]),
+        spawn_key=tuple(spawn_key),
+        block_size=block_size,
+        created=_text(path, meta, "created", "metadata.provenance"),
+    )
+
+
+def _metadata(path: Path, arrays: dict[str, NDArray[Any]]) -> dict[str, Any]:
+    """The metadata entry, parsed and checked to be this format with every key it needs."""
+    from basesim._io import parse_json
+
+    raw = arrays.pop("metadata", None)
+    if raw is None:
+        raise ResultError(f"{path}: not a basesim result (no metadata entry)")
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ResultError(
+            f"{path}: the metadata entry must be 1-D bytes (got {raw.dtype}, shape {raw.shape})"
+        )
+    meta = parse_json(raw.tobytes(), error=ResultError, where=f"{path}: metadata")
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else meta
+        raise ResultError(f"{path}: metadata.format must be {_FORMAT!r} (got {got!r})")
     version = meta.get("format_version")
-    if version != _FORMAT_VERSION:
+    if version != _FORMAT_VERSION or isinstance(version, bool):
         older = (
-            "; it was written by an older basesim, whose results settled every issue at once "
-            "and have no 'unsettled' rows: simulate again to get a result in this format"
-            if isinstance(version, int) and version < _FORMAT_VERSION
+            "; it was written by an older basesim"
+            + (
+                ", whose results settled every issue at once and have no 'unsettled' rows"
+                if version == 1
+                else ", which did not record the outcome labels and the scenario's digest"
+            )
+            + ": simulate again to get a result in this format"
+            if _whole(version, 1) and version < _FORMAT_VERSION
             else ""
         )
         raise ResultError(
             f"{path}: metadata.format_version must be {_FORMAT_VERSION} (got {version!r}){older}"
         )
-    try:
-        scenario = read_scenario_text(
-            str(meta["scenario_toml"]), source=f"{path} (embedded scenario)"
+    missing = sorted(_META_KEYS - set(meta))
+    extra = sorted(set(meta) - _META_KEYS)
+    if missing or extra:
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"unknown {', '.join(repr(k) for k in extra)}"] if extra else []
+        raise ResultError(f"{path}: metadata keys are wrong ({'; '.join(parts)})")
+    return meta
+
+
+def _scenario_from(path: Path, meta: dict[str, Any]) -> tuple[Scenario, OutcomeTable]:
+    """The embedded scenario, checked against its digest and the saved outcome labels."""
+    from basesim.scenarios.toml_io import read_scenario_text
+
+    text = _text(path, meta, "scenario_toml")
+    digest = meta["scenario_sha256"]
+    if digest != _sha256(text):
+        raise ResultError(
+            f"{path}: the embedded scenario was edited after the result was saved (its SHA-256 "
+            f"is not metadata.scenario_sha256 {digest!r}); its counts may not be this "
+            "scenario's: simulate again"
         )
-        n_runs = meta["n_runs"]
-        provenance = _provenance_from(meta["provenance"])
-    except ScenarioError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ResultError(f"{path}: metadata is incomplete or malformed ({exc!r})") from None
-    if isinstance(n_runs, bool) or not isinstance(n_runs, int) or n_runs < 1:
+    try:
+        scenario = read_scenario_text(text, source=f"{path} (embedded scenario)")
+        table = OutcomeTable.of(scenario)
+    except ScenarioError as exc:
+        raise ResultError(f"{path}: the embedded scenario is not valid: {exc}") from None
+    saved = meta["outcomes"]
+    labels = [list(label) for label in table.labels]
+    if saved != labels:
+        if not isinstance(saved, list) or len(saved) != len(labels):
+            detail = f"{len(labels)} columns expected"
+        else:
+            c = next(i for i, (a, b) in enumerate(zip(saved, labels, strict=True)) if a != b)
+            detail = f"column {c} is {saved[c]!r} in the file, {labels[c]!r} in the scenario"
+        raise ResultError(
+            f"{path}: metadata.outcomes do not match the embedded scenario's outcome tables "
+            f"({detail})"
+        )
+    return scenario, table
+
+
+def load_result(path: str | PathLike[str]) -> SimulationResult:
+    """Read a result written by :meth:`SimulationResult.save`, validating everything in it.
+
+    Every metadata key and array is checked: its type, shape and range, the
+    counts against ``n_runs`` and against each other, the embedded scenario
+    against its SHA-256 and the outcome labels of the counts.  A file with
+    anything missing, extra or inconsistent is refused, never loaded in part.
+
+    Raises
+    ------
+    ResultError
+        If the file is missing, not a regular file, damaged, not a basesim
+        result, or inconsistent; the message names the file, the entry and
+        what is wrong with it.
+    """
+    from basesim._io import read_npz
+
+    path = Path(path)
+    arrays = read_npz(path, error=ResultError, what="result file")
+    meta = _metadata(path, arrays)
+    n_runs = meta["n_runs"]
+    if not _whole(n_runs, 1):
         raise ResultError(f"{path}: metadata.n_runs must be a whole number >= 1 (got {n_runs!r})")
+    precision = meta["target_precision"]
+    if precision is not None and (
+        isinstance(precision, bool)
+        or not isinstance(precision, int | float)
+        or not 0 < precision < 0.5
+    ):
+        raise ResultError(
+            f"{path}: metadata.target_precision must be null or a number in (0, 0.5) "
+            f"(got {precision!r})"
+        )
+    has_runs = meta["has_runs"]
+    if not isinstance(has_runs, bool):
+        raise ResultError(f"{path}: metadata.has_runs must be true or false (got {has_runs!r})")
+    provenance = _provenance_from(path, meta["provenance"])
+    scenario, _ = _scenario_from(path, meta)
+    expected = set(Tally.empty(scenario).arrays())
+    if has_runs:
+        expected |= {f"runs_{name}" for name in _RUN_ARRAYS}
+    extra = sorted(set(arrays) - expected)
+    if extra:
+        raise ResultError(
+            f"{path}: unexpected arrays {', '.join(repr(n) for n in extra)} "
+            f"(metadata.has_runs is {'true' if has_runs else 'false'})"
+        )
     tally = _tally_from(path, scenario, n_runs, arrays)
-    runs = _runs_from(path, scenario, n_runs, arrays) if meta.get("has_runs") else None
+    runs = _runs_from(path, scenario, n_runs, arrays) if has_runs else None
     return SimulationResult(
         scenario=scenario,
         n_runs=n_runs,
         tally=tally,
         runs=runs,
         provenance=provenance,
-        target_precision=meta.get("target_precision"),
+        target_precision=None if precision is None else float(precision),
     )
 
 
@@ -637,10 +800,16 @@ def _tally_from(
     for name, empty in template.arrays().items():
         kinds = "iu" if empty.dtype.kind == "i" else "f"
         value = _array(path, arrays, name, empty.shape, kinds)
-        if kinds == "f" and not np.all(np.isfinite(value)):
-            raise ResultError(f"{path}: array {name!r} must hold finite numbers")
+        if kinds == "f" and not np.all((value >= 0) & (value <= n_runs)):
+            # Sums over runs of values (or squares) in [0, 1].
+            raise ResultError(
+                f"{path}: array {name!r} must hold sums of values in [0, 1] over {n_runs} runs, "
+                f"so numbers in [0, {n_runs}]"
+            )
         if kinds == "iu" and np.any(value < 0):
             raise ResultError(f"{path}: array {name!r} holds a negative count")
+        if kinds == "iu" and np.any(value > n_runs):
+            raise ResultError(f"{path}: array {name!r} holds a count above n_runs = {n_runs}")
         loaded[name] = value.astype(empty.dtype)
     k = len(scenario.issues)
     tally = Tally(
@@ -729,8 +898,10 @@ def _runs_from(
     settled_by = values["settled_by"].astype(np.int64)
     proposals = values["proposals"].astype(np.int64)
     horizon = scenario.horizon
-    if not np.all(np.isfinite(values["package"])) or not np.all(np.isfinite(values["sampled"])):
-        raise ResultError(f"{path}: runs_package and runs_sampled must hold finite numbers")
+    if not np.all((values["package"] >= 0) & (values["package"] <= 1)):
+        raise ResultError(f"{path}: runs_package must hold issue values in [0, 1]")
+    if not np.all(np.isfinite(values["sampled"])):
+        raise ResultError(f"{path}: runs_sampled must hold finite numbers")
     if np.any((settled_round < 0) | (settled_round > horizon)):
         raise ResultError(f"{path}: runs_settled_round must lie in [0, {horizon}] (the horizon)")
     if np.any((settled_round == 0) == settled):

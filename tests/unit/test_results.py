@@ -191,7 +191,7 @@ def test_load_rejects_bad_files(result, tmp_path):
         basesim.load_result(tmp_path / "missing.npz")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip file")
-    with pytest.raises(ResultError, match=r"not a readable \.npz"):
+    with pytest.raises(ResultError, match=r"not a readable result file \(a damaged \.npz file: BadZipFile"):
         basesim.load_result(junk)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.arange(3))
@@ -211,7 +211,7 @@ def test_load_rejects_bad_files(result, tmp_path):
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     arrays["tally_joint"] = arrays["tally_joint"] - 1
     np.savez(bad, **arrays)
-    with pytest.raises(ResultError, match="format_version must be 2"):
+    with pytest.raises(ResultError, match="format_version must be 3"):
         basesim.load_result(bad)
 
 
@@ -665,7 +665,7 @@ def _set(array, index, value):
 
 def test_bad_metadata_and_old_formats_are_refused(partial, tmp_path):
     arrays = _arrays(partial.save(tmp_path / "good.npz"))
-    with pytest.raises(ResultError, match=r"format_version must be 2 \(got 1\); .*older basesim"):
+    with pytest.raises(ResultError, match=r"format_version must be 3 \(got 1\); .*older basesim"):
         basesim.load_result(_write(tmp_path / "old.npz", arrays, format_version=1))
     with pytest.raises(ResultError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
         basesim.load_result(_write(tmp_path / "zero.npz", arrays, n_runs=0))
