@@ -597,22 +597,26 @@ def sweep(
             "outcomes": list(table.names),
         }
         store = SweepCheckpoint.open(
-            checkpoint, fingerprint, n_points=len(values), n_columns=table.n_columns
+            checkpoint, fingerprint, n_points=len(values), n_runs=runs, table=table
         )
 
-    counts, failed, resumed = evaluate_points(
-        text,
-        seed,
-        params,
-        values,
-        n_columns=table.n_columns,
-        n_runs=runs,
-        batch_size=size,
-        executor=executor,
-        progress=progress,
-        desc=f"sweeping {scenario.name}",
-        store=store,
-    )
+    try:
+        counts, failed, resumed = evaluate_points(
+            text,
+            seed,
+            params,
+            values,
+            n_columns=table.n_columns,
+            n_runs=runs,
+            batch_size=size,
+            executor=executor,
+            progress=progress,
+            desc=f"sweeping {scenario.name}",
+            store=store,
+        )
+    finally:
+        if store is not None:
+            store.close()  # release the folder's lock
     failures = tuple(
         SweepFailure(
             point=point,
