@@ -52,11 +52,13 @@ _EXPORTS = {
     "load_result": "basesim.results",
     "load_scenario": "basesim.scenarios",
     "read_deu": "basesim.data",
+    "read_table": "basesim.exports",
     "save_scenario": "basesim.scenarios",
     "scenario_from_frame": "basesim.data",
     "sensitivity": "basesim.experiments",
     "simulate": "basesim.experiments",
     "sweep": "basesim.experiments",
+    "write_table": "basesim.exports",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

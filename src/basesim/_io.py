@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "parse_json",
     "read_npz",
     "read_regular_file",
+    "write_atomic_with",
     "write_bytes_atomic",
     "write_text_atomic",
 ]
@@ -61,6 +62,27 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_atomic_with(path: Path, write: Callable[[Path], None]) -> Path:
+    """Have ``write`` write a temporary file beside ``path``, then rename it to ``path``.
+
+    For writers that want a file name rather than bytes (Parquet engines).
+    The file gets the same permissions as with :func:`write_bytes_atomic`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _new_file_mode(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

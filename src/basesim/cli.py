@@ -29,7 +29,6 @@ __all__ = ["build_parser", "main"]
 
 EXECUTORS = ("serial", "process", "dask")
 DESIGNS = ("lhs", "sobol", "grid")
-_TABLE_SUFFIXES = (".csv", ".json")
 _PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 
@@ -108,13 +107,22 @@ def _check_outcome(scenario: Any, outcome: str | None) -> None:
 
 # -- output -------------------------------------------------------------------------------
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Reject a bad ``--out`` or ``--plot`` before any simulation runs."""
+    """Reject a bad or unwritable ``--out``, ``--plot`` or ``--checkpoint`` before any run."""
+    from basesim._io import check_writable
+    from basesim.exports import check_suffix
+
     out = getattr(args, "out", None)
-    if out is not None and Path(out).suffix.lower() not in _TABLE_SUFFIXES:
-        raise BasesimError(f"--out must end in .csv or .json (got {out!r})")
+    if out is not None:
+        check_suffix(out, argument="--out")
     plot = getattr(args, "plot", None)
     if plot is not None and Path(plot).suffix.lower() not in _PLOT_SUFFIXES:
         raise BasesimError(f"--plot must end in .png, .pdf or .svg (got {plot!r})")
+    for name, value in (("--out", out), ("--plot", plot)):
+        if value is not None:
+            check_writable(Path(value), what=name)
+    checkpoint = getattr(args, "checkpoint", None)
+    if checkpoint is not None:
+        check_writable(Path(checkpoint), what="--checkpoint", folder=True)
 
 
 def _print_table(frame: Any) -> None:
@@ -126,19 +134,12 @@ def _print_table(frame: Any) -> None:
         print(frame.to_string(index=False))
 
 
-def _write_table(frame: Any, out: str) -> None:
-    from basesim._io import write_text_atomic
+def _write_table(frame: Any, out: str, source: Any) -> None:
+    """Write ``frame`` with the provenance of ``source`` (a result or a scenario)."""
+    from basesim.exports import write_table
 
-    path = Path(out)
-    if path.suffix.lower() == ".csv":
-        text = frame.to_csv(index=False)
-    else:
-        text = frame.to_json(orient="records", indent=2)
-    try:
-        write_text_atomic(path, text)
-    except OSError as exc:
-        raise BasesimError(f"cannot write --out {out!r}: {exc.strerror or exc}") from None
-    print(f"wrote {path}")
+    path = write_table(frame, out, provenance=source)
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def _save_plot(draw: Any, out: str) -> None:
@@ -157,7 +158,7 @@ def _save_plot(draw: Any, out: str) -> None:
         raise BasesimError(f"cannot write --plot {out!r}: {exc.strerror or exc}") from None
     finally:
         plt.close(ax.figure)
-    print(f"wrote {out}")
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
@@ -220,7 +221,7 @@ def _cmd_explain(args: argparse.Namespace) -> None:
     scn = load_scenario(args.scenario)
     table = scn.explain()
     if args.out is not None:
-        _write_table(table, args.out)
+        _write_table(table, args.out, scn)
         return
     width = max(40, args.columns or shutil.get_terminal_size().columns)
     print(textwrap.fill(f"{scn.name}: {scn.title}", width=width))
@@ -303,7 +304,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
         )
     )
     if args.out is not None:
-        _write_table(probs, args.out)
+        _write_table(probs, args.out, result)
     if args.plot is not None:
         _save_plot(result.plot, args.plot)
 
@@ -332,7 +333,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         )
     print(repr(result))
     if args.out is not None:
-        _write_table(result.to_frame(), args.out)
+        _write_table(result.to_frame(), args.out, result)
     if args.plot is not None:
         from basesim.plotting import plot_comparison
 
@@ -378,7 +379,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         )
     print(repr(result))
     if args.out is not None:
-        _write_table(result.to_frame(), args.out)
+        _write_table(result.to_frame(), args.out, result)
     if args.plot is not None:
         from basesim.plotting import plot_sweep_surface
 
@@ -408,7 +409,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         )
     print(repr(result))
     if args.out is not None:
-        _write_table(result.to_frame(), args.out)
+        _write_table(result.to_frame(), args.out, result)
     if args.plot is not None:
         from basesim.plotting import plot_sensitivity
 
@@ -514,7 +515,10 @@ def _add_common(p: argparse.ArgumentParser, *, n_runs: int, n_runs_help: str) ->
         help="workers of the process pool or Dask cluster (default: one per CPU)",
     )
     p.add_argument(
-        "--out", metavar="FILE", help="write the result's table to FILE.csv or FILE.json"
+        "--out",
+        metavar="FILE",
+        help="write the result's table, with its provenance, to FILE.csv, FILE.json or "
+        "FILE.parquet",
     )
     p.add_argument("--plot", metavar="FILE", help="save a plot to FILE.png (or .pdf, .svg)")
     p.add_argument(
@@ -551,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explain", help="every parameter of a scenario with its evidence")
     _add_scenario(p)
-    p.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or FILE.json")
+    p.add_argument(
+        "--out", metavar="FILE", help="write the table to FILE.csv, FILE.json or FILE.parquet"
+    )
     p.add_argument(
         "--table", action="store_true", help="one line a parameter, without the rationales"
     )

@@ -662,17 +662,21 @@ def _metadata(path: Path, arrays: dict[str, NDArray[Any]]) -> dict[str, Any]:
         raise ResultError(f"{path}: metadata.format must be {_FORMAT!r} (got {got!r})")
     version = meta.get("format_version")
     if version != _FORMAT_VERSION or isinstance(version, bool):
-        older = (
-            "; it was written by an older basesim"
-            + (
-                ", whose results settled every issue at once and have no 'unsettled' rows"
+        older = ""
+        if (
+            isinstance(version, int)
+            and not isinstance(version, bool)
+            and 1 <= version < _FORMAT_VERSION
+        ):
+            why = (
+                "whose results settled every issue at once and have no 'unsettled' rows"
                 if version == 1
-                else ", which did not record the outcome labels and the scenario's digest"
+                else "which did not record the outcome labels and the scenario's digest"
             )
-            + ": simulate again to get a result in this format"
-            if _whole(version, 1) and version < _FORMAT_VERSION
-            else ""
-        )
+            older = (
+                f"; it was written by an older basesim, {why}: simulate again to get a result "
+                "in this format"
+            )
         raise ResultError(
             f"{path}: metadata.format_version must be {_FORMAT_VERSION} (got {version!r}){older}"
         )

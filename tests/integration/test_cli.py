@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -29,11 +28,10 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    assert isinstance(rows, list)
-    return pd.DataFrame(rows)
+    """The table of a file the CLI wrote, its provenance checked and dropped."""
+    frame = basesim.read_table(path)
+    assert frame.attrs.pop("provenance")["basesim_version"] == basesim.__version__
+    return frame
 
 
 def assert_png(path: Path) -> None:
@@ -319,7 +317,7 @@ SWEEP = ["sweep", SCN, "--n-runs", "10", "--n-points", "2"]
         (["run", SCN, "--rng", "-1"], "argument --rng"),
         (["run", SCN, "--executor", "gpu"], "argument --executor: invalid choice: 'gpu'"),
         (["run", SCN, "--workers", "2"], "--workers needs --executor process or dask"),
-        (["run", SCN, "--out", "probs.txt"], "--out must end in .csv or .json"),
+        (["run", SCN, "--out", "probs.txt"], "--out must end in .csv, .json or .parquet"),
         (["run", SCN, "--plot", "probs.gif"], "--plot must end in .png"),
         (["run", SCN, "--bogus"], "unrecognized arguments: --bogus"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -391,7 +389,7 @@ def test_python_m_basesim_runs(tmp_path):
     target = tmp_path / "probs.json"
     done = _python_m("run", SCN, "--n-runs", "100", "--out", str(target))
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    assert done.stderr == f"wrote {target}\n"
     assert len(read_table(target)) > 0
 
 
