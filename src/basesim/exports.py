@@ -90,7 +90,8 @@ def table_provenance(source: Any) -> dict[str, Any]:
         ``outcome`` and ``n``.
     """
     from basesim import __version__
-    from basesim.results import scenario_digest
+    from basesim.experiments import ComparisonResult, SensitivityResult, SweepResult
+    from basesim.results import SimulationResult, scenario_digest
     from basesim.scenario import Scenario
 
     if isinstance(source, Scenario):
@@ -100,16 +101,17 @@ def table_provenance(source: Any) -> dict[str, Any]:
             "scenario_sha256": scenario_digest(source),
             "model": source.protocol.model,
         }
-    provenance = getattr(source, "provenance", None)
-    if provenance is None or not hasattr(source, "n_runs"):
+    if not isinstance(
+        source, SimulationResult | ComparisonResult | SweepResult | SensitivityResult
+    ):
         raise BasesimError(
             "provenance must be a basesim result or Scenario "
             f"(got {type(source).__name__}: {source!r:.60})"
         )
-    results = getattr(source, "results", None)
+    provenance = source.provenance
     out: dict[str, Any] = {"basesim_version": provenance.basesim_version}
-    if results is not None:  # a comparison: one entry per scenario
-        scenarios = [r.scenario for r in results]
+    if isinstance(source, ComparisonResult):  # one entry per scenario
+        scenarios = [r.scenario for r in source.results]
         out["scenario"] = list(source.names)
         out["scenario_sha256"] = [scenario_digest(s) for s in scenarios]
         out["model"] = [s.protocol.model for s in scenarios]
@@ -123,12 +125,12 @@ def table_provenance(source: Any) -> dict[str, Any]:
     if provenance.spawn_key:
         out["rng_spawn_key"] = [int(k) for k in provenance.spawn_key]
     out["n_runs"] = int(source.n_runs)
-    for key, attribute in (("design", "design_kind"), ("n_points", "n_points")):
-        if hasattr(source, attribute) and hasattr(source, "points"):
-            out[key] = getattr(source, attribute)
-    for key in ("outcome", "n"):
-        if hasattr(source, "first_order") and hasattr(source, key):
-            out[key] = getattr(source, key)
+    if isinstance(source, SweepResult):
+        out["design"] = source.design_kind
+        out["n_points"] = source.n_points
+    if isinstance(source, SensitivityResult):
+        out["outcome"] = source.outcome
+        out["n"] = source.n
     out["created"] = provenance.created
     return out
 
@@ -138,7 +140,7 @@ def _header_value(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=str)
     if not value or value[0] in '["' or value != value.strip() or not value.isprintable():
         return json.dumps(value, ensure_ascii=False)
     return value
