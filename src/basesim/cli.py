@@ -482,7 +482,15 @@ def _cmd_backtest(args: argparse.Namespace) -> None:
         model, issue, message = result.failures[0]
         print(f"  {model} on {issue}: {message}")
     if args.out is not None:
-        _write_table(result.predictions_frame(), args.out)
+        import hashlib
+
+        from basesim.exports import table_provenance
+
+        # The data file is to a backtest what the scenario is to a simulation.
+        digest = hashlib.sha256(Path(args.file).read_bytes()).hexdigest()
+        version, *rest = table_provenance(result).items()
+        source = dict([version, ("data", str(args.file)), ("data_sha256", digest), *rest])
+        _write_table(result.predictions_frame(), args.out, source)
     if args.plot is not None:
         _save_plot(result.plot, args.plot)
 
@@ -715,7 +723,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print the scores within each group of cases; repeat for several",
     )
     p.add_argument(
-        "--out", metavar="FILE", help="write every case's predictions to FILE.csv or FILE.json"
+        "--out",
+        metavar="FILE",
+        help="write every case's predictions to FILE.csv, FILE.json or FILE.parquet",
     )
     p.add_argument(
         "--plot", metavar="FILE", help="save the errors' plot to FILE.png (or .pdf, .svg)"

@@ -63,7 +63,7 @@ SUFFIXES = (".csv", ".json", ".parquet")
 #: The Parquet key-value metadata entry that holds the provenance.
 PARQUET_KEY = "basesim_provenance"
 # Provenance values that are whole numbers (everything else is text, or a list).
-_INT_KEYS = frozenset({"n_runs", "n_points", "n"})
+_INT_KEYS = frozenset({"n_runs", "n_points", "n", "n_boot"})
 
 
 # -- provenance ---------------------------------------------------------------------------
@@ -74,9 +74,9 @@ def table_provenance(source: Any) -> dict[str, Any]:
     ----------
     source
         A :class:`~basesim.SimulationResult`, :class:`~basesim.ComparisonResult`,
-        :class:`~basesim.SweepResult`, :class:`~basesim.SensitivityResult`, or
-        a :class:`~basesim.Scenario` (for tables of the scenario alone, such as
-        :meth:`~basesim.Scenario.explain`).
+        :class:`~basesim.SweepResult`, :class:`~basesim.SensitivityResult`,
+        :class:`~basesim.BacktestResult`, or a :class:`~basesim.Scenario` (for
+        tables of the scenario alone, such as :meth:`~basesim.Scenario.explain`).
 
     Returns
     -------
@@ -87,10 +87,17 @@ def table_provenance(source: Any) -> dict[str, Any]:
         list of them), ``rng_spawn_key`` (only if the seed was spawned),
         ``n_runs`` (runs per scenario, point or sample) and ``created``; for
         a sweep ``design`` and ``n_points``; for a sensitivity analysis
-        ``outcome`` and ``n``.
+        ``outcome`` and ``n``.  A backtest has no scenario: ``model`` lists
+        its predictors (models and baselines), then ``rng``, ``n_runs`` and
+        ``n_boot``; the caller adds what identifies the data.
     """
     from basesim import __version__
-    from basesim.experiments import ComparisonResult, SensitivityResult, SweepResult
+    from basesim.experiments import (
+        BacktestResult,
+        ComparisonResult,
+        SensitivityResult,
+        SweepResult,
+    )
     from basesim.results import SimulationResult, scenario_digest
     from basesim.scenario import Scenario
 
@@ -101,6 +108,8 @@ def table_provenance(source: Any) -> dict[str, Any]:
             "scenario_sha256": scenario_digest(source),
             "model": source.protocol.model,
         }
+    if isinstance(source, BacktestResult):
+        return _backtest_provenance(source)
     if not isinstance(
         source, SimulationResult | ComparisonResult | SweepResult | SensitivityResult
     ):
@@ -132,6 +141,20 @@ def table_provenance(source: Any) -> dict[str, Any]:
         out["outcome"] = source.outcome
         out["n"] = source.n
     out["created"] = provenance.created
+    return out
+
+
+def _backtest_provenance(source: Any) -> dict[str, Any]:
+    entropy = source.entropy
+    out: dict[str, Any] = {
+        "basesim_version": source.basesim_version,
+        "model": list(dict.fromkeys(model for model, _ in source.predictors)),
+        "rng": str(entropy) if isinstance(entropy, int) else [str(e) for e in entropy],
+    }
+    if source.spawn_key:
+        out["rng_spawn_key"] = [int(k) for k in source.spawn_key]
+    out["n_runs"] = int(source.n_runs)
+    out["n_boot"] = int(source.n_boot)
     return out
 
 

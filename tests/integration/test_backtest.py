@@ -22,6 +22,7 @@ cwm = (50*100 + 100*0 + 100*50) / 250 = 40.
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -35,6 +36,7 @@ from basesim.cli import main
 from basesim.data import read_deu
 from basesim.engine.outcome import BatchOutcome
 from basesim.experiments.backtest import crps_sample, kfold_by_proposal
+from basesim.exports import read_table
 from basesim.protocols import register, unregister
 from basesim.protocols.bargaining import RoundRecord
 
@@ -312,6 +314,14 @@ def test_the_command_prints_the_table(tmp_path, capsys, standstill):
     line = next(x for x in out.splitlines() if x.strip().startswith("standstill"))
     assert line.split()[:4] == ["standstill", "mean", "4", "30.00"]
     assert "by voting_rule:" in out and out_csv.is_file()
+    # The predictions carry their provenance: the data file (name and SHA-256) stands
+    # where a simulation's scenario would.
+    assert err == f"wrote {out_csv}\n"
+    provenance = read_table(out_csv).attrs["provenance"]
+    assert provenance["data"] == str(path)
+    assert provenance["data_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (provenance["rng"], provenance["n_runs"], provenance["n_boot"]) == ("1", 5, 50)
+    assert provenance["model"][0] == "standstill"
 
 
 def test_the_command_names_a_bad_row(tmp_path, capsys):
