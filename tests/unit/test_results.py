@@ -191,7 +191,9 @@ def test_load_rejects_bad_files(result, tmp_path):
         basesim.load_result(tmp_path / "missing.npz")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip file")
-    with pytest.raises(ResultError, match=r"not a readable result file \(a damaged \.npz file: BadZipFile"):
+    with pytest.raises(
+        ResultError, match=r"not a readable result file \(a damaged \.npz file: BadZipFile"
+    ):
         basesim.load_result(junk)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.arange(3))
