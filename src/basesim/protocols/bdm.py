@@ -72,10 +72,12 @@ __all__ = [
     "BdmOptions",
     "BdmState",
     "BdmTrajectory",
+    "contest_utilities",
     "expected_utility",
     "play_bdm_round",
     "risk_exponents",
     "run_bdm",
+    "status_quo_utility",
     "weighted_median",
     "win_probability",
 ]
@@ -298,7 +300,7 @@ def weighted_mean(position: FloatArray, weight: FloatArray) -> FloatArray:
 def win_probability(
     position: FloatArray,
     weight: FloatArray,
-    exponent: FloatArray,
+    exponent: FloatArray | None,
     scale: FloatArray,
     options: BdmOptions,
 ) -> FloatArray:
@@ -310,78 +312,117 @@ def win_probability(
     ``max(0, sum_k v_k(x_i, x_j))`` (``"net"``), the denominator
     ``sum_k sum_a sum_b |v_k(x_a, x_b)|`` (``"global"``) or
     ``sum_k |v_k(x_i, x_j)|`` (``"pairwise"``).  ``P`` is 0 between equal
-    positions and wherever the denominator is 0.
+    positions and wherever the denominator is 0.  ``exponent`` ``(rows, N)``
+    are the voters' ``e_k`` (``None``: all 1).
     """
-    rows, n_act = position.shape
+    n_act = position.shape[1]
     gap = np.abs(position[:, :, None] - position[:, None, :]) / scale[:, None, None]
-    u = gap ** exponent[:, :, None]  # u[r, k, a]
-    numerator = np.zeros((rows, n_act, n_act))
-    pairwise = np.zeros((rows, n_act, n_act))
-    for k in range(n_act):
-        vote = weight[:, k, None, None] * (u[:, k, None, :] - u[:, k, :, None])  # v_k(a, b)
-        if options.numerator == "positive":
-            numerator += np.maximum(vote, 0.0)
-        else:
-            numerator += vote
-        if options.denominator == "pairwise":
-            pairwise += np.abs(vote)
-    if options.numerator == "net":
-        numerator = np.maximum(numerator, 0.0)
-    if options.denominator == "pairwise":
-        denominator = pairwise
+    # votes_for[r, k, a] = w_k u_ka, so v_k(a, b) = votes_for[k, b] - votes_for[k, a].
+    votes_for = weight[:, :, None] * (gap if exponent is None else gap ** exponent[:, :, None])
+    if options.numerator == "positive":
+        numerator = _vote_sums(votes_for, np.maximum)
     else:
-        # sum_a sum_b |u_ka - u_kb| = 2 sum_m (2m - N + 1) u_k(m) over u_k sorted.
+        total = votes_for.sum(axis=1)  # sum_k w_k u_ka
+        numerator = np.maximum(total[:, None, :] - total[:, :, None], 0.0)
+    if options.denominator == "pairwise":
+        denominator = _vote_sums(votes_for, np.abs)
+    else:
+        # sum_a sum_b |y_a - y_b| = 2 sum_m (2m - N + 1) y_(m) over y sorted.
         ranks = 2.0 * np.arange(n_act) - n_act + 1.0
-        spread = 2.0 * (np.sort(u, axis=-1) * ranks).sum(axis=-1)  # (rows, N)
-        denominator = np.broadcast_to((weight * spread).sum(axis=-1)[:, None, None], gap.shape)
+        spread = 2.0 * (np.sort(votes_for, axis=-1) * ranks).sum(axis=-1)  # (rows, N)
+        denominator = np.broadcast_to(spread.sum(axis=-1)[:, None, None], gap.shape)
     distinct = position[:, :, None] != position[:, None, :]
     ok = distinct & (denominator > 0)
     result: FloatArray = np.where(ok, numerator / np.where(ok, denominator, 1.0), 0.0)
     return result
 
 
-def expected_utility(
-    probability: FloatArray,
-    target_salience: FloatArray,
-    distance: FloatArray,
-    reference_distance: FloatArray,
-    exponent: FloatArray,
-    options: BdmOptions,
+#: Elements of the ``(rows, N, N, N)`` vote tensor held at once (a few MB).
+_CHUNK = 1 << 18
+
+
+def _vote_sums(votes_for: FloatArray, part: Any) -> FloatArray:
+    """``sum_k part(v_k(a, b))`` ``(rows, N, N)``, with ``part`` ``np.maximum`` (positive part) or ``np.abs``.
+
+    The vote tensor is made a few rows at a time, and summed over voters in
+    actor order, so a row's sums do not depend on the rows around it.
+    """
+    rows, n_act, _ = votes_for.shape
+    out = np.empty((rows, n_act, n_act))
+    step = max(1, _CHUNK // n_act**3)
+    for lo in range(0, rows, step):
+        block = votes_for[lo : lo + step]
+        votes = block[:, :, None, :] - block[:, :, :, None]  # [r, k, a, b] = v_k(a, b)
+        if part is np.maximum:
+            np.maximum(votes, 0.0, out=votes)
+        else:
+            np.abs(votes, out=votes)
+        out[lo : lo + step] = votes.sum(axis=1)
+    return out
+
+
+def contest_utilities(distance: FloatArray, exponent: Any) -> tuple[FloatArray, FloatArray]:
+    """``(U_s, U_f)``: the utility of winning and of losing a contest over distance ``d`` (broadcast).
+
+    ``U_s = 2 - 4 (0.5 - 0.5 d)^r`` and ``U_f = 2 - 4 (0.5 + 0.5 d)^r``, with
+    ``d = |x_i - x_j| / R`` and ``r`` the exponent of the actor valuing them.
+    """
+    success: FloatArray = 2.0 - 4.0 * (0.5 - 0.5 * distance) ** exponent
+    failure: FloatArray = 2.0 - 4.0 * (0.5 + 0.5 * distance) ** exponent
+    return success, failure
+
+
+def status_quo_utility(
+    distance: FloatArray, reference_distance: FloatArray, exponent: Any, options: BdmOptions
 ) -> FloatArray:
-    """``EU_i(i -> j)``: what a challenger expects from challenging a target (broadcast).
+    """What a challenger expects if it does not challenge (broadcast).
 
-    ``EU = s_j (P U_s + (1 - P) U_f) + (1 - s_j) U_s - Q U_sq
-    - (1 - Q) (T U_b + (1 - T) U_w)`` with, for ``d = |x_i - x_j| / R``,
-    ``m = |x_i - mu| / R`` and exponent ``r``:
-    ``U_s = 2 - 4 (0.5 - 0.5 d)^r``, ``U_f = 2 - 4 (0.5 + 0.5 d)^r``,
-    ``U_sq = 2 - 4 (0.5)^r``, ``U_b = 2 - 4 (0.5 - 0.25 (m + d))^r`` and
-    ``U_w = 2 - 4 (0.5 + 0.25 (m + d))^r``.
-
-    Examples
-    --------
-    With ``r = 1``: ``U_s = 2 d``, ``U_f = -2 d``, ``U_sq = 0``, so
-    ``EU = 2 d (1 - 2 s_j (1 - P))``: here ``2 (0.5) (1 - 2 (0.5) (0.5)) = 0.5``.
-
-    >>> float(expected_utility(np.array(0.5), np.array(0.5), np.array(0.5),
-    ...                        np.array(0.0), np.array(1.0), BdmOptions()))
-    0.5
+    ``Q U_sq + (1 - Q) (T U_b + (1 - T) U_w)`` with ``U_sq = 2 - 4 (0.5)^r``,
+    ``U_b = 2 - 4 (0.5 - 0.25 (m + d))^r``, ``U_w = 2 - 4 (0.5 + 0.25 (m + d))^r``,
+    ``d = |x_i - x_j| / R`` and ``m = |x_i - mu| / R``.
     """
     q = options.status_quo_probability
-    success = 2.0 - 4.0 * (0.5 - 0.5 * distance) ** exponent
-    failure = 2.0 - 4.0 * (0.5 + 0.5 * distance) ** exponent
-    status_quo = 2.0 - 4.0 * 0.5**exponent
-    value = (
-        target_salience * (probability * success + (1.0 - probability) * failure)
-        + (1.0 - target_salience) * success
-        - q * status_quo
-    )
+    value = q * (2.0 - 4.0 * 0.5**exponent) + np.zeros_like(distance)
     if q < 1.0:
         t = options.improvement_probability
         reach = 0.25 * (reference_distance + distance)
         better = 2.0 - 4.0 * (0.5 - reach) ** exponent
         worse = 2.0 - 4.0 * (0.5 + reach) ** exponent
-        value = value - (1.0 - q) * (t * better + (1.0 - t) * worse)
+        value = value + (1.0 - q) * (t * better + (1.0 - t) * worse)
     result: FloatArray = np.asarray(value, dtype=float)
+    return result
+
+
+def expected_utility(
+    probability: FloatArray,
+    target_salience: FloatArray,
+    success: FloatArray,
+    failure: FloatArray,
+    status_quo: FloatArray,
+) -> FloatArray:
+    """``EU_i(i -> j)``: what a challenger expects from challenging a target (broadcast).
+
+    ``EU = s_j (P U_s + (1 - P) U_f) + (1 - s_j) U_s - [Q U_sq + (1 - Q) (T U_b
+    + (1 - T) U_w)]``: the target resists with probability ``s_j``, and the
+    challenger then wins with probability ``P``; the bracket is
+    :func:`status_quo_utility`, the utilities come from :func:`contest_utilities`.
+
+    Examples
+    --------
+    With ``r = 1``: ``U_s = 2 d``, ``U_f = -2 d``, ``U_sq = 0``, so at ``Q = 1``
+    ``EU = 2 d (1 - 2 s_j (1 - P))``: here ``2 (0.5) (1 - 2 (0.5) (0.5)) = 0.5``.
+
+    >>> d = np.array(0.5)
+    >>> success, failure = contest_utilities(d, 1.0)
+    >>> quo = status_quo_utility(d, np.array(0.0), 1.0, BdmOptions())
+    >>> float(expected_utility(np.array(0.5), np.array(0.5), success, failure, quo))
+    0.5
+    """
+    result: FloatArray = (
+        target_salience * (probability * success + (1.0 - probability) * failure)
+        + (1.0 - target_salience) * success
+        - status_quo
+    )
     return result
 
 
@@ -412,16 +453,15 @@ def risk_exponents(
     ``r_i = (1 - R_i / 3) / (1 + R_i / 3)``, in ``[0.5, 2]``.  All actors
     equally secure: ``r = 1``.
     """
-    rows, n_act = position.shape
+    n_act = position.shape[1]
     weight = capability * salience
-    ones = np.ones((rows, n_act))
-    probability = win_probability(position, weight, ones, scale, options)
+    probability = win_probability(position, weight, None, scale, options)
     distance = np.abs(position[:, :, None] - position[:, None, :]) / scale[:, None, None]
     reference = _reference_distance(position, weight, scale, options)
+    success, failure = contest_utilities(distance, 1.0)
+    quo = status_quo_utility(distance, reference[:, :, None], 1.0, options)
     # challenge[r, j, i] = EU_j(j -> i)
-    challenge = expected_utility(
-        probability, salience[:, None, :], distance, reference[:, :, None], 1.0, options
-    )
+    challenge = expected_utility(probability, salience[:, None, :], success, failure, quo)
     off_diagonal = ~np.eye(n_act, dtype=bool)
     security = np.where(off_diagonal, challenge, 0.0).sum(axis=1)  # D_i
     high = security.max(axis=1, keepdims=True)
@@ -460,29 +500,23 @@ def play_bdm_round(
     """
     rows, n_act = position.shape
     weight = capability * salience
-    votes_exponent = risk if options.vote_risk else np.ones_like(risk)
-    probability = win_probability(position, weight, votes_exponent, scale, options)
+    probability = win_probability(
+        position, weight, risk if options.vote_risk else None, scale, options
+    )
     distance = np.abs(position[:, :, None] - position[:, None, :]) / scale[:, None, None]
     reference = _reference_distance(position, weight, scale, options)
+    exponent = risk[:, :, None]  # row i's utilities are valued with r_i
+    success, failure = contest_utilities(distance, exponent)
     # own[r, i, j] = EU_i(i -> j) valued with r_i
-    own = expected_utility(
-        probability,
-        salience[:, None, :],
-        distance,
-        reference[:, :, None],
-        risk[:, :, None],
-        options,
-    )
+    quo = status_quo_utility(distance, reference[:, :, None], exponent, options)
+    own = expected_utility(probability, salience[:, None, :], success, failure, quo)
     if options.perspective == "own":
         theirs = own.transpose(0, 2, 1)  # theirs[i, j] = EU_j(j -> i) valued with r_j
     else:
+        # theirs[i, j] = EU_j(j -> i) valued with r_i: the same U_s, U_f (d is symmetric).
+        quo = status_quo_utility(distance, reference[:, None, :], exponent, options)
         theirs = expected_utility(
-            probability.transpose(0, 2, 1),
-            salience[:, :, None],
-            distance,
-            reference[:, None, :],
-            risk[:, :, None],
-            options,
+            probability.transpose(0, 2, 1), salience[:, :, None], success, failure, quo
         )
     a, b = own, theirs
     x_i = position[:, :, None]
@@ -775,9 +809,16 @@ class Bdm:
             x = state.stances[rows].transpose(0, 2, 1).reshape(-1, n_act)
             s = params.salience[rows].transpose(0, 2, 1).reshape(-1, n_act)
             c = np.repeat(params.capability[rows], n_iss, axis=0)
-            final = x
-            for step in _rounds(x, c, s, self.options):
+            # Rows with the same inputs play the same game (a row's numbers never
+            # depend on the others): play each distinct one once.
+            distinct, index = np.unique(
+                np.concatenate([x, c, s], axis=1), axis=0, return_inverse=True
+            )
+            xu, cu, su = np.split(distinct, 3, axis=1)
+            final = xu
+            for step in _rounds(xu, cu, su, self.options):
                 final = step.position
+            final = final[index.reshape(-1)]
             weight = c * s
             if self.options.outcome == "median":
                 outcome = weighted_median(final, weight)
