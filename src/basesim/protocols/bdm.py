@@ -337,6 +337,9 @@ def win_probability(
     return result
 
 
+#: Rows played together by the protocol (keeps the ``(rows, N, N)`` arrays in cache).
+_BLOCK = 256
+
 #: Elements of the ``(rows, N, N, N)`` vote tensor held at once (a few MB).
 _CHUNK = 1 << 18
 
@@ -815,9 +818,11 @@ class Bdm:
                 np.concatenate([x, c, s], axis=1), axis=0, return_inverse=True
             )
             xu, cu, su = np.split(distinct, 3, axis=1)
-            final = xu
-            for step in _rounds(xu, cu, su, self.options):
-                final = step.position
+            final = xu.copy()
+            for lo in range(0, len(xu), _BLOCK):
+                block = slice(lo, lo + _BLOCK)
+                for step in _rounds(xu[block], cu[block], su[block], self.options):
+                    final[block] = step.position
             final = final[index.reshape(-1)]
             weight = c * s
             if self.options.outcome == "median":
