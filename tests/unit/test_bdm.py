@@ -106,7 +106,12 @@ def test_reading1_never_capitulates_and_the_compromise_rule_matters():
     assert allowed.weighted_mean()[:, 0] == pytest.approx(READING1_MEAN, abs=1e-3)
     # ... whereas taking the compromise that moves least departs from round 4
     # on: Belgium's round-4 compromise decides where the run goes.
+    # In round 4 Belgium (at 9.96) compromises with the Netherlands, down to
+    # 4.80, under reading 1, and with France (to 9.9996) otherwise.
+    assert moves(car_emission(BdmOptions.reading1()), 4)["BE"][:2] == (COMPROMISE, "NL")
     least = car_emission(BdmOptions(compromise_choice="smallest_move"))
+    assert moves(least, 4)["BE"][:2] == (COMPROMISE, "FR")
+    assert moves(least, 4)["BE"][2] > 9.99
     means = least.weighted_mean()[:, 0]
     assert means[:4] == pytest.approx(READING1_MEAN[:4], abs=1e-3)
     assert abs(means[4] - READING1_MEAN[4]) > 0.1
