@@ -28,7 +28,10 @@ from basesim.protocols.bdm import (
     NO_MOVE,
     Bdm,
     BdmOptions,
+    contest_utilities,
+    expected_utility,
     run_bdm,
+    status_quo_utility,
 )
 from basesim.scenario import ProtocolSettings, Scenario
 
@@ -227,6 +230,34 @@ def test_runs_are_rows_and_actor_order_does_not_matter():
     means = 14.0 - mirrored.weighted_mean()[:, 0]
     assert means[:4] == pytest.approx(READING1_MEAN[:4], abs=1e-3)
     assert abs(means[4] - READING1_MEAN[4]) > 0.1
+
+
+def test_the_status_quo_expectation_at_r_1_by_hand():
+    # r = 1: U_s = 2d, U_f = -2d, U_sq = 0, U_b = m + d, U_w = -(m + d), so
+    # EU = 2d (1 - 2 s (1 - P)) - (1 - Q)(2T - 1)(m + d).  d = .5, m = .2,
+    # s = P = .5: .5 - (1 - Q)(2T - 1)(.7); Q = .5, T = 1: .5 - .35 = .15;
+    # Q = .5, T = 0: .5 + .35 = .85; Q = 1: .5 whatever T.
+    d, m = np.array(0.5), np.array(0.2)
+    success, failure = contest_utilities(d, 1.0)
+    for q, t, expected in ((0.5, 1.0, 0.15), (0.5, 0.0, 0.85), (1.0, 0.0, 0.5)):
+        options = BdmOptions(status_quo_probability=q, improvement_probability=t)
+        quo = status_quo_utility(d, m, 1.0, options)
+        eu = expected_utility(np.array(0.5), np.array(0.5), success, failure, quo)
+        assert float(eu) == pytest.approx(expected, abs=1e-12)
+
+
+def test_risk_and_scale_options():
+    run = car_emission(BdmOptions(risk="neutral"))
+    assert (run.risk == 1.0).all()
+    run = car_emission(BdmOptions(risk="first_round"))
+    assert (run.risk == run.risk[0]).all()
+    assert run.risk[0, 0] == pytest.approx(car_emission(BdmOptions()).risk[0, 0], abs=1e-15)
+    # On [0, 1] positions spanning the whole scale, R is 1 either way.
+    unit = (POSITION - 4.0) / 6.0
+    a = run_bdm(unit, CAPABILITY, SALIENCE, options=BdmOptions(scale="unit"))
+    b = run_bdm(unit, CAPABILITY, SALIENCE)
+    np.testing.assert_array_equal(a.position, b.position)
+    assert (a.weighted_mean()[:, 0] * 6.0 + 4.0) == pytest.approx(READING1_MEAN, abs=1e-3)
 
 
 @pytest.mark.parametrize(

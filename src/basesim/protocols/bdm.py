@@ -78,6 +78,7 @@ __all__ = [
     "risk_exponents",
     "run_bdm",
     "status_quo_utility",
+    "weighted_mean",
     "weighted_median",
     "win_probability",
 ]
@@ -641,6 +642,15 @@ def _rounds(
     for t in range(options.rounds):
         # Only rows still playing are computed: a row's numbers never depend on the others.
         live = np.flatnonzero(active)
+        if live.size == 0:
+            yield _Round(
+                risk,
+                np.zeros(position.shape, dtype=np.int64),
+                np.full(position.shape, -1, dtype=np.int64),
+                position,
+                active,
+            )
+            continue
         if options.risk == "every_round" or (options.risk == "first_round" and t == 0):
             risk = risk.copy()
             risk[live] = risk_exponents(
@@ -682,7 +692,8 @@ def run_bdm(
     position, capability, salience
         ``(rows, N)`` (or ``(N,)`` for one row): positions on the issue's
         scale (any units: ``R`` rescales them), capabilities (any positive
-        scale) and saliences in ``[0, 1]``.
+        scale) and saliences in ``[0, 1]``.  With ``scale = "unit"``
+        positions must lie in ``[0, 1]``.
     options
         The reading; :meth:`BdmOptions.reading1` by default.
 
@@ -712,6 +723,9 @@ def run_bdm(
     if ((s < 0) | (s > 1)).any():
         bad = s[(s < 0) | (s > 1)][0]
         raise ProtocolError(f"bdm salience must be in [0, 1] (got {bad:g})")
+    if options.scale == "unit" and ((x < 0) | (x > 1)).any():
+        bad = x[(x < 0) | (x > 1)][0]
+        raise ProtocolError(f"bdm position must be in [0, 1] with scale = 'unit' (got {bad:g})")
     positions = [x]
     risks, kinds, partners = [], [], []
     rounds = np.zeros(x.shape[0], dtype=np.int64)
