@@ -246,6 +246,17 @@ def test_the_status_quo_expectation_at_r_1_by_hand():
         assert float(eu) == pytest.approx(expected, abs=1e-12)
 
 
+def test_one_pass_differs_from_two_only_after_round_1():
+    # In round 1 the previous exponents are all 1, so one pass is two passes;
+    # from round 2 the security levels are valued with round 1's exponents.
+    for reading in (BdmOptions.reading1(), BdmOptions.reading2()):
+        two = car_emission(reading)
+        one = car_emission(replace(reading, passes=1))
+        np.testing.assert_array_equal(one.risk[0], two.risk[0])
+        np.testing.assert_array_equal(one.position[1], two.position[1])
+        assert np.abs(one.risk[1] - two.risk[1]).max() > 0.01
+
+
 def test_risk_and_scale_options():
     run = car_emission(BdmOptions(risk="neutral"))
     assert (run.risk == 1.0).all()
@@ -268,6 +279,7 @@ def test_risk_and_scale_options():
         ({"status_quo_probability": 1.5}, r"status_quo_probability must be in \[0, 1\]"),
         ({"capitulation": "yes"}, "capitulation must be true or false"),
         ({"tolerance": -1.0}, "tolerance must be a number >= 0"),
+        ({"passes": 3}, r"bdm option passes must be 1 or 2 \(got 3\)"),
     ],
 )
 def test_bad_options_name_the_option_and_the_value(changes, message):

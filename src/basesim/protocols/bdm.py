@@ -146,6 +146,13 @@ class BdmOptions:
         every round from the current positions (both readings);
         ``"first_round"``: computed in round 1 and kept; ``"neutral"``:
         ``r = 1`` throughout.
+    passes
+        How a round's exponents are found: ``2``, a first pass values every
+        expected utility risk-neutrally (``r = 1``) to get the security
+        levels and exponents, and a second values the round's offers with
+        them (both readings); ``1``, the security levels are valued with the
+        exponents of the previous round (``r = 1`` in round 1), in the same
+        pass as the offers of the round before.
     status_quo_probability
         ``Q``, the probability each actor gives to nothing changing if it
         does not challenge (1 in both readings).
@@ -193,6 +200,7 @@ class BdmOptions:
     compromise_choice: str = "lowest_eu_weighted_point"
     capitulation: bool = False
     risk: str = "every_round"
+    passes: int = 2
     status_quo_probability: float = 1.0
     improvement_probability: float = 1.0
     reference_point: str = "mean"
@@ -234,6 +242,8 @@ class BdmOptions:
                 or not 0 <= value <= 1
             ):
                 raise ProtocolError(f"bdm option {name} must be in [0, 1] (got {value!r})")
+        if self.passes not in (1, 2) or isinstance(self.passes, bool):
+            raise ProtocolError(f"bdm option passes must be 1 or 2 (got {self.passes!r})")
         if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 1:
             raise ProtocolError(
                 f"bdm option rounds must be a whole number >= 1 (got {self.rounds!r})"
@@ -448,22 +458,31 @@ def risk_exponents(
     salience: FloatArray,
     scale: FloatArray,
     options: BdmOptions,
+    previous: FloatArray | None = None,
 ) -> FloatArray:
     """Each actor's risk exponent ``r`` ``(rows, N)`` from its security level.
 
-    Every expected utility valued risk-neutrally (every ``r = 1``), actor
-    ``i``'s security level is ``D_i = sum_{j != i} EU_j(j -> i)``; then
+    Actor ``i``'s security level is ``D_i = sum_{j != i} EU_j(j -> i)``,
+    every expected utility valued risk-neutrally (``r = 1``; ``previous``
+    ``None``) or with the exponents ``previous`` ``(rows, N)`` (option
+    ``passes = 1``: votes with the voters' exponents if ``vote_risk``, each
+    ``EU_j(j -> i)`` with ``r_j`` or ``r_i`` as ``perspective`` says).  Then
     ``R_i = (2 D_i - D_max - D_min) / (D_max - D_min)`` and
     ``r_i = (1 - R_i / 3) / (1 + R_i / 3)``, in ``[0.5, 2]``.  All actors
     equally secure: ``r = 1``.
     """
     n_act = position.shape[1]
     weight = capability * salience
-    probability = win_probability(position, weight, None, scale, options)
+    votes = previous if previous is not None and options.vote_risk else None
+    probability = win_probability(position, weight, votes, scale, options)
     distance = np.abs(position[:, :, None] - position[:, None, :]) / scale[:, None, None]
     reference = _reference_distance(position, weight, scale, options)
-    success, failure = contest_utilities(distance, 1.0)
-    quo = status_quo_utility(distance, reference[:, :, None], 1.0, options)
+    exponent: Any = 1.0
+    if previous is not None:
+        # Row j of challenge[r, j, i] is valued by the challenger j or the target i.
+        exponent = previous[:, :, None] if options.perspective == "own" else previous[:, None, :]
+    success, failure = contest_utilities(distance, exponent)
+    quo = status_quo_utility(distance, reference[:, :, None], exponent, options)
     # challenge[r, j, i] = EU_j(j -> i)
     challenge = expected_utility(probability, salience[:, None, :], success, failure, quo)
     off_diagonal = ~np.eye(n_act, dtype=bool)
@@ -654,7 +673,12 @@ def _rounds(
         if options.risk == "every_round" or (options.risk == "first_round" and t == 0):
             risk = risk.copy()
             risk[live] = risk_exponents(
-                position[live], capability[live], salience[live], scale[live], options
+                position[live],
+                capability[live],
+                salience[live],
+                scale[live],
+                options,
+                None if options.passes == 2 else risk[live],
             )
         new_position = position.copy()
         kind = np.zeros(position.shape, dtype=np.int64)
