@@ -271,6 +271,19 @@ def test_risk_and_scale_options():
     assert (a.weighted_mean()[:, 0] * 6.0 + 4.0) == pytest.approx(READING1_MEAN, abs=1e-3)
 
 
+@pytest.mark.parametrize("reading", [BdmOptions.reading1(), BdmOptions.reading2()])
+def test_a_rows_numbers_do_not_depend_on_its_batch(reading):
+    # 400 rows of 12 actors span several blocks of the vote tensor; every row
+    # gives bit for bit what it gives alone (runs agree across engines and batches).
+    rng = np.random.default_rng(11)
+    x, c, s = rng.random((400, 12)), rng.random((400, 12)), rng.random((400, 12))
+    batch = run_bdm(x, c, s, options=reading)
+    for row in (0, 150, 151, 152, 399):
+        alone = run_bdm(x[row], c[row], s[row], options=reading)
+        np.testing.assert_array_equal(batch.position[:, row], alone.position[:, 0])
+        np.testing.assert_array_equal(batch.risk[:, row], alone.risk[:, 0])
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
