@@ -398,6 +398,10 @@ def test_monte_carlo_runs_are_the_model_on_each_runs_draws_and_mesa_agrees():
     expected = run_bdm(np.tile((POSITION - 4.0) / 6.0, (40, 1)), np.tile(CAPABILITY, (40, 1)), sal)
     np.testing.assert_allclose(batch.package[:, 0], expected.outcome(), rtol=0, atol=1e-12)
     assert np.unique(batch.package[:, 0].round(9)).size > 1
+    model = basesim.NegotiationModel(scn, rng=7)
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame["proposer"].isna().all() and frame["passed"].tolist() == [True]
     mesa = basesim.simulate(scn, n_runs=3, rng=7, engine="mesa").runs
     np.testing.assert_array_equal(mesa.package, batch.package[:3])
     np.testing.assert_array_equal(mesa.settled_round, batch.settled_round[:3])

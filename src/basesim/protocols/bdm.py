@@ -841,7 +841,11 @@ class Bdm:
         recognition: FloatArray,
         noise: FloatArray,
     ) -> RoundRecord:
-        """Play every round of the model on every open issue (in place); decide them all."""
+        """Play every round of the model on every open issue (in place); decide them all.
+
+        The record has no proposer (-1) and no offer; ``passed`` and
+        ``settles`` say which runs and issues the model decided this month.
+        """
         n, n_act, n_iss = state.stances.shape
         rows = np.flatnonzero(state.open.any(axis=1))
         decided = np.zeros((n, n_iss), dtype=bool)
@@ -883,7 +887,7 @@ class Bdm:
             settles=decided,
             offered=np.zeros(n, dtype=bool),
             accepted=np.zeros((n, n_act), dtype=bool),
-            passed=np.zeros(n, dtype=bool),
+            passed=decided.any(axis=1),  # the model decided the issues this month
             reservation=blank,
             disagreement=blank.copy(),
         )
