@@ -887,7 +887,7 @@ class Bdm:
             settles=decided,
             offered=np.zeros(n, dtype=bool),
             accepted=np.zeros((n, n_act), dtype=bool),
-            passed=decided.any(axis=1),  # the model decided the issues this month
+            passed=np.asarray(decided.any(axis=1)),  # decided by the model this month
             reservation=blank,
             disagreement=blank.copy(),
         )
