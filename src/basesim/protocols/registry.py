@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from basesim.exceptions import ProtocolError
-from basesim.scenario import suggest
+from basesim.scenario import KNOWN_MODELS, suggest
 
 __all__ = ["get", "names", "register", "unregister"]
 
@@ -27,7 +27,7 @@ def register(name: str, factory: Callable[[], Any]) -> None:
 
 def unregister(name: str) -> None:
     """Remove the protocol registered as ``name`` (built-in protocols stay)."""
-    if name != "bargaining":
+    if name not in KNOWN_MODELS:
         _FACTORIES.pop(name, None)
 
 
@@ -57,3 +57,7 @@ def _load_builtin() -> None:
 
         register("bargaining", Bargaining)
         register("smp", Smp)
+        from basesim.protocols.bdm import PROTOCOLS as BDM
+
+        for name, factory in BDM.items():
+            register(name, factory)
