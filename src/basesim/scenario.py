@@ -38,7 +38,7 @@ RESERVATION_FORMS = ("concession", "equilibrium")
 DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
 #: The negotiation models built into basesim (``[protocol] model``); protocols
 #: registered with :func:`basesim.protocols.register` may be named too.
-KNOWN_MODELS = ("bargaining",)
+KNOWN_MODELS = ("bargaining", "exchange")
 #: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (
     "label",

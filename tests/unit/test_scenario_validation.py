@@ -737,7 +737,7 @@ TEXT_CASES = [
     case(
         "model-unknown",
         ('recognition = "weighted"', 'model = "bargainning"\nrecognition = "weighted"'),
-        "protocol.model must be one of bargaining (got 'bargainning') "
+        "protocol.model must be one of bargaining, exchange (got 'bargainning') "
         "(did you mean 'bargaining'?)",
     ),
     case(
@@ -1217,7 +1217,7 @@ PYTHON_CASES = [
     ),
     pytest.param(
         lambda s: dataclasses.replace(s, protocol=ProtocolSettings(model="spatial")),
-        "protocol.model must be one of bargaining (got 'spatial')",
+        "protocol.model must be one of bargaining, exchange (got 'spatial')",
         id="model-unknown",
     ),
     pytest.param(

@@ -55,3 +55,6 @@ def _load_builtin() -> None:
         from basesim.protocols.bargaining import Bargaining
 
         register("bargaining", Bargaining)
+        from basesim.protocols.exchange import Exchange
+
+        register("exchange", Exchange)
