@@ -79,7 +79,7 @@ def test_the_hand_worked_exchange_has_equal_gains_of_one_27th():
     weight = c[:, :, None] * s
     outcome = expected_outcome(x, weight, np.zeros((1, 2)))
     pairs = candidate_pairs(3, 2)
-    table = exchange_table(x, x, s, weight, outcome, pairs, np.ones((1, 3, 2), dtype=bool))
+    table = exchange_table(x, x, s, weight, outcome, pairs)
     # Pairs in order: (A, B), (A, C), (B, C); only (A, B) is possible.
     assert table.gain[0, 0] == pytest.approx(1 / 27, abs=TIGHT)
     assert np.isneginf(table.gain[0, 1:]).all()
@@ -151,7 +151,6 @@ def test_the_final_state_admits_no_profitable_exchange():
         weight,
         result.outcome,
         candidate_pairs(n_act, n_iss),
-        np.ones((n, n_act, n_iss), dtype=bool),
     )
     scale = s.max(axis=(1, 2)) * (x.max(axis=1) - x.min(axis=1)).max(axis=1)
     stopped = result.rounds < options.max_rounds
@@ -168,7 +167,7 @@ def test_every_possible_exchange_gives_both_sides_the_same_positive_gain():
     weight = c[:, :, None] * s
     outcome = expected_outcome(y, weight, np.zeros((n, n_iss)))
     pairs = candidate_pairs(n_act, n_iss)
-    table = exchange_table(x, y, s, weight, outcome, pairs, np.ones(x.shape, dtype=bool))
+    table = exchange_table(x, y, s, weight, outcome, pairs)
     ok = np.isfinite(table.gain)
     assert ok.sum() > 50
     rows, cand = np.nonzero(ok)

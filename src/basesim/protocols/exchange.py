@@ -99,8 +99,11 @@ __all__ = [
     "ExchangeState",
     "ExchangeTable",
     "ExchangeTables",
+    "Terms",
     "candidate_pairs",
+    "exchange_shifts",
     "exchange_table",
+    "exchange_terms",
     "expected_outcome",
     "run_exchanges",
 ]
@@ -232,22 +235,200 @@ def candidate_pairs(n_actors: int, n_issues: int) -> tuple[IntArray, IntArray, I
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Terms:
+    """The terms of every possible exchange that do not depend on the votes ``(n, C)``.
+
+    For candidate ``(a, b, p, q)`` the actor ``u`` (``supplier_p``) supplies
+    ``p`` and demands ``q``; ``v`` (``supplier_q``) supplies ``q`` and demands
+    ``p``.  Fixed while ideals, saliences and capabilities are.
+    """
+
+    supplier_p: IntArray  # u
+    supplier_q: IntArray  # v
+    demand_p: FloatArray  # x_vp, where v wants O_p
+    demand_q: FloatArray  # x_uq, where u wants O_q
+    low_p: FloatArray  # min(x_ap, x_bp): O_p must lie strictly between ...
+    high_p: FloatArray  # ... and max(x_ap, x_bp)
+    low_q: FloatArray
+    high_q: FloatArray
+    share_p: FloatArray  # w_up / W_p, how far O_p moves per unit move of u
+    share_q: FloatArray  # w_vq / W_q
+    rate: FloatArray  # dO_q / dO_p = (s_up + s_vp) / (s_uq + s_vq)
+    factor: FloatArray  # gain per unit of dO_p = s_vp - s_vq rate
+    able: BoolArray  # salience ratios differ and both can move the outcomes
+
+
+def exchange_terms(
+    ideal: FloatArray,
+    salience: FloatArray,
+    weight: FloatArray,
+    pairs: tuple[IntArray, IntArray, IntArray, IntArray],
+) -> Terms:
+    """The vote-independent :class:`Terms` of every candidate exchange."""
+    a, b, p, q = pairs
+    total = _total_weight(weight)
+    x_ap, x_aq, x_bp, x_bq = ideal[:, a, p], ideal[:, a, q], ideal[:, b, p], ideal[:, b, q]
+    s_ap, s_aq = salience[:, a, p], salience[:, a, q]
+    s_bp, s_bq = salience[:, b, p], salience[:, b, q]
+    # b demands p (a supplies p) when p matters relatively more to b.
+    cross = s_bp * s_aq - s_ap * s_bq
+    u_is_a = cross > 0
+
+    def pick(on_a: FloatArray, on_b: FloatArray) -> FloatArray:
+        result: FloatArray = np.where(u_is_a, on_a, on_b)
+        return result
+
+    s_up, s_uq, s_vp, s_vq = pick(s_ap, s_bp), pick(s_aq, s_bq), pick(s_bp, s_ap), pick(s_bq, s_aq)
+    w_up = pick(weight[:, a, p], weight[:, b, p])
+    w_vq = pick(weight[:, b, q], weight[:, a, q])
+    w_p, w_q = total[:, p], total[:, q]
+    share_p = np.where(w_p > 0, w_up / np.where(w_p > 0, w_p, 1.0), 0.0)
+    share_q = np.where(w_q > 0, w_vq / np.where(w_q > 0, w_q, 1.0), 0.0)
+    demand = s_uq + s_vq
+    able = (cross != 0) & (share_p > 0) & (share_q > 0) & (demand > 0)
+    rate = np.where(able, (s_up + s_vp) / np.where(demand > 0, demand, 1.0), 1.0)
+    able &= rate > 0
+    rate = np.where(able, rate, 1.0)
+    return Terms(
+        supplier_p=np.where(u_is_a, a, b).astype(np.int64),
+        supplier_q=np.where(u_is_a, b, a).astype(np.int64),
+        demand_p=pick(x_bp, x_ap),
+        demand_q=pick(x_aq, x_bq),
+        low_p=np.minimum(x_ap, x_bp),
+        high_p=np.maximum(x_ap, x_bp),
+        low_q=np.minimum(x_aq, x_bq),
+        high_q=np.maximum(x_aq, x_bq),
+        share_p=share_p,
+        share_q=share_q,
+        rate=rate,
+        factor=s_vp - s_vq * rate,
+        able=able,
+    )
+
+
+def exchange_shifts(
+    terms: Terms,
+    voting: FloatArray,
+    outcome: FloatArray,
+    pairs: tuple[IntArray, IntArray, IntArray, IntArray],
+    rows: NDArray[np.intp] | None = None,
+    blocked: BoolArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """The outcome shift ``dO_p >= 0`` of every candidate, and its gain, ``(len(rows), C)``.
+
+    ``terms``, ``voting`` ``(n, N, K)`` and ``outcome`` ``(n, K)`` hold every
+    run; ``rows`` picks the runs to compute (all by default) and ``blocked``
+    ``(len(rows), C)`` the candidates out of play.  The gain is ``-inf`` (and
+    the shift 0) where the pair is not on opposite sides of both outcomes or
+    cannot trade.  Only the candidates that pass the side test are computed
+    further.
+    """
+    _, _, p, q = pairs
+    every = rows is None or rows.size == voting.shape[0]
+    if rows is None:
+        rows = np.arange(voting.shape[0])
+
+    def of(values: NDArray[Any]) -> NDArray[Any]:
+        return values if every else values[rows]
+
+    here = of(outcome)
+    o_p, o_q = here[:, p], here[:, q]
+    possible = (
+        of(terms.able)
+        & (of(terms.low_p) < o_p)
+        & (o_p < of(terms.high_p))
+        & (of(terms.low_q) < o_q)
+        & (o_q < of(terms.high_q))
+    )
+    if blocked is not None:
+        possible &= ~blocked
+    local, cand = np.nonzero(possible)
+    run = rows[local]
+    n_cand = p.size
+    flat = run * n_cand + cand  # into the (n, C) terms
+    here_flat = local * n_cand + cand  # into the (len(rows), C) outcomes
+
+    def at(values: NDArray[Any]) -> NDArray[Any]:
+        return np.take(values.reshape(-1), flat)
+
+    n_act, n_iss = voting.shape[1], voting.shape[2]
+    votes = voting.reshape(-1)
+    demand_p, demand_q = at(terms.demand_p), at(terms.demand_q)
+    y_up = np.take(votes, (run * n_act + at(terms.supplier_p)) * n_iss + np.take(p, cand))
+    y_vq = np.take(votes, (run * n_act + at(terms.supplier_q)) * n_iss + np.take(q, cand))
+    gap_p = demand_p - np.take(o_p.reshape(-1), here_flat)
+    gap_q = demand_q - np.take(o_q.reshape(-1), here_flat)
+    # u's vote moves toward v's ideal at most up to it; O_p moves at most to v's ideal.
+    reach_p = np.maximum(0.0, (demand_p - y_up) * np.sign(gap_p))
+    reach_q = np.maximum(0.0, (demand_q - y_vq) * np.sign(gap_q))
+    bound_p = np.minimum(at(terms.share_p) * reach_p, np.abs(gap_p))
+    bound_q = np.minimum(at(terms.share_q) * reach_q, np.abs(gap_q))
+    shift = np.minimum(bound_p, bound_q / at(terms.rate))
+    gain = shift * at(terms.factor)
+    good = shift > 0
+    shifts = np.zeros(possible.shape)
+    gains = np.full(possible.shape, -np.inf)
+    shifts.reshape(-1)[here_flat[good]] = shift[good]
+    gains.reshape(-1)[here_flat[good]] = gain[good]
+    return shifts, gains
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExchangeTable:
     """Every possible exchange of a batch of runs ``(n, C)``, as computed from one state.
 
     ``supplier_p`` moves its voting position on issue ``p`` by ``move_p`` (a
     signed change) and demands ``q``; ``supplier_q`` moves on ``q`` by
-    ``move_q`` and demands ``p``.  ``gain`` is the equal gain of both, and
-    ``-inf`` where the exchange is not possible.
+    ``move_q`` and demands ``p``; the outcomes move by ``shift_p`` and
+    ``shift_q`` (signed).  ``gain`` is the equal gain of both, ``-inf`` where
+    the exchange is not possible.
     """
 
     gain: FloatArray
     supplier_p: IntArray
     supplier_q: IntArray
-    shift_p: FloatArray  # signed change of O_p
-    shift_q: FloatArray  # signed change of O_q
+    shift_p: FloatArray
+    shift_q: FloatArray
     move_p: FloatArray
     move_q: FloatArray
+
+
+def _moves(
+    terms: Terms,
+    shift_p: FloatArray,
+    voting: FloatArray,
+    outcome: FloatArray,
+    rows: NDArray[np.intp],
+    cand: NDArray[np.intp],
+    pairs: tuple[IntArray, IntArray, IntArray, IntArray],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Signed outcome shifts and vote moves of candidates ``cand`` of runs ``rows`` (1-D).
+
+    ``shift_p`` holds their unsigned shifts ``dO_p``.
+    A supplier whose move takes it all the way (up to rounding) lands exactly
+    on its partner's ideal.
+    """
+    p, q = pairs[2][cand], pairs[3][cand]
+    u, v = terms.supplier_p[rows, cand], terms.supplier_q[rows, cand]
+    demand_p, demand_q = terms.demand_p[rows, cand], terms.demand_q[rows, cand]
+    dir_p = np.sign(demand_p - outcome[rows, p])
+    dir_q = np.sign(demand_q - outcome[rows, q])
+    shift_q = terms.rate[rows, cand] * shift_p
+    share_p, share_q = terms.share_p[rows, cand], terms.share_q[rows, cand]
+    y_up, y_vq = voting[rows, u, p], voting[rows, v, q]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = 1.0 - 1e-12
+        move_p = np.where(
+            shift_p >= full * share_p * np.abs(demand_p - y_up),
+            demand_p - y_up,
+            dir_p * shift_p / share_p,
+        )
+        move_q = np.where(
+            shift_q >= full * share_q * np.abs(demand_q - y_vq),
+            demand_q - y_vq,
+            dir_q * shift_q / share_q,
+        )
+    return dir_p * shift_p, dir_q * shift_q, move_p, move_q
 
 
 def exchange_table(
@@ -257,7 +438,6 @@ def exchange_table(
     weight: FloatArray,
     outcome: FloatArray,
     pairs: tuple[IntArray, IntArray, IntArray, IntArray],
-    free: BoolArray,
 ) -> ExchangeTable:
     """The equal-gain exchange of every actor pair on every issue pair.
 
@@ -270,77 +450,23 @@ def exchange_table(
         ``(n, K)`` the expected outcomes ``O`` of ``voting``.
     pairs
         :func:`candidate_pairs`.
-    free
-        ``(n, N, K)`` stances that may still take part in an exchange this
-        round.
     """
-    a, b, p, q = pairs
-    total = _total_weight(weight)
-    o_p, o_q = outcome[:, p], outcome[:, q]
-    w_p, w_q = total[:, p], total[:, q]
-    x_ap, x_aq, x_bp, x_bq = ideal[:, a, p], ideal[:, a, q], ideal[:, b, p], ideal[:, b, q]
-    s_ap, s_aq, s_bp, s_bq = (
-        salience[:, a, p],
-        salience[:, a, q],
-        salience[:, b, p],
-        salience[:, b, q],
-    )
-    # Opposite sides of the expected outcome on both issues.
-    opposite = (np.sign(x_ap - o_p) * np.sign(x_bp - o_p) < 0) & (
-        np.sign(x_aq - o_q) * np.sign(x_bq - o_q) < 0
-    )
-    able = free[:, a, p] & free[:, a, q] & free[:, b, p] & free[:, b, q]
-    # b demands p (a supplies p) when p matters relatively more to b.
-    cross = s_bp * s_aq - s_ap * s_bq
-    b_demands_p = cross > 0
-    possible = opposite & able & (cross != 0)
-
-    def pick(on_a: FloatArray, on_b: FloatArray, a_role: BoolArray) -> FloatArray:
-        result: FloatArray = np.where(a_role, on_a, on_b)
-        return result
-
-    # u supplies p and demands q; v supplies q and demands p.
-    u_is_a = b_demands_p
-    x_up, x_uq = pick(x_ap, x_bp, u_is_a), pick(x_aq, x_bq, u_is_a)
-    x_vp, x_vq = pick(x_bp, x_ap, u_is_a), pick(x_bq, x_aq, u_is_a)
-    del x_up, x_vq  # the suppliers' own ideals only set the sides
-    s_up, s_uq = pick(s_ap, s_bp, u_is_a), pick(s_aq, s_bq, u_is_a)
-    s_vp, s_vq = pick(s_bp, s_ap, u_is_a), pick(s_bq, s_aq, u_is_a)
-    y_up = pick(voting[:, a, p], voting[:, b, p], u_is_a)
-    y_vq = pick(voting[:, b, q], voting[:, a, q], u_is_a)
-    w_up = pick(weight[:, a, p], weight[:, b, p], u_is_a)
-    w_vq = pick(weight[:, b, q], weight[:, a, q], u_is_a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dir_p, dir_q = np.sign(x_vp - o_p), np.sign(x_uq - o_q)
-        reach_p = np.maximum(0.0, (x_vp - y_up) * dir_p)
-        reach_q = np.maximum(0.0, (x_uq - y_vq) * dir_q)
-        share_p = np.where(w_p > 0, w_up / np.where(w_p > 0, w_p, 1.0), 0.0)
-        share_q = np.where(w_q > 0, w_vq / np.where(w_q > 0, w_q, 1.0), 0.0)
-        bound_p = np.minimum(share_p * reach_p, np.abs(x_vp - o_p))
-        bound_q = np.minimum(share_q * reach_q, np.abs(x_uq - o_q))
-        rate = (s_up + s_vp) / (s_uq + s_vq)  # dO_q / dO_p
-        possible &= np.isfinite(rate) & (rate > 0) & (share_p > 0) & (share_q > 0)
-        rate = np.where(possible, rate, 1.0)
-        shift_p = np.minimum(bound_p, bound_q / rate)
-        shift_q = rate * shift_p
-        gain = s_vp * shift_p - s_vq * shift_q
-        possible &= shift_p > 0
-        move_p = np.where(possible, dir_p * shift_p / np.where(share_p > 0, share_p, 1.0), 0.0)
-        move_q = np.where(possible, dir_q * shift_q / np.where(share_q > 0, share_q, 1.0), 0.0)
-    gain = np.where(possible & np.isfinite(gain), gain, -np.inf)
-    # A supply that takes the supplier all the way (up to rounding) lands exactly on the
-    # partner's ideal.
-    full = 1.0 - 1e-12
-    move_p = np.where(shift_p >= full * share_p * reach_p, x_vp - y_up, move_p)
-    move_q = np.where(shift_q >= full * share_q * reach_q, x_uq - y_vq, move_q)
+    terms = exchange_terms(ideal, salience, weight, pairs)
+    shift, gain = exchange_shifts(terms, voting, outcome, pairs)
+    n, c = gain.shape
+    rows = np.repeat(np.arange(n), c)
+    cand = np.tile(np.arange(c), n)
+    moves = _moves(terms, shift.reshape(-1), voting, outcome, rows, cand, pairs)
+    ok = np.isfinite(gain).reshape(-1)
+    shift_p, shift_q, move_p, move_q = (np.where(ok, m, 0.0).reshape(n, c) for m in moves)
     return ExchangeTable(
         gain=gain,
-        supplier_p=np.where(u_is_a, a, b).astype(np.int64),
-        supplier_q=np.where(u_is_a, b, a).astype(np.int64),
-        shift_p=np.where(possible, dir_p * shift_p, 0.0),
-        shift_q=np.where(possible, dir_q * shift_q, 0.0),
-        move_p=np.where(possible, move_p, 0.0),
-        move_q=np.where(possible, move_q, 0.0),
+        supplier_p=terms.supplier_p,
+        supplier_q=terms.supplier_q,
+        shift_p=shift_p,
+        shift_q=shift_q,
+        move_p=move_p,
+        move_q=move_q,
     )
 
 
@@ -402,7 +528,13 @@ def run_exchanges(
         return ExchangeResult(
             voting=voting, ideal=ideal, outcome=outcome, exchanges=exchanges, rounds=rounds
         )
+    a, b, p_all, q_all = pairs
     floor = options.tolerance * _utility_scale(ideal, sal, present)
+    # An actor without a stance on an issue never trades on it.
+    absent = ~(
+        present[:, a, p_all] & present[:, a, q_all] & present[:, b, p_all] & present[:, b, q_all]
+    )
+    terms = exchange_terms(ideal, sal, weight, pairs)
     # Runs that realised an exchange in the last round (all, before the first).
     active = np.arange(n)
     # Rounds that restart from unchanged ideals would repeat the first.
@@ -413,22 +545,12 @@ def run_exchanges(
         if round_index > 0 and options.carry == "ideals":
             voting[active] = ideal[active]
             outcome[active] = expected_outcome(voting[active], weight[active], fallback[active])
-        free = present[active].copy()
-        spent = np.zeros((active.size, pairs[0].size), dtype=bool)
+        blocked = absent[active].copy()  # (runs, C) candidates out of play this round
         traded = np.zeros(active.size, dtype=bool)
         live = np.arange(active.size)  # rows of ``active`` that may still trade this round
         while live.size:
             rows = active[live]
-            table = exchange_table(
-                ideal[rows],
-                voting[rows],
-                sal[rows],
-                weight[rows],
-                outcome[rows],
-                pairs,
-                free[live],
-            )
-            gains = np.where(spent[live], -np.inf, table.gain)
+            shift, gains = exchange_shifts(terms, voting, outcome, pairs, rows, blocked[live])
             best = np.argmax(gains, axis=1)
             gain = gains[np.arange(live.size), best]
             go = gain > floor[rows]
@@ -436,26 +558,34 @@ def run_exchanges(
                 break
             g = np.flatnonzero(go)
             rg, bg, lg = rows[g], best[g], live[g]
-            u, v = table.supplier_p[g, bg], table.supplier_q[g, bg]
-            p, q = pairs[2][bg], pairs[3][bg]
-            voting[rg, u, p] += table.move_p[g, bg]
-            voting[rg, v, q] += table.move_q[g, bg]
+            _, _, move_p, move_q = _moves(terms, shift[g, bg], voting, outcome, rg, bg, pairs)
+            u, v = terms.supplier_p[rg, bg], terms.supplier_q[rg, bg]
+            p, q = p_all[bg], q_all[bg]
+            voting[rg, u, p] += move_p
+            voting[rg, v, q] += move_q
             outcome[rg] = expected_outcome(voting[rg], weight[rg], fallback[rg])
             if options.per_round == "actor":
-                free[lg, u, :] = False
-                free[lg, v, :] = False
+                used = np.zeros((g.size, n_act), dtype=bool)
+                used[np.arange(g.size), u] = used[np.arange(g.size), v] = True
+                blocked[lg] |= used[:, a] | used[:, b]
             elif options.per_round == "stance":
-                free[lg, u, p] = free[lg, u, q] = False
-                free[lg, v, p] = free[lg, v, q] = False
+                used = np.zeros((g.size, n_act, n_iss), dtype=bool)
+                k = np.arange(g.size)
+                used[k, u, p] = used[k, u, q] = used[k, v, p] = used[k, v, q] = True
+                blocked[lg] |= used[:, a, p_all] | used[:, a, q_all]
+                blocked[lg] |= used[:, b, p_all] | used[:, b, q_all]
             else:
-                spent[lg, bg] = True
+                blocked[lg, bg] = True
             exchanges[rg] += 1
             traded[lg] = True
             live = lg
         moved = active[traded]
         rounds[moved] += 1
-        if options.adoption > 0:
+        if options.adoption > 0 and moved.size:
             ideal[moved] = ideal[moved] + options.adoption * (voting[moved] - ideal[moved])
+            part = exchange_terms(ideal[moved], sal[moved], weight[moved], pairs)
+            for f in fields(terms):
+                getattr(terms, f.name)[moved] = getattr(part, f.name)
         active = moved
     return ExchangeResult(
         voting=voting, ideal=ideal, outcome=outcome, exchanges=exchanges, rounds=rounds
