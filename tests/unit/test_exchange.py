@@ -240,6 +240,39 @@ def test_restarting_each_round_from_unchanged_ideals_is_one_round():
     np.testing.assert_array_equal(again.outcome, once.outcome)
 
 
+def test_adoption_moves_ideals_toward_the_votes_after_each_round():
+    # Case 1 after its one exchange: y_Ap = 1 (from x_Ap = 0), y_Bq = 91/243 (from 1).
+    # With adoption 0.5 the ideals become halfway: x_Ap = 0.5, x_Bq = (1 + 91/243) / 2.
+    half = run(*CASE1, adoption=0.5, max_rounds=1)
+    expected = [[0.5, 0.0], [1.0, (1 + 91 / 243) / 2], [0.5, 0.5]]
+    np.testing.assert_allclose(half.ideal[0], expected, rtol=0, atol=TIGHT)
+    # With adoption 1 every actor ends wanting what it votes.
+    full = run(*CASE1, adoption=1.0)
+    np.testing.assert_array_equal(full.ideal, full.voting)
+
+
+def test_relabelling_actors_and_issues_or_mirroring_the_scale_changes_nothing():
+    rng = np.random.default_rng(23)
+    n, n_act, n_iss = 40, 5, 3
+    x = rng.random((n, n_act, n_iss))
+    s = rng.random((n, n_act, n_iss))
+    c = rng.random((n, n_act)) + 0.1
+    quo = np.zeros((n, n_iss))
+    base = run_exchanges(x, s, c, quo, ExchangeOptions())
+    assert base.exchanges.sum() > 0
+    actors, issues = rng.permutation(n_act), rng.permutation(n_iss)
+    shuffled = run_exchanges(
+        x[:, actors][:, :, issues],
+        s[:, actors][:, :, issues],
+        c[:, actors],
+        quo,
+        ExchangeOptions(),
+    )
+    np.testing.assert_allclose(shuffled.outcome, base.outcome[:, issues], rtol=0, atol=1e-12)
+    mirrored = run_exchanges(1.0 - x, s, c, quo, ExchangeOptions())
+    np.testing.assert_allclose(mirrored.outcome, 1.0 - base.outcome, rtol=0, atol=1e-12)
+
+
 # -- through the protocol and the engines -------------------------------------------------
 def _scenario(x, s, c, issues=("p", "q")) -> Scenario:
     def fixed(value: float) -> Parameter:

@@ -93,6 +93,7 @@ from basesim.protocols.bargaining import RoundRecord
 __all__ = [
     "CARRY",
     "PER_ROUND",
+    "SIDE_MARGIN",
     "Exchange",
     "ExchangeOptions",
     "ExchangeResult",
@@ -128,6 +129,12 @@ PER_ROUND = ("actor", "stance", "pair")
 #: ``"ideals"``: their ideals (after ``adoption``), so each round starts afresh
 #: from what actors now want, as the Decide program's iterations do.
 CARRY = ("votes", "ideals")
+
+#: An ideal within this share of the run's range of positions from the expected
+#: outcome counts as on it (on neither side).  An exchange capped by the outcome
+#: leaves the demander there up to rounding; without the margin the order of a
+#: sum would decide which side it is on, and with whom it may trade next.
+SIDE_MARGIN = 1e-9
 
 # Runs x candidate exchanges held in memory at once (bounds the work arrays).
 _CHUNK_CELLS = 1 << 18
@@ -256,6 +263,7 @@ class Terms:
     rate: FloatArray  # dO_q / dO_p = (s_up + s_vp) / (s_uq + s_vq)
     factor: FloatArray  # gain per unit of dO_p = s_vp - s_vq rate
     able: BoolArray  # salience ratios differ and both can move the outcomes
+    margin: FloatArray  # (n, 1) an ideal closer than this to the outcome counts as on it
 
 
 def exchange_terms(
@@ -303,6 +311,7 @@ def exchange_terms(
         rate=rate,
         factor=s_vp - s_vq * rate,
         able=able,
+        margin=SIDE_MARGIN * (ideal.max(axis=(1, 2)) - ideal.min(axis=(1, 2)))[:, None],
     )
 
 
@@ -333,12 +342,13 @@ def exchange_shifts(
 
     here = of(outcome)
     o_p, o_q = here[:, p], here[:, q]
+    margin = of(terms.margin)
     possible = (
         of(terms.able)
-        & (of(terms.low_p) < o_p)
-        & (o_p < of(terms.high_p))
-        & (of(terms.low_q) < o_q)
-        & (o_q < of(terms.high_q))
+        & (of(terms.low_p) + margin < o_p)
+        & (o_p < of(terms.high_p) - margin)
+        & (of(terms.low_q) + margin < o_q)
+        & (o_q < of(terms.high_q) - margin)
     )
     if blocked is not None:
         possible &= ~blocked
