@@ -166,8 +166,8 @@ class NegotiationModel(mesa.Model):
     # -- reading the run ------------------------------------------------------------------
     @property
     def proposer_name(self) -> str | None:
-        """This month's proposer, or ``None`` before month 1."""
-        if self.record is None:
+        """This month's proposer, or ``None`` before month 1 and in months nobody proposes."""
+        if self.record is None or int(self.record.proposer[0]) < 0:
             return None
         return self.compiled.actor_names[int(self.record.proposer[0])]
 

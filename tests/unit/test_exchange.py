@@ -335,6 +335,24 @@ def test_the_mesa_engine_agrees_with_the_batch_engine_run_by_run():
     np.testing.assert_array_equal(batch.runs.settled_round, mesa.runs.settled_round)
 
 
+def test_the_mesa_model_records_month_one_with_nobody_proposing():
+    scn = basesim.load_scenario("syria-2025").replace({"protocol.model": "exchange"})
+    model = basesim.NegotiationModel(scn, rng=7)
+    outcome = model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert model.round_index == 1 and len(frame) == 1
+    assert frame["proposer"].iloc[0] is None and bool(frame["passed"].iloc[0])
+    assert bool(frame["settled_basing"].iloc[0]) and frame["settlement_round_basing"].iloc[0] == 1
+    assert frame["status_quo_basing"].iloc[0] == outcome.package[0, 0]
+    # The agents' stances are their final votes, whose weighted mean is the outcome.
+    params = model.parameters
+    weight = params.capability[0, :, None] * params.salience[0]
+    votes = model.stances()
+    np.testing.assert_allclose(
+        (weight * votes).sum(axis=0) / weight.sum(axis=0), outcome.package[0], rtol=0, atol=TIGHT
+    )
+
+
 def test_bad_options_raise_a_protocol_error_naming_the_option_and_value():
     scn = _scenario(*CASE1)
     from basesim.engine.compiled import compile_scenario
