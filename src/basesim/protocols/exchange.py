@@ -52,9 +52,14 @@ saliences.  It has no calendar: everything happens in month 1, which settles
 every issue (``settled_round`` 1, ``settled_by`` -1).  ``docs/models/exchange.md``
 writes out every equation and option.
 
-Everything is vectorised over runs (leading axis ``n``): a round costs
-``O(n N^2 K^2)`` per realised exchange (the table of actor pairs x issue
-pairs), so a run costs at most ``O(max_rounds N^3 K^2)`` and nothing grows
+An ideal within :data:`SIDE_MARGIN` of the run's range of positions from an
+outcome counts as on it (on neither side), so that rounding does not decide
+whom an actor left at the outcome by an exchange trades with next.
+
+Everything is vectorised over runs (leading axis ``n``): each realised
+exchange costs ``O(N^2 K^2)`` a run (the table of actor pairs x issue pairs
+is recomputed), a round under ``per_round = "actor"`` realises at most
+``N / 2``, so a run costs at most ``O(max_rounds N^3 K^2)`` and nothing grows
 exponentially.  Sums over actors run in a fixed order, so a run's numbers do
 not depend on the batch it is in.
 
@@ -68,10 +73,10 @@ References
 .. [2] Van Assen, M. A. L. M., Stokman, F. N. and Van Oosten, R. (2003).
    Conflict measures in cooperative exchange models of collective
    decision-making. Rationality and Society 15(1), 85-112.
-.. [3] Arregui, J., Stokman, F. N. and Thomson, R. (2006). Compromise and
-   exchange models. In Thomson, R., Stokman, F. N., Achen, C. H. and
-   Koenig, T. (eds), The European Union Decides, 124-152. Cambridge
-   University Press.
+.. [3] Arregui, J., Stokman, F. N. and Thomson, R. (2006). Compromise,
+   exchange and challenge in the European Union. In Thomson, R., Stokman,
+   F. N., Achen, C. H. and Koenig, T. (eds), The European Union Decides.
+   Cambridge University Press.
 .. [4] Dijkstra, J., Van Assen, M. A. L. M. and Stokman, F. N. (2008).
    Outcomes of collective decisions with externalities predicted. Journal
    of Theoretical Politics 20(4), 415-441.
