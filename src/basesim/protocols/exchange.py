@@ -105,7 +105,7 @@ __all__ = [
     "ExchangeState",
     "ExchangeTable",
     "ExchangeTables",
-    "Terms",
+    "ExchangeTerms",
     "candidate_pairs",
     "exchange_shifts",
     "exchange_table",
@@ -247,7 +247,7 @@ def candidate_pairs(n_actors: int, n_issues: int) -> tuple[IntArray, IntArray, I
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Terms:
+class ExchangeTerms:
     """The terms of every possible exchange that do not depend on the votes ``(n, C)``.
 
     For candidate ``(a, b, p, q)`` the actor ``u`` (``supplier_p``) supplies
@@ -276,8 +276,8 @@ def exchange_terms(
     salience: FloatArray,
     weight: FloatArray,
     pairs: tuple[IntArray, IntArray, IntArray, IntArray],
-) -> Terms:
-    """The vote-independent :class:`Terms` of every candidate exchange."""
+) -> ExchangeTerms:
+    """The vote-independent :class:`ExchangeTerms` of every candidate exchange."""
     a, b, p, q = pairs
     total = _total_weight(weight)
     x_ap, x_aq, x_bp, x_bq = ideal[:, a, p], ideal[:, a, q], ideal[:, b, p], ideal[:, b, q]
@@ -302,7 +302,7 @@ def exchange_terms(
     rate = np.where(able, (s_up + s_vp) / np.where(demand > 0, demand, 1.0), 1.0)
     able &= rate > 0
     rate = np.where(able, rate, 1.0)
-    return Terms(
+    return ExchangeTerms(
         supplier_p=np.where(u_is_a, a, b).astype(np.int64),
         supplier_q=np.where(u_is_a, b, a).astype(np.int64),
         demand_p=pick(x_bp, x_ap),
@@ -321,7 +321,7 @@ def exchange_terms(
 
 
 def exchange_shifts(
-    terms: Terms,
+    terms: ExchangeTerms,
     voting: FloatArray,
     outcome: FloatArray,
     pairs: tuple[IntArray, IntArray, IntArray, IntArray],
@@ -409,7 +409,7 @@ class ExchangeTable:
 
 
 def _moves(
-    terms: Terms,
+    terms: ExchangeTerms,
     shift_p: FloatArray,
     voting: FloatArray,
     outcome: FloatArray,
