@@ -61,3 +61,6 @@ def _load_builtin() -> None:
 
         for name, factory in BDM.items():
             register(name, factory)
+        from basesim.protocols.exchange import Exchange
+
+        register("exchange", Exchange)
