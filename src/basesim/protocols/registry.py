@@ -57,3 +57,10 @@ def _load_builtin() -> None:
 
         register("bargaining", Bargaining)
         register("smp", Smp)
+        from basesim.protocols.compromise import Compromise
+        from basesim.protocols.nash import Nash
+
+        register("compromise", Compromise)
+        register("compromise-median", lambda: Compromise("compromise-median", "median"))
+        register("nash", Nash)
+        register("nash-salience", lambda: Nash("nash-salience", "capability_salience"))
