@@ -259,6 +259,11 @@ class SimulationResult:
     provenance: Provenance
     target_precision: float | None = None
 
+    @property
+    def model(self) -> str:
+        """The model (registered protocol) that produced the runs: the scenario's ``[protocol] model``."""
+        return self.scenario.protocol.model
+
     # -- numbers -------------------------------------------------------------------
     def probabilities(self, confidence_level: float = 0.95) -> pd.DataFrame:
         """Outcome probabilities with Wilson confidence intervals.
@@ -481,8 +486,8 @@ class SimulationResult:
         probs = self.probabilities()
         joint = probs[probs.table == "joint"].sort_values("probability", ascending=False).head(5)
         lines = [
-            f"SimulationResult(scenario={self.scenario.name!r}, n_runs={self.n_runs:,}, "
-            f"engine={self.provenance.engine!r})"
+            f"SimulationResult(scenario={self.scenario.name!r}, model={self.model!r}, "
+            f"n_runs={self.n_runs:,}, engine={self.provenance.engine!r})"
         ]
         if self.target_precision is not None:
             widest = self.tally.max_half_width()

@@ -34,6 +34,7 @@ from basesim.experiments.simulate import (
     run_task,
 )
 from basesim.outcomes import OutcomeTable
+from basesim.protocols.registry import with_model
 from basesim.results import Provenance, SimulationResult, Tally
 from basesim.scenario import Scenario
 
@@ -267,6 +268,7 @@ def compare(
     batch_size: int | None = None,
     executor: Executor | None = None,
     progress: bool | None = None,
+    model: str | None = None,
     rng: RNGLike = None,
 ) -> ComparisonResult:
     """Simulate several scenarios on the same random numbers and compare their outcomes.
@@ -303,6 +305,10 @@ def compare(
         ``client.get_executor()``); serial if ``None``.
     progress
         Show a progress bar (default: only when stderr is a terminal).
+    model
+        The registered model (protocol) to run every scenario with,
+        overriding their ``[protocol] model``; ``None`` (default) runs each
+        scenario's own.
     rng
         Seed (SPEC 7), shared by all scenarios.
 
@@ -340,7 +346,7 @@ def compare(
         raise SimulationError(
             f"reference must be one of {', '.join(map(repr, names))} (got {reference!r})"
         )
-    scns = [scenarios[name] for name in names]
+    scns = [with_model(scenarios[name], model) for name in names]
     table = OutcomeTable.of(scns[0])
     for name, scn in zip(names, scns, strict=True):
         other = OutcomeTable.of(scn)

@@ -34,11 +34,14 @@ solution moves are settled at its values, in month 1, by nobody's proposal
 The model has no calendar; randomness across runs comes only from the
 scenario's uncertain parameters.
 
-With quadratic utilities and a status quo far from every actor, the gains
-``u_i(x) - u_i(d)`` are nearly equal near the actors, and the first-order
-condition ``sum_i w_i grad u_i(x) / (u_i(x) - u_i(d)) = 0`` tends to
-``sum_i w_i s_ik (x_k - theta_ik) = 0``: the solution tends to the
-``w_i s_ik`` weighted mean of positions, the compromise model.
+With quadratic utilities and a status quo far from every actor (at distance
+``D``), each gain ``u_i(x) - u_i(d)`` is ``S_i D**2 (1 + O(1/D))`` with
+``S_i = sum_k s_ik``, so the first-order condition
+``sum_i w_i grad u_i(x) / (u_i(x) - u_i(d)) = 0`` tends to
+``sum_i (w_i / S_i) s_ik (x_k - theta_ik) = 0``: the solution tends to the
+mean of positions weighted by ``w_i s_ik / S_i``.  For ``"nash-salience"``
+(``w_i = c_i S_i``) that is the ``c_i s_ik`` weighted mean, the compromise
+model; for ``"nash"`` on one issue, the capability-weighted mean.
 
 Solution method
 ---------------
@@ -316,7 +319,7 @@ def nash_package(
     >>> round(float(x[0, 0]), 9), round((3.6 - np.sqrt(2.72)) / 8, 9), bool(ok[0])
     (0.243844719, 0.243844719, True)
     """
-    n, n_act, n_iss = position.shape
+    n_iss = position.shape[2]
     if exponent not in (1, 2) or (exponent == 1 and n_iss > 1):
         raise ProtocolError(
             f"model 'nash': utility_exponent must be 2, or 1 with one issue "

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from basesim.exceptions import ProtocolError
-from basesim.scenario import suggest
+from basesim.scenario import Scenario, suggest
 
-__all__ = ["get", "names", "register", "unregister"]
+__all__ = ["get", "names", "register", "unregister", "with_model"]
 
 _FACTORIES: dict[str, Callable[[], Any]] = {}
 
@@ -48,6 +48,22 @@ def get(name: str) -> Any:
             f"model must be one of {known} (got {name!r}){suggest(name, _FACTORIES)}"
         ) from None
     return factory()
+
+
+def with_model(scenario: Scenario, model: str | None) -> Scenario:
+    """``scenario`` with its ``[protocol] model`` set to ``model`` (``None``: unchanged).
+
+    An unknown name raises :class:`ProtocolError`, with the registered names
+    and the closest one.
+    """
+    if model is None:
+        return scenario
+    if not isinstance(model, str):
+        raise ProtocolError(f"model must be a registered model's name (got {model!r})")
+    get(model)
+    if scenario.protocol.model == model:
+        return scenario
+    return scenario.replace({"protocol.model": model})
 
 
 def _load_builtin() -> None:
