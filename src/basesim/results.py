@@ -920,10 +920,9 @@ def _runs_from(
     n_actors = len(scenario.actors)
     if np.any((settled_by < -1) | (settled_by >= n_actors)):
         raise ResultError(f"{path}: runs_settled_by must lie in [-1, {n_actors - 1}]")
-    if np.any((settled_by == -1) == settled):
-        raise ResultError(
-            f"{path}: runs_settled_by must be -1 exactly where runs_settled is false"
-        )
+    # An issue settled by nobody's proposal (a static model) has -1 too.
+    if np.any((settled_by != -1) & ~settled):
+        raise ResultError(f"{path}: runs_settled_by must be -1 where runs_settled is false")
     if np.any(proposals < 0) or np.any(proposals.sum(axis=1) > horizon):
         raise ResultError(
             f"{path}: runs_proposals must be counts adding up to at most {horizon} per run"
