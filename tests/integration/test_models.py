@@ -109,3 +109,54 @@ def test_the_command_line_takes_the_model(capsys):
     assert "model compromise" in capsys.readouterr().out
     assert main(["run", "syria-2025", "--model", "nsh", "--n-runs", "20"]) == 2
     assert "(did you mean 'nash'?)" in capsys.readouterr().err
+
+
+def _four():
+    # Equal weights at 0.1, 0.3, 1 and 1 on one issue split at 0.5: the mean
+    # is 2.4 / 4 = 0.6 ("high"); the cumulative weight 1, 2, 3, 4 reaches half
+    # of 4 at 0.3, the median ("low").
+    return spatial_scenario(
+        positions={"a": (0.1,), "b": (0.3,), "c": (1.0,), "d": (1.0,)},
+        saliences=dict.fromkeys("abcd", (1.0,)),
+        capabilities=dict.fromkeys("abcd", 1.0),
+        status_quo=(0.0,),
+    )
+
+
+def test_compare_models_runs_each_model_on_the_same_random_numbers():
+    scn = _four()
+    cmp = basesim.compare_models(scn, models=["compromise", "compromise-median"], n_runs=30, rng=2)
+    assert cmp.names == ("compromise", "compromise-median")
+    assert [r.model for r in cmp.results] == ["compromise", "compromise-median"]
+    alone = basesim.simulate(scn, n_runs=30, rng=2, model="compromise-median")
+    _same_runs(cmp["compromise-median"].runs, alone.runs)
+    spread = cmp.spread().set_index("outcome")
+    assert spread.loc["high", "low"] == 0.0 and spread.loc["high", "high"] == 1.0
+    assert spread.loc["low", "spread"] == 1.0
+    assert spread.loc["low", "lowest"] == "compromise"
+    assert spread.loc["low", "highest"] == "compromise-median"
+    assert spread.loc["unsettled", "spread"] == 0.0
+    # By default every registered model, which needs at least two.
+    every = basesim.compare_models(scn, n_runs=2, rng=2)
+    assert every.names == basesim.protocols.names()
+    with pytest.raises(basesim.SimulationError, match="models must name two or more"):
+        basesim.compare_models(scn, models=["nash"], n_runs=2, rng=2)
+
+
+def test_the_spread_figure_draws_the_spread_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmp = basesim.compare_models(
+        _four(), models=["compromise", "compromise-median", "nash"], n_runs=10, rng=2
+    )
+    ax = cmp.plot_spread()
+    spread = cmp.spread()
+    bars = ax.collections[0].get_segments()
+    assert [(seg[0][0], seg[1][0]) for seg in bars] == list(
+        zip(spread["low"], spread["high"], strict=True)
+    )
+    assert [line.get_label() for line in ax.lines] == list(cmp.names)
+    plt.close("all")
