@@ -442,8 +442,10 @@ class SimulationResult:
         ``settlement_month_<issue>`` (:meth:`month_of` the round, ``None`` if
         unsettled); then ``agreed`` (every issue settled), ``round`` (round of
         the last settlement if every issue was settled, else 0),
-        ``proposer`` (whose proposal made that last settlement, else ``""``)
-        and ``outcome`` (the run's joint outcome, as in :meth:`probabilities`).
+        ``proposer`` (whose proposal made that last settlement, else ``""``),
+        ``outcome`` (the run's joint outcome, as in :meth:`probabilities`)
+        and ``model`` (the model that produced the run: :attr:`model`, or the
+        component an ``ensemble`` drew for it).
 
         Raises
         ------
@@ -479,6 +481,10 @@ class SimulationResult:
         names = np.asarray([*self.scenario.actor_names, ""], dtype=object)
         data["proposer"] = names[runs.proposer]
         data["outcome"] = np.asarray(table.joint_labels, dtype=object)[table.joint_rows(rows)]
+        from basesim.protocols.registry import component_names
+
+        models = np.asarray(component_names(self.model), dtype=object)
+        data["model"] = models[runs.component]
         return pd.DataFrame(data)
 
     # -- presentation ----------------------------------------------------------------
@@ -543,6 +549,7 @@ class SimulationResult:
         if self.runs is not None:
             for name in _RUN_ARRAYS:
                 arrays[f"runs_{name}"] = getattr(self.runs, name)
+            arrays["runs_component"] = self.runs.component
         arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub reads ** as allow_pickle
@@ -927,6 +934,16 @@ def _runs_from(
         raise ResultError(
             f"{path}: runs_proposals must be counts adding up to at most {horizon} per run"
         )
+    # Which component of a mixture produced each run (absent: a single model).
+    component = np.zeros(m, dtype=np.int64)
+    if "runs_component" in arrays:
+        from basesim.protocols.registry import component_names
+
+        raw = _array(path, arrays, "runs_component", (m,), "iu")
+        n_components = len(component_names(scenario.protocol.model))
+        if np.any((raw < 0) | (raw >= n_components)):
+            raise ResultError(f"{path}: runs_component must lie in [0, {n_components - 1}]")
+        component = raw.astype(np.int64)
     return BatchOutcome(
         package=values["package"].astype(np.float64),
         settled=settled,
@@ -934,4 +951,5 @@ def _runs_from(
         settled_by=settled_by,
         proposals=proposals,
         sampled=values["sampled"].astype(np.float64),
+        component=component,
     )

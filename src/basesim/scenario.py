@@ -38,7 +38,15 @@ RESERVATION_FORMS = ("concession", "equilibrium")
 DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
 #: The negotiation models built into basesim (``[protocol] model``); protocols
 #: registered with :func:`basesim.protocols.register` may be named too.
-KNOWN_MODELS = ("bargaining", "smp", "compromise", "compromise-median", "nash", "nash-salience")
+KNOWN_MODELS = (
+    "bargaining",
+    "smp",
+    "compromise",
+    "compromise-median",
+    "nash",
+    "nash-salience",
+    "ensemble",
+)
 
 #: The longest horizon and look-ahead, in months (a century): the engines hold
 #: every month's random draws of a batch in memory.

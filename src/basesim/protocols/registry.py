@@ -15,7 +15,7 @@ from typing import Any
 from basesim.exceptions import ProtocolError
 from basesim.scenario import Scenario, suggest
 
-__all__ = ["get", "names", "register", "unregister", "with_model"]
+__all__ = ["component_names", "get", "names", "register", "unregister", "with_model"]
 
 _FACTORIES: dict[str, Callable[[], Any]] = {}
 
@@ -50,6 +50,18 @@ def get(name: str) -> Any:
     return factory()
 
 
+def component_names(model: str) -> tuple[str, ...]:
+    """The models a model mixes (an ``ensemble``'s components), or ``(model,)``.
+
+    ``BatchOutcome.component`` indexes this tuple.  A model that is not
+    registered in this process counts as a single model.
+    """
+    _load_builtin()
+    factory = _FACTORIES.get(model)
+    components = getattr(factory(), "components", None) if factory is not None else None
+    return tuple(components) if components else (model,)
+
+
 def with_model(scenario: Scenario, model: str | None) -> Scenario:
     """``scenario`` with its ``[protocol] model`` set to ``model`` (``None``: unchanged).
 
@@ -80,3 +92,6 @@ def _load_builtin() -> None:
         register("compromise-median", lambda: Compromise("compromise-median", "median"))
         register("nash", Nash)
         register("nash-salience", lambda: Nash("nash-salience", "capability_salience"))
+        from basesim.protocols.ensemble import Ensemble
+
+        register("ensemble", Ensemble)
