@@ -719,7 +719,15 @@ def test_reservation_choice_is_an_uncertain_parameter(scn: Scenario) -> None:
     assert "protocol.reservation" not in dict(scn.parameters())
     assert scn.protocol.reservation_forms == ("concession",)
     assert scn.protocol.nominal_reservation == "concession"
-    assert KNOWN_MODELS == ("bargaining", "smp")
+    assert KNOWN_MODELS == (
+        "bargaining",
+        "smp",
+        "compromise",
+        "compromise-median",
+        "nash",
+        "nash-salience",
+        "ensemble",
+    )
 
 
 def test_reservation_weights_can_leave_a_form_out(scn: Scenario) -> None:
@@ -841,7 +849,8 @@ def test_replace_new_fields(scn: Scenario) -> None:
         ),
         pytest.param(
             {"protocol.model": "bargain"},
-            "protocol.model must be one of bargaining, smp (got 'bargain') "
+            "protocol.model must be one of bargaining, smp, compromise, compromise-median, nash, "
+            "nash-salience, ensemble (got 'bargain') "
             "(did you mean 'bargaining'?)",
             id="model-typo",
         ),

@@ -749,7 +749,7 @@ TEXT_CASES = [
     case(
         "model-unknown",
         ('recognition = "weighted"', 'model = "bargainning"\nrecognition = "weighted"'),
-        "protocol.model must be one of bargaining, smp (got 'bargainning') "
+        "protocol.model must be one of bargaining, smp, compromise, compromise-median, nash, nash-salience, ensemble (got 'bargainning') "
         "(did you mean 'bargaining'?)",
     ),
     case(
@@ -1229,7 +1229,7 @@ PYTHON_CASES = [
     ),
     pytest.param(
         lambda s: dataclasses.replace(s, protocol=ProtocolSettings(model="spatial")),
-        "protocol.model must be one of bargaining, smp (got 'spatial')",
+        "protocol.model must be one of bargaining, smp, compromise, compromise-median, nash, nash-salience, ensemble (got 'spatial')",
         id="model-unknown",
     ),
     pytest.param(
