@@ -102,14 +102,12 @@ class EnsembleState:
     @property
     def decided(self) -> bool:
         """Whether the runs' components have been drawn (month 1 played)."""
-        return bool(self.choice.size == 0 or self.choice[0] >= 0)
+        return bool(self.choice.size > 0 and self.choice[0] >= 0)
 
     def _gather(self, name: str) -> Any:
         if not self.decided:
             return getattr(self.parts[0], name)
-        first = getattr(self.parts[int(self.choice[0])], name) if self.choice.size else None
-        if first is None:
-            return getattr(self.parts[0], name)
+        first = getattr(self.parts[int(self.choice[0])], name)
         out = np.empty((self.choice.shape[0], *first.shape[1:]), dtype=first.dtype)
         for c, part in enumerate(self.parts):
             rows = np.flatnonzero(self.choice == c)

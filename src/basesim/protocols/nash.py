@@ -262,9 +262,14 @@ def _solve_many_issues(
                 rise = change[:, 0].copy()
                 for k in range(1, n_iss):
                     rise = rise + change[:, k]
-                ok = ~moved & (gain >= f + 1e-4 * np.maximum(rise, 0.0))
+                # Armijo's sufficient ascent, up to rounding (at the optimum a
+                # step changes the objective by rounding only).
+                slack = 1e-13 * (1.0 + np.abs(f))
+                ok = ~moved & (gain >= f + 1e-4 * np.maximum(rise, 0.0) - slack)
                 new = np.where(ok[:, None], cand, new)
                 moved |= ok
+                if moved.all():  # rows that moved are done: stopping early changes no row
+                    break
                 alpha *= 0.5
             x = new
     g = _gains(x, theta, rel, base)
