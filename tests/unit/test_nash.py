@@ -156,9 +156,40 @@ def test_only_the_actors_whose_consent_the_rule_needs_bargain():
     # Unilateral, b decides: the solution is b's ideal.
     runs = basesim.simulate(_scenario(rules=("unilateral",), authority="b"), n_runs=2, rng=1).runs
     assert runs.package[:, 0] == pytest.approx([0.4, 0.4], abs=1e-12)
-    # A qualified majority needs every voter in this reading: as under unanimity.
+    # A qualified majority of 2/3, both voters above the status quo: the side
+    # above holds every vote, so both bargain, as under unanimity.
     runs = basesim.simulate(_scenario(rules=("qualified",)), n_runs=2, rng=1).runs
     assert runs.package[0, 0] == pytest.approx((6.8 - math.sqrt(5.28)) / 16, abs=1e-12)
+
+
+def _three(rule, positions):
+    return _scenario(
+        positions=positions,
+        saliences=dict.fromkeys(positions, (1.0,)),
+        capabilities=dict.fromkeys(positions, 1.0),
+        status_quo=(0.1,),
+        rules=(rule,),
+    )
+
+
+def test_under_a_weighted_rule_the_winning_side_bargains_and_the_rest_is_outvoted():
+    # Qualified 2/3, d = 0.1: a (0.2) and b (0.4) above hold 2 of 3 votes, c
+    # (0.0) below is outvoted.  a and b from d = 0.1 are ideals 0.1 and 0.3
+    # from 0: A = 0.2, 0.6, 4 u**2 - 3 * 0.8 u + 2 * 0.12 = 0,
+    # u = (2.4 - sqrt(1.92)) / 8, x = 0.1 + u.
+    runs = basesim.simulate(
+        _three("qualified", {"a": (0.2,), "b": (0.4,), "c": (0.0,)}), n_runs=2, rng=1
+    ).runs
+    assert runs.settled.all()
+    assert runs.package[0, 0] == pytest.approx(0.1 + (2.4 - math.sqrt(1.92)) / 8, abs=1e-12)
+    # Majority, two voters above and two below: neither side holds more than
+    # half of the votes, so the issue stays at its status quo, unsettled.
+    runs = basesim.simulate(
+        _three("majority", {"a": (0.2,), "b": (0.4,), "c": (0.0,), "e": (0.05,)}),
+        n_runs=2,
+        rng=1,
+    ).runs
+    assert not runs.settled.any() and (runs.package == 0.1).all()
 
 
 def test_no_improving_package_leaves_the_issue_unsettled_at_the_status_quo():

@@ -12,17 +12,22 @@ with ``u_i(x) = -sum_k s_ik |x_k - theta_ik|**p`` the scenario's utility
 whose consent the package needs:
 
 * a ``unanimity`` issue needs every voter, a ``unilateral`` one its authority;
-* a ``qualified`` or ``majority`` issue needs every voter too.  This is the
-  conservative reading: a package the whole electorate gains from passes
-  under any rule, whereas choosing the coalition that maximises the product
-  is a search over coalitions.  So under these rules the solution errs
-  toward the status quo.
+  an issue without voters, every actor;
+* a ``qualified`` or ``majority`` issue needs the voters on the winning side
+  of its status quo: if the voters whose ideal lies above ``d_k`` meet the
+  rule, those voters (everyone who gains from a small move up); else, if
+  those below do, those; if neither side does, no winning coalition wants
+  the issue moved, and it stays at its status quo (its voters are needed
+  for nothing).  The voters on the other side are outvoted.  This is the
+  largest coalition that gains from moving the issue the way a winning
+  coalition wants, found run by run; bargaining within the winning
+  coalition that maximises the product instead would be a search over
+  coalitions.
 
 The package is one bargain: an actor needed on one issue weighs in on every
 issue it cares about.  An actor in ``C`` with no salience on any issue is
 indifferent to every package and drops out; an issue on which nobody in
-``C`` has salience stays at its status quo.  If no actor's consent is needed
-anywhere (no voter on any issue), ``C`` is every actor.  The weights are
+``C`` has salience stays at its status quo.  The weights are
 ``w_i = c_i`` (``"nash"``) or ``w_i = c_i sum_k s_ik`` (``"nash-salience"``);
 only their ratios matter.
 
@@ -80,10 +85,10 @@ from basesim.engine.outcome import BatchOutcome
 from basesim.engine.solver import utility
 from basesim.exceptions import ProtocolError
 from basesim.protocols.bargaining import RoundRecord
-from basesim.protocols.rules import RuleTable, rule_table
+from basesim.protocols.rules import RULE_CODES, RuleTable, issue_rule_met, rule_table
 from basesim.protocols.static import StaticState, settle, start, static_outcome
 
-__all__ = ["WEIGHTINGS", "Nash", "NashTables", "consent_set", "nash_package"]
+__all__ = ["WEIGHTINGS", "Nash", "NashTables", "consent", "nash_package"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -104,6 +109,10 @@ N_HALVINGS = 16
 GAIN_TOL = 1e-10
 #: An issue the solution moves by less than this stays at its status quo, unsettled.
 MOVE_TOL = 1e-9
+#: Floor of a gain, and cap of a term of the slope, in the one-issue bisection
+#: (no overflow however close to an end of the interval).
+_GAIN_FLOOR = 1e-300
+_SLOPE_CAP = 1e250
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,20 +120,43 @@ class NashTables:
     """What the Nash model compiles from a scenario."""
 
     rules: RuleTable
-    consent: BoolArray  # (N,) actors whose consent the package needs
+    fixed_consent: BoolArray  # (N, K) consent every run needs (unanimity, unilateral, no voters)
+    weighted: NDArray[np.intp]  # issues under a qualified or majority rule
 
 
-def consent_set(rules: RuleTable) -> BoolArray:
-    """``(N,)``: the actors whose consent a package needs (every actor if none is needed).
+def _tables(rules: RuleTable) -> NashTables:
+    fixed = np.array(rules.forced)
+    nobody = ~rules.voters.any(axis=0) & (rules.code == RULE_CODES["unanimity"])
+    fixed[:, nobody] = True
+    fixed.setflags(write=False)
+    weighted = np.flatnonzero(
+        np.isin(rules.code, (RULE_CODES["qualified"], RULE_CODES["majority"]))
+    )
+    return NashTables(rules=rules, fixed_consent=fixed, weighted=weighted)
 
-    Every voter of every issue (the authority of a unilateral one): see the
-    module's notes on qualified and majority rules.
+
+def consent(
+    tables: NashTables, position: FloatArray, status_quo: FloatArray
+) -> tuple[BoolArray, BoolArray]:
+    """Whose consent each run's package needs ``(n, N)``, and the issues held at the status quo ``(n, K)``.
+
+    See the module's notes: unanimity and unilateral issues need their
+    voters (authority), weighted issues the voters on the winning side of
+    the status quo; a weighted issue with no winning side is held.
     """
-    needed: BoolArray = np.asarray((rules.forced | rules.optional).any(axis=1))
-    if not needed.any():
-        needed = np.ones_like(needed)
-    needed.setflags(write=False)
-    return needed
+    n = position.shape[0]
+    needed = np.repeat(tables.fixed_consent[None], n, axis=0)
+    held = np.zeros(status_quo.shape, dtype=bool)
+    voters = tables.rules.voters
+    for k in tables.weighted:
+        k = int(k)
+        up = voters[None, :, k] & (position[:, :, k] > status_quo[:, None, k])
+        down = voters[None, :, k] & (position[:, :, k] < status_quo[:, None, k])
+        met_up = issue_rule_met(tables.rules, up, k)
+        met_down = issue_rule_met(tables.rules, down, k) & ~met_up
+        needed[:, :, k] = np.where(met_up[:, None], up, np.where(met_down[:, None], down, False))
+        held[:, k] = ~(met_up | met_down)
+    return needed, held
 
 
 def _gain_one_issue(diff: FloatArray, reach: FloatArray, exponent: int) -> FloatArray:
@@ -152,16 +184,18 @@ def _solve_one_issue(
     lo, hi = np.maximum(lo, 0.0), np.minimum(hi, 1.0)
     feasible = has.any(axis=1) & (hi - lo > MOVE_TOL)
     a, b = np.where(feasible, lo, 0.0), np.where(feasible, hi, 1.0)
-    tiny = np.finfo(float).tiny
     for _ in range(N_BISECTION):
         mid = 0.5 * (a + b)
         slope = np.zeros(n)
         for i in range(n_act):
             diff = mid - theta[:, i]
-            gain = np.maximum(_gain_one_issue(diff, reach[:, i], exponent), tiny)
+            # Inside the interval every gain is positive; rounding can make one
+            # vanish at an end, where the slope's sign is still that of its term.
+            gain = np.maximum(_gain_one_issue(diff, reach[:, i], exponent), _GAIN_FLOOR)
             # Right derivative of the gain: -2 (x - theta) or -sign(x - theta) (+1 at the kink).
             rate = -2.0 * diff if exponent == 2 else np.where(diff >= 0, -1.0, 1.0)
-            slope = slope + np.where(has[:, i], weight[:, i] * rate / gain, 0.0)
+            term = np.clip(weight[:, i] * rate / gain, -_SLOPE_CAP, _SLOPE_CAP)
+            slope = slope + np.where(has[:, i], term, 0.0)
         up = slope > 0
         a, b = np.where(up, mid, a), np.where(up, b, mid)
     package = np.where(feasible, 0.5 * (a + b), status_quo)
@@ -216,7 +250,11 @@ def _sum_actors(a: FloatArray) -> FloatArray:
 
 
 def _solve_many_issues(
-    theta: FloatArray, salience: FloatArray, weight: FloatArray, status_quo: FloatArray
+    theta: FloatArray,
+    salience: FloatArray,
+    weight: FloatArray,
+    status_quo: FloatArray,
+    held: BoolArray,
 ) -> tuple[FloatArray, BoolArray]:
     """The solution ``(n, K)`` for quadratic utilities, and whether it beats ``d`` for all."""
     n, n_act, n_iss = theta.shape
@@ -228,7 +266,7 @@ def _solve_many_issues(
     base = -_gains(status_quo, theta, rel, np.zeros((n, n_act)))
     pull = weight[:, :, None] * rel
     cares = _sum_actors(pull)  # (n, K)
-    frozen = cares <= 0
+    frozen = (cares <= 0) | held
     # Start at the weighted mean of positions (clipped to the box).
     mean = _sum_actors(pull * theta) / np.where(frozen, 1.0, cares)
     x = np.where(frozen, status_quo, np.clip(mean, 0.0, 1.0))
@@ -284,6 +322,7 @@ def nash_package(
     weight: FloatArray,
     status_quo: FloatArray,
     *,
+    held: BoolArray | None = None,
     exponent: int = 2,
 ) -> tuple[FloatArray, BoolArray]:
     """The asymmetric Nash bargaining solution of each run, disagreement at ``status_quo``.
@@ -299,6 +338,8 @@ def nash_package(
         needed (only ratios matter).
     status_quo
         ``(n, K)`` the disagreement package ``d``.
+    held
+        ``(n, K)`` issues held at the status quo (default: none).
     exponent
         The utility exponent ``p``: 2, or 1 with a single issue.
 
@@ -334,11 +375,14 @@ def nash_package(
     weight = np.where(cares, weight, 0.0)
     top = weight.max(axis=1, keepdims=True)
     weight = weight / np.where(top > 0, top, 1.0)
+    if held is None:
+        held = np.zeros(status_quo.shape, dtype=bool)
     if n_iss == 1:
         # The salience of an actor's only issue scales its gain: it cancels in the log's slope.
         x, feasible = _solve_one_issue(position[:, :, 0], weight, status_quo[:, 0], exponent)
-        return x[:, None], feasible
-    return _solve_many_issues(position, salience, weight, status_quo)
+        feasible = feasible & ~held[:, 0]
+        return np.where(feasible, x, status_quo[:, 0])[:, None], feasible
+    return _solve_many_issues(position, salience, weight, status_quo, held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,18 +408,18 @@ class Nash:
                 f"(got {self.weighting!r})"
             )
         rules = rule_table(compiled.scenario)
-        return NashTables(rules=rules, consent=consent_set(rules))
+        return _tables(rules)
 
     def start(self, compiled: CompiledScenario, params: RunParameters) -> StaticState:
         """The state before month 1."""
         return start(compiled, params)
 
-    def weights(self, tables: NashTables, params: RunParameters) -> FloatArray:
-        """Each run's bargaining weights ``(n, N)`` (0 outside the consent set)."""
+    def weights(self, params: RunParameters, needed: BoolArray) -> FloatArray:
+        """Each run's bargaining weights ``(n, N)``, 0 outside the consent set ``needed`` ``(n, N, K)``."""
         weight = params.capability
         if self.weighting == "capability_salience":
             weight = weight * params.salience.sum(axis=2)
-        result: FloatArray = np.where(tables.consent[None, :], weight, 0.0)
+        result: FloatArray = np.where(needed.any(axis=2), weight, 0.0)
         return result
 
     def play_round(
@@ -391,11 +435,13 @@ class Nash:
         """Month 1 settles the issues the solution moves; later months change nothing."""
         exponent = compiled.exponent
         quo = state.status_quo
+        needed, held = consent(tables, state.stances, quo)
         package, feasible = nash_package(
             state.stances,
             params.salience,
-            self.weights(tables, params),
+            self.weights(params, needed),
             quo,
+            held=held,
             exponent=exponent,
         )
         settles = feasible[:, None] & (np.abs(package - quo) > MOVE_TOL)
