@@ -549,7 +549,7 @@ class SimulationResult:
         if self.runs is not None:
             for name in _RUN_ARRAYS:
                 arrays[f"runs_{name}"] = getattr(self.runs, name)
-            arrays["runs_component"] = self.runs.component
+            arrays["runs_component"] = np.asarray(self.runs.component, dtype=np.int64)
         arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub reads ** as allow_pickle

@@ -237,7 +237,8 @@ class Ensemble:
     def normalised_weights(self) -> FloatArray:
         """The weights, summing to 1 ``(M,)``."""
         raw = np.array([w for _, w in self.weights], dtype=float)
-        return raw / raw.sum()
+        result: FloatArray = raw / raw.sum()
+        return result
 
     def compile(self, compiled: CompiledScenario) -> tuple[Any, ...]:
         """Each component's tables (checks the weights and that every component fits)."""
