@@ -773,7 +773,8 @@ def load_result(path: str | PathLike[str]) -> SimulationResult:
     scenario, _ = _scenario_from(path, meta)
     expected = set(Tally.empty(scenario).arrays())
     if has_runs:
-        expected |= {f"runs_{name}" for name in _RUN_ARRAYS}
+        # runs_component (which model of a mixture produced each run) is optional.
+        expected |= {f"runs_{name}" for name in _RUN_ARRAYS} | {"runs_component"}
     extra = sorted(set(arrays) - expected)
     if extra:
         raise ResultError(
