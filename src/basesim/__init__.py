@@ -47,6 +47,7 @@ _EXPORTS = {
     "SweepResult": "basesim.experiments",
     "backtest": "basesim.experiments",
     "compare": "basesim.experiments",
+    "compare_models": "basesim.experiments",
     "discover": "basesim.experiments",
     "list_scenarios": "basesim.scenarios",
     "load_result": "basesim.results",

@@ -291,10 +291,14 @@ def _cmd_run(args: argparse.Namespace) -> None:
             precision=args.precision,
             executor=executor,
             progress=_progress(args),
+            model=args.model,
             rng=args.rng,
         )
     probs = result.probabilities()
-    print(f"{scn.name}: {result.n_runs:,} runs, engine {args.engine}, rng {args.rng}")
+    print(
+        f"{scn.name}: {result.n_runs:,} runs, model {result.model}, engine {args.engine}, "
+        f"rng {args.rng}"
+    )
     print()
     _print_table(
         probs.assign(
@@ -329,6 +333,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
             engine=args.engine,
             executor=executor,
             progress=_progress(args),
+            model=args.model,
             rng=args.rng,
         )
     print(repr(result))
@@ -375,6 +380,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
             checkpoint=args.checkpoint,
             executor=executor,
             progress=_progress(args),
+            model=args.model,
             rng=args.rng,
         )
     print(repr(result))
@@ -405,6 +411,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
             n_resamples=args.n_resamples,
             executor=executor,
             progress=_progress(args),
+            model=args.model,
             rng=args.rng,
         )
     print(repr(result))
@@ -509,6 +516,12 @@ def _add_common(p: argparse.ArgumentParser, *, n_runs: int, n_runs_help: str) ->
         help=f"{n_runs_help} (default {n_runs})",
     )
     p.add_argument("--rng", type=_seed, default=1, metavar="SEED", help="seed (default 1)")
+    p.add_argument(
+        "--model",
+        metavar="NAME",
+        help="negotiation model to run, e.g. bargaining, compromise, nash "
+        "(default: the scenario's [protocol] model)",
+    )
     p.add_argument(
         "--executor",
         choices=EXECUTORS,

@@ -166,10 +166,15 @@ class NegotiationModel(mesa.Model):
     # -- reading the run ------------------------------------------------------------------
     @property
     def proposer_name(self) -> str | None:
-        """This month's proposer, or ``None`` before month 1 and in months without one."""
-        if self.record is None or int(self.record.proposer[0]) < 0:
+        """This month's proposer, or ``None`` before month 1 and where nobody proposes.
+
+        Static models (``compromise``, ``nash``) have no proposer: their
+        records carry ``-1``.
+        """
+        if self.record is None:
             return None
-        return self.compiled.actor_names[int(self.record.proposer[0])]
+        who = int(self.record.proposer[0])
+        return None if who < 0 else self.compiled.actor_names[who]
 
     def proposal_value(self, k: int) -> float:
         """This month's proposed value of issue ``k`` (NaN where no offer settles it)."""

@@ -73,6 +73,7 @@ __all__ = [
     "plot_probabilities",
     "plot_sensitivity",
     "plot_settlement_months",
+    "plot_spread",
     "plot_stance_bands",
     "plot_sweep_surface",
     "scenario_colors",
@@ -1250,6 +1251,70 @@ def plot_differences(comparison: Any, *, ax: Axes | None = None, table: str = "j
     ax.set_ylabel(axis_label)
     ax.set_title(f"Paired differences from {baseline}")
     ax.legend(title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def plot_spread(comparison: Any, *, ax: Axes | None = None) -> Axes:
+    """Each issue's outcome probabilities under every scenario or model, and their range.
+
+    One row per issue and outcome (its categories, then ``unsettled``): a
+    grey bar spans the lowest to the highest probability over the compared
+    scenarios (or models, for :func:`basesim.compare_models`), and a point
+    per scenario marks its own.  A long bar is an outcome on which they
+    disagree.
+
+    Parameters
+    ----------
+    comparison
+        A :class:`~basesim.ComparisonResult`; its ``probabilities()`` give the
+        points, its ``spread()`` the bars.
+    ax
+        Axes to draw on; a new figure if ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    frame = comparison.probabilities()
+    frame = frame[frame["table"] != "joint"].reset_index(drop=True)
+    spread = comparison.spread()
+    names = list(comparison.names)
+    colours = scenario_colors(names)
+    rows = list(zip(spread["table"], spread["outcome"], strict=True))
+    index = {row: i for i, row in enumerate(rows)}
+    ax = _new_axes(ax, (8.0, 0.32 * len(rows) + 1.6))
+    ax.hlines(
+        range(len(rows)), spread["low"], spread["high"], color=_NEUTRAL, linewidth=6, alpha=0.5
+    )
+    m = len(names)
+    for s, name in enumerate(names):
+        sub = frame[frame["scenario"] == name]
+        y = np.array([index[row] for row in zip(sub["table"], sub["outcome"], strict=True)])
+        offset = 0.0 if m == 1 else -0.25 + 0.5 * s / (m - 1)
+        ax.plot(
+            sub["probability"].to_numpy(dtype=float),
+            y + offset,
+            "o",
+            color=colours[name],
+            label=str(name),
+            markersize=5,
+        )
+    scenario = comparison.results[0].scenario
+    labels = []
+    for table, outcome in rows:
+        issue = scenario.issue(table)
+        labels.append(f"{issue.label}: {outcome}")
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlim(-0.02, 1.02)
+    runs = getattr(comparison, "n_runs", None)
+    per = f", {runs:,} runs each" if runs else ""
+    ax.set_xlabel(f"probability (grey: range over the compared{per})")
+    ax.set_title("How far apart the compared scenarios or models put each outcome")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     return ax

@@ -259,6 +259,11 @@ class SimulationResult:
     provenance: Provenance
     target_precision: float | None = None
 
+    @property
+    def model(self) -> str:
+        """The model (registered protocol) that produced the runs: the scenario's ``[protocol] model``."""
+        return self.scenario.protocol.model
+
     # -- numbers -------------------------------------------------------------------
     def probabilities(self, confidence_level: float = 0.95) -> pd.DataFrame:
         """Outcome probabilities with Wilson confidence intervals.
@@ -437,8 +442,10 @@ class SimulationResult:
         ``settlement_month_<issue>`` (:meth:`month_of` the round, ``None`` if
         unsettled); then ``agreed`` (every issue settled), ``round`` (round of
         the last settlement if every issue was settled, else 0),
-        ``proposer`` (whose proposal made that last settlement, else ``""``)
-        and ``outcome`` (the run's joint outcome, as in :meth:`probabilities`).
+        ``proposer`` (whose proposal made that last settlement, else ``""``),
+        ``outcome`` (the run's joint outcome, as in :meth:`probabilities`)
+        and ``model`` (the model that produced the run: :attr:`model`, or the
+        component an ``ensemble`` drew for it).
 
         Raises
         ------
@@ -474,6 +481,10 @@ class SimulationResult:
         names = np.asarray([*self.scenario.actor_names, ""], dtype=object)
         data["proposer"] = names[runs.proposer]
         data["outcome"] = np.asarray(table.joint_labels, dtype=object)[table.joint_rows(rows)]
+        from basesim.protocols.registry import component_names
+
+        models = np.asarray(component_names(self.model), dtype=object)
+        data["model"] = models[runs.component]
         return pd.DataFrame(data)
 
     # -- presentation ----------------------------------------------------------------
@@ -481,8 +492,8 @@ class SimulationResult:
         probs = self.probabilities()
         joint = probs[probs.table == "joint"].sort_values("probability", ascending=False).head(5)
         lines = [
-            f"SimulationResult(scenario={self.scenario.name!r}, n_runs={self.n_runs:,}, "
-            f"engine={self.provenance.engine!r})"
+            f"SimulationResult(scenario={self.scenario.name!r}, model={self.model!r}, "
+            f"n_runs={self.n_runs:,}, engine={self.provenance.engine!r})"
         ]
         if self.target_precision is not None:
             widest = self.tally.max_half_width()
@@ -538,6 +549,7 @@ class SimulationResult:
         if self.runs is not None:
             for name in _RUN_ARRAYS:
                 arrays[f"runs_{name}"] = getattr(self.runs, name)
+            arrays["runs_component"] = np.asarray(self.runs.component, dtype=np.int64)
         arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub reads ** as allow_pickle
@@ -761,7 +773,8 @@ def load_result(path: str | PathLike[str]) -> SimulationResult:
     scenario, _ = _scenario_from(path, meta)
     expected = set(Tally.empty(scenario).arrays())
     if has_runs:
-        expected |= {f"runs_{name}" for name in _RUN_ARRAYS}
+        # runs_component (which model of a mixture produced each run) is optional.
+        expected |= {f"runs_{name}" for name in _RUN_ARRAYS} | {"runs_component"}
     extra = sorted(set(arrays) - expected)
     if extra:
         raise ResultError(
@@ -915,14 +928,23 @@ def _runs_from(
     n_actors = len(scenario.actors)
     if np.any((settled_by < -1) | (settled_by >= n_actors)):
         raise ResultError(f"{path}: runs_settled_by must lie in [-1, {n_actors - 1}]")
-    if np.any((settled_by == -1) == settled):
-        raise ResultError(
-            f"{path}: runs_settled_by must be -1 exactly where runs_settled is false"
-        )
+    # An issue settled by nobody's proposal (a static model) has -1 too.
+    if np.any((settled_by != -1) & ~settled):
+        raise ResultError(f"{path}: runs_settled_by must be -1 where runs_settled is false")
     if np.any(proposals < 0) or np.any(proposals.sum(axis=1) > horizon):
         raise ResultError(
             f"{path}: runs_proposals must be counts adding up to at most {horizon} per run"
         )
+    # Which component of a mixture produced each run (absent: a single model).
+    component = np.zeros(m, dtype=np.int64)
+    if "runs_component" in arrays:
+        from basesim.protocols.registry import component_names
+
+        raw = _array(path, arrays, "runs_component", (m,), "iu")
+        n_components = len(component_names(scenario.protocol.model))
+        if np.any((raw < 0) | (raw >= n_components)):
+            raise ResultError(f"{path}: runs_component must lie in [0, {n_components - 1}]")
+        component = raw.astype(np.int64)
     return BatchOutcome(
         package=values["package"].astype(np.float64),
         settled=settled,
@@ -930,4 +952,5 @@ def _runs_from(
         settled_by=settled_by,
         proposals=proposals,
         sampled=values["sampled"].astype(np.float64),
+        component=component,
     )

@@ -38,7 +38,18 @@ RESERVATION_FORMS = ("concession", "equilibrium")
 DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
 #: The negotiation models built into basesim (``[protocol] model``); protocols
 #: registered with :func:`basesim.protocols.register` may be named too.
-KNOWN_MODELS = ("bargaining", "smp", "bdm", "bdm-reading2", "exchange")
+KNOWN_MODELS = (
+    "bargaining",
+    "compromise",
+    "compromise-median",
+    "nash",
+    "nash-salience",
+    "bdm",
+    "bdm-reading2",
+    "smp",
+    "exchange",
+    "ensemble",
+)
 
 #: The longest horizon and look-ahead, in months (a century): the engines hold
 #: every month's random draws of a batch in memory.

@@ -23,6 +23,7 @@ __all__ = [
     "romer_rosenthal_outcome",
     "rubinstein_share",
     "setter_scenario",
+    "spatial_scenario",
 ]
 
 
@@ -211,6 +212,67 @@ def pivotal_outcome(
         return setter
     step = min(reach[needed - 1], abs(setter - status_quo))
     return status_quo + toward * step
+
+
+def spatial_scenario(
+    *,
+    positions: dict[str, tuple[float, ...]],
+    saliences: dict[str, tuple[float, ...]],
+    capabilities: dict[str, float],
+    status_quo: tuple[float, ...],
+    rules: tuple[str | None, ...] | None = None,
+    authority: str | None = None,
+    model: str = "bargaining",
+    exponent: int = 2,
+) -> Scenario:
+    """Actors with fixed positions and saliences on issues ``i0, i1, ...``; for static models.
+
+    ``positions`` and ``saliences`` map each actor to one value per issue.
+    Every actor votes on every issue; an issue's rule is ``rules[k]``
+    (``None``, the default: unanimity of every actor), with ``authority``
+    deciding the ``"unilateral"`` ones and a two-thirds threshold for the
+    ``"qualified"`` ones.  Each issue has categories ``low`` and ``high``
+    split at 0.5.
+    """
+    n_iss = len(status_quo)
+    kinds = rules if rules is not None else (None,) * n_iss
+    names = tuple(positions)
+    issues = tuple(
+        Issue(
+            name=f"i{k}",
+            label=f"Issue {k}",
+            status_quo=_fixed(status_quo[k]),
+            categories=("low", "high"),
+            cuts=(0.5,),
+            rule=kinds[k],
+            authority=authority if kinds[k] == "unilateral" else None,
+            threshold=2 / 3 if kinds[k] == "qualified" else None,
+        )
+        for k in range(n_iss)
+    )
+    actors = tuple(
+        Actor(
+            name=name,
+            label=name.capitalize(),
+            capability=_fixed(capabilities[name]),
+            veto=tuple(f"i{k}" for k in range(n_iss) if kinds[k] is None),
+            stances={
+                f"i{k}": Stance(
+                    position=_fixed(positions[name][k]), salience=_fixed(saliences[name][k])
+                )
+                for k in range(n_iss)
+            },
+        )
+        for name in names
+    )
+    return Scenario(
+        name="spatial",
+        title="Actors with fixed positions and saliences",
+        issues=issues,
+        actors=actors,
+        horizon=3,
+        protocol=ProtocolSettings(model=model, utility_exponent=exponent),
+    )
 
 
 def romer_rosenthal_outcome(*, setter: float, vetoer: float, status_quo: float) -> float:

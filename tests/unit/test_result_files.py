@@ -121,7 +121,7 @@ def _edit_scenario_only(meta):
         ),
         (_edit("target_precision", 1e308), r"target_precision must be null or a number"),
         (_edit("has_runs", 1), r"metadata.has_runs must be true or false \(got 1\)"),
-        (_edit("has_runs", False), r"unexpected arrays 'runs_package', .*has_runs is false"),
+        (_edit("has_runs", False), r"unexpected arrays 'runs_component', 'runs_package', .*has_runs is false"),
         (_edit("failures", [[0, "ValueError", "x"]]), r"metadata keys are wrong \(unknown 'failures'\)"),
         (_delete("outcomes"), r"metadata keys are wrong \(missing outcomes\)"),
         (_edit("format_version", 2), r"format_version must be 3 \(got 2\); .*older basesim.*digest"),

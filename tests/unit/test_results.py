@@ -598,8 +598,9 @@ def _shift(array, index, to):
             "runs_settled_round must be 0 exactly where runs_settled is false",
         ),
         (
-            lambda a: {"runs_settled_by": _set(a["runs_settled_by"], (0, 0), -1)},
-            "runs_settled_by must be -1 exactly where runs_settled is false",
+            # Run 2's first issue is unsettled: nobody can have settled it.
+            lambda a: {"runs_settled_by": _set(a["runs_settled_by"], (2, 0), 1)},
+            "runs_settled_by must be -1 where runs_settled is false",
         ),
         (
             lambda a: {"runs_settled_by": _set(a["runs_settled_by"], (0, 0), 4)},

@@ -719,7 +719,18 @@ def test_reservation_choice_is_an_uncertain_parameter(scn: Scenario) -> None:
     assert "protocol.reservation" not in dict(scn.parameters())
     assert scn.protocol.reservation_forms == ("concession",)
     assert scn.protocol.nominal_reservation == "concession"
-    assert KNOWN_MODELS == ("bargaining", "smp", "bdm", "bdm-reading2", "exchange")
+    assert KNOWN_MODELS == (
+        "bargaining",
+        "compromise",
+        "compromise-median",
+        "nash",
+        "nash-salience",
+        "bdm",
+        "bdm-reading2",
+        "smp",
+        "exchange",
+        "ensemble",
+    )
 
 
 def test_reservation_weights_can_leave_a_form_out(scn: Scenario) -> None:
@@ -841,7 +852,8 @@ def test_replace_new_fields(scn: Scenario) -> None:
         ),
         pytest.param(
             {"protocol.model": "bargain"},
-            "protocol.model must be one of bargaining, smp, bdm, bdm-reading2, exchange (got 'bargain') "
+            "protocol.model must be one of bargaining, compromise, compromise-median, nash, "
+            "nash-salience, bdm, bdm-reading2, smp, exchange, ensemble (got 'bargain') "
             "(did you mean 'bargaining'?)",
             id="model-typo",
         ),

@@ -749,7 +749,8 @@ TEXT_CASES = [
     case(
         "model-unknown",
         ('recognition = "weighted"', 'model = "bargainning"\nrecognition = "weighted"'),
-        "protocol.model must be one of bargaining, smp, bdm, bdm-reading2, exchange (got 'bargainning') "
+        "protocol.model must be one of bargaining, compromise, compromise-median, nash, "
+        "nash-salience, bdm, bdm-reading2, smp, exchange, ensemble (got 'bargainning') "
         "(did you mean 'bargaining'?)",
     ),
     case(
@@ -1229,7 +1230,8 @@ PYTHON_CASES = [
     ),
     pytest.param(
         lambda s: dataclasses.replace(s, protocol=ProtocolSettings(model="spatial")),
-        "protocol.model must be one of bargaining, smp, bdm, bdm-reading2, exchange (got 'spatial')",
+        "protocol.model must be one of bargaining, compromise, compromise-median, nash, "
+        "nash-salience, bdm, bdm-reading2, smp, exchange, ensemble (got 'spatial')",
         id="model-unknown",
     ),
     pytest.param(

@@ -37,6 +37,10 @@ class BatchOutcome:
         ``(n, N)`` how many rounds each actor was recognised to propose in.
     sampled
         ``(n, P)`` values of the uncertain parameters.
+    component
+        ``(n,)`` which component of a mixture of models produced each run
+        (an index into the ``ensemble`` model's components); 0 for a single
+        model (the default).
     """
 
     package: NDArray[np.float64]
@@ -45,6 +49,11 @@ class BatchOutcome:
     settled_by: NDArray[np.int64]
     proposals: NDArray[np.int64]
     sampled: NDArray[np.float64]
+    component: NDArray[np.int64] | None = None
+
+    def __post_init__(self) -> None:
+        if self.component is None:
+            object.__setattr__(self, "component", np.zeros(self.package.shape[0], dtype=np.int64))
 
     @property
     def n_runs(self) -> int:

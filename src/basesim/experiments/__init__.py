@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from basesim.experiments.backtest import BacktestResult, backtest
-from basesim.experiments.compare import ComparisonResult, compare
+from basesim.experiments.compare import ComparisonResult, compare, compare_models
 from basesim.experiments.discovery import DiscoveryResult, discover
 from basesim.experiments.sensitivity import SensitivityResult, sensitivity
 from basesim.experiments.simulate import simulate
@@ -18,6 +18,7 @@ __all__ = [
     "SweepResult",
     "backtest",
     "compare",
+    "compare_models",
     "discover",
     "sensitivity",
     "simulate",

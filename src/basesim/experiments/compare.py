@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ from basesim.experiments.simulate import (
     run_task,
 )
 from basesim.outcomes import OutcomeTable
+from basesim.protocols.registry import with_model
 from basesim.results import Provenance, SimulationResult, Tally
 from basesim.scenario import Scenario
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["ComparisonResult", "compare"]
+__all__ = ["ComparisonResult", "compare", "compare_models"]
 
 
 def run_compare_task(tasks: tuple[_Task, ...]) -> list[tuple[BatchOutcome, BatchOutcome]]:
@@ -230,6 +231,42 @@ class ComparisonResult:
             lines.append(f"  {label:<{width}}  {row}")
         return "\n".join(lines)
 
+    def spread(self) -> pd.DataFrame:
+        """How far apart the scenarios (or models) put each issue's category probabilities.
+
+        One row per issue and outcome (its categories and ``"unsettled"``):
+        ``table``, ``outcome``, ``low`` and ``high`` (the smallest and largest
+        probability over the scenarios), ``spread`` (``high - low``),
+        ``lowest`` and ``highest`` (the scenarios that give them, the first
+        in ``names`` order on ties).
+        """
+        import pandas as pd
+
+        frame = self.probabilities()
+        frame = frame[frame["table"] != "joint"]
+        rows = []
+        for (table, outcome), group in frame.groupby(["table", "outcome"], sort=False):
+            p = group["probability"].to_numpy(dtype=float)
+            lo, hi = int(np.argmin(p)), int(np.argmax(p))
+            rows.append(
+                {
+                    "table": table,
+                    "outcome": outcome,
+                    "low": float(p[lo]),
+                    "high": float(p[hi]),
+                    "spread": float(p[hi] - p[lo]),
+                    "lowest": str(group["scenario"].iloc[lo]),
+                    "highest": str(group["scenario"].iloc[hi]),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def plot_spread(self, *, ax: Axes | None = None) -> Axes:
+        """Each issue's category probabilities under every scenario (or model), and their range."""
+        from basesim.plotting import plot_spread
+
+        return plot_spread(self, ax=ax)
+
     def plot(self, *, ax: Axes | None = None, table: str = "joint") -> Axes:
         """Paired differences from the reference as a forest plot; returns the Axes."""
         from basesim.plotting import plot_differences
@@ -245,6 +282,77 @@ class ComparisonResult:
             f"{self.provenance.basesim_version}</p>"
         )
         return head + str(self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}"))
+
+
+def compare_models(
+    scenario: Scenario,
+    *,
+    models: Sequence[str] | None = None,
+    n_runs: int,
+    reference: str | None = None,
+    confidence_level: float = 0.95,
+    engine: str = "batch",
+    keep_runs: int = 10_000,
+    batch_size: int | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    rng: RNGLike = None,
+) -> ComparisonResult:
+    """One scenario under several models, on the same random numbers.
+
+    :func:`compare` of the scenario run by each model (named by the model):
+    every model gets the same runs' uncertain parameters and random inputs
+    (common random numbers), so the differences between models come from the
+    models, not from the luck of the draw.
+    :meth:`ComparisonResult.plot_spread` shows how far apart the models put
+    each issue's outcomes, :meth:`ComparisonResult.spread` gives the numbers.
+
+    Parameters
+    ----------
+    scenario
+        The negotiation.
+    models
+        Two or more registered model names; default: every registered model.
+    n_runs, reference, confidence_level, engine, keep_runs, batch_size, executor, progress
+        As for :func:`compare` (``reference`` names a model; default the first).
+    rng
+        Seed (SPEC 7), shared by all models.
+
+    Returns
+    -------
+    ComparisonResult
+        With one result per model, named by the model.
+
+    Examples
+    --------
+    >>> import basesim
+    >>> scn = basesim.load_scenario("syria-2025")
+    >>> cmp = basesim.compare_models(scn, models=["compromise", "nash"], n_runs=200, rng=7)
+    >>> [r.model for r in cmp.results]
+    ['compromise', 'nash']
+    """
+    from basesim.protocols.registry import names as registered
+
+    if not isinstance(scenario, Scenario):
+        raise SimulationError(
+            f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
+        )
+    chosen = tuple(registered()) if models is None else tuple(models)
+    if isinstance(models, str) or len(chosen) < 2 or len(set(chosen)) < len(chosen):
+        raise SimulationError(f"models must name two or more different models (got {models!r})")
+    variants = {name: with_model(scenario, name) for name in chosen}
+    return compare(
+        variants,
+        n_runs=n_runs,
+        reference=reference,
+        confidence_level=confidence_level,
+        engine=engine,
+        keep_runs=keep_runs,
+        batch_size=batch_size,
+        executor=executor,
+        progress=progress,
+        rng=rng,
+    )
 
 
 def _paired_moments(
@@ -267,6 +375,7 @@ def compare(
     batch_size: int | None = None,
     executor: Executor | None = None,
     progress: bool | None = None,
+    model: str | None = None,
     rng: RNGLike = None,
 ) -> ComparisonResult:
     """Simulate several scenarios on the same random numbers and compare their outcomes.
@@ -303,6 +412,10 @@ def compare(
         ``client.get_executor()``); serial if ``None``.
     progress
         Show a progress bar (default: only when stderr is a terminal).
+    model
+        The registered model (protocol) to run every scenario with,
+        overriding their ``[protocol] model``; ``None`` (default) runs each
+        scenario's own.
     rng
         Seed (SPEC 7), shared by all scenarios.
 
@@ -340,7 +453,7 @@ def compare(
         raise SimulationError(
             f"reference must be one of {', '.join(map(repr, names))} (got {reference!r})"
         )
-    scns = [scenarios[name] for name in names]
+    scns = [with_model(scenarios[name], model) for name in names]
     table = OutcomeTable.of(scns[0])
     for name, scn in zip(names, scns, strict=True):
         other = OutcomeTable.of(scn)

@@ -28,6 +28,7 @@ from basesim.experiments.sweep import (
 )
 from basesim.outcomes import OutcomeTable
 from basesim.parameters import Distribution
+from basesim.protocols.registry import with_model
 from basesim.results import Provenance
 from basesim.scenario import Scenario
 
@@ -259,6 +260,7 @@ def sensitivity(
     batch_size: int | None = None,
     executor: Executor | None = None,
     progress: bool | None = None,
+    model: str | None = None,
     rng: RNGLike = None,
 ) -> SensitivityResult:
     """First- and total-order Sobol' indices of an outcome's probability.
@@ -309,6 +311,9 @@ def sensitivity(
         ``client.get_executor()``); serial if ``None``.
     progress
         Show a progress bar (default: only when stderr is a terminal).
+    model
+        The registered model (protocol) to run, overriding the scenario's
+        ``[protocol] model``; ``None`` (default) runs the scenario's own.
     rng
         Seed (SPEC 7) of the sample, the simulations and the bootstrap.
 
@@ -351,6 +356,7 @@ def sensitivity(
         raise SimulationError(
             f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
         )
+    scenario = with_model(scenario, model)
     params = swept_parameters(scenario, parameters)
     table = OutcomeTable.of(scenario)
     column = table.index(outcome)

@@ -19,6 +19,7 @@ from basesim.engine.batch import run_batch, run_mesa
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
+from basesim.protocols.registry import with_model
 from basesim.results import Provenance, SimulationResult, Tally
 from basesim.scenario import Scenario
 
@@ -126,6 +127,7 @@ def simulate(
     keep_runs: int = 100_000,
     executor: Executor | None = None,
     progress: bool | None = None,
+    model: str | None = None,
     rng: RNGLike = None,
 ) -> SimulationResult:
     """Simulate many negotiations and tally their outcomes.
@@ -162,12 +164,17 @@ def simulate(
         ``client.get_executor()``) to run batches on; serial if ``None``.
     progress
         Show a progress bar (default: only when stderr is a terminal).
+    model
+        The registered model (protocol) to run, overriding the scenario's
+        ``[protocol] model``; ``None`` (default) runs the scenario's own.
     rng
         Seed (SPEC 7): ``Generator``, ``int``, ``SeedSequence`` or ``None``.
 
     Returns
     -------
     SimulationResult
+        Its ``scenario`` is the one simulated, with the model that ran it
+        (:attr:`SimulationResult.model`).
 
     Examples
     --------
@@ -181,6 +188,7 @@ def simulate(
         raise SimulationError(
             f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
         )
+    scenario = with_model(scenario, model)
     if engine not in ENGINES:
         raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
     if precision is not None:

@@ -28,6 +28,7 @@ from basesim.experiments.executors import (
 from basesim.experiments.simulate import _check_int, _progress_bar
 from basesim.outcomes import OutcomeTable
 from basesim.parameters import Distribution, Parameter
+from basesim.protocols.registry import with_model
 from basesim.results import Provenance, wilson_interval
 from basesim.scenario import Scenario
 
@@ -489,6 +490,7 @@ def sweep(
     checkpoint: str | PathLike[str] | None = None,
     executor: Executor | None = None,
     progress: bool | None = None,
+    model: str | None = None,
     rng: RNGLike = None,
 ) -> SweepResult:
     """Simulate the scenario at many points of a design over some of its parameters.
@@ -537,6 +539,9 @@ def sweep(
         ``client.get_executor()``) to run tasks on; serial if ``None``.
     progress
         Show a progress bar (default: only when stderr is a terminal).
+    model
+        The registered model (protocol) to run, overriding the scenario's
+        ``[protocol] model``; ``None`` (default) runs the scenario's own.
     rng
         Seed (SPEC 7) of both the design and the simulations.
 
@@ -559,6 +564,7 @@ def sweep(
         raise SimulationError(
             f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
         )
+    scenario = with_model(scenario, model)
     params = swept_parameters(scenario, parameters)
     n_design = _check_design(design, n_points, len(params))
     runs = _check_int("n_runs", n_runs, 1)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from basesim.exceptions import ProtocolError
-from basesim.scenario import KNOWN_MODELS, suggest
+from basesim.scenario import KNOWN_MODELS, Scenario, suggest
 
-__all__ = ["get", "names", "register", "unregister"]
+__all__ = ["component_names", "get", "names", "register", "unregister", "with_model"]
 
 _FACTORIES: dict[str, Callable[[], Any]] = {}
 
@@ -50,17 +50,52 @@ def get(name: str) -> Any:
     return factory()
 
 
+def component_names(model: str) -> tuple[str, ...]:
+    """The models a model mixes (an ``ensemble``'s components), or ``(model,)``.
+
+    ``BatchOutcome.component`` indexes this tuple.  A model that is not
+    registered in this process counts as a single model.
+    """
+    _load_builtin()
+    factory = _FACTORIES.get(model)
+    components = getattr(factory(), "components", None) if factory is not None else None
+    return tuple(components) if components else (model,)
+
+
+def with_model(scenario: Scenario, model: str | None) -> Scenario:
+    """``scenario`` with its ``[protocol] model`` set to ``model`` (``None``: unchanged).
+
+    An unknown name raises :class:`ProtocolError`, with the registered names
+    and the closest one.
+    """
+    if model is None:
+        return scenario
+    if not isinstance(model, str):
+        raise ProtocolError(f"model must be a registered model's name (got {model!r})")
+    get(model)
+    if scenario.protocol.model == model:
+        return scenario
+    return scenario.replace({"protocol.model": model})
+
+
 def _load_builtin() -> None:
     if "bargaining" not in _FACTORIES:
         from basesim.protocols.bargaining import Bargaining
         from basesim.protocols.smp import Smp
 
         register("bargaining", Bargaining)
-        register("smp", Smp)
         from basesim.protocols.bdm import PROTOCOLS as BDM
+        from basesim.protocols.compromise import Compromise
+        from basesim.protocols.ensemble import Ensemble
+        from basesim.protocols.exchange import Exchange
+        from basesim.protocols.nash import Nash
 
+        register("compromise", Compromise)
+        register("compromise-median", lambda: Compromise("compromise-median", "median"))
+        register("nash", Nash)
+        register("nash-salience", lambda: Nash("nash-salience", "capability_salience"))
         for name, factory in BDM.items():
             register(name, factory)
-        from basesim.protocols.exchange import Exchange
-
+        register("smp", Smp)
         register("exchange", Exchange)
+        register("ensemble", Ensemble)
