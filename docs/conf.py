@@ -100,10 +100,12 @@ def _on_source_read(app: Any, docname: str, source: list[str]) -> None:
     if docname != root_doc:
         return
     srcdir = Path(app.srcdir)
+    # Top-level pages, and the index page of each folder (which lists its own).
+    found = [*srcdir.glob("*.md"), *srcdir.glob("*/index.md")]
     pages = {
-        str(p.relative_to(srcdir).with_suffix(""))
-        for p in srcdir.glob("*.md")
-        if p.stem not in (root_doc, "README")
+        p.relative_to(srcdir).with_suffix("").as_posix()
+        for p in found
+        if p.relative_to(srcdir).with_suffix("").as_posix() not in (root_doc, "README")
     }
     source[0] = _fill_toctrees(source[0], pages)
 
