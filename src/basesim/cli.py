@@ -477,8 +477,22 @@ def _cmd_backtest(args: argparse.Namespace) -> None:
         f"{result.n_runs} runs per case and model; rng {args.rng}; errors in the data's units"
     )
     print()
+    if args.ensemble is not None:
+        from basesim.experiments import cross_validate_ensemble
+
+        fit = cross_validate_ensemble(result, k=args.ensemble, rng=args.rng)
+        result = fit.backtest
     table = result.to_frame()
     _print_scores(table[_BACKTEST_COLUMNS])
+    if args.ensemble is not None:
+        print()
+        print(
+            f"ensemble-cv: each case predicted by mixture weights fitted on the other "
+            f"{args.ensemble - 1} of {args.ensemble} folds (proposals kept together), so its "
+            "row is out of sample; weights fitted on every case, for use:"
+        )
+        for model, weight in zip(fit.models, fit.weights, strict=True):
+            print(f"  {model:<20} {weight:.3f}")
     for by in args.by or ():
         print()
         print(f"by {by}:")
@@ -728,6 +742,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="error",
         help="an actor with a position but no salience: stop with an error naming the "
         "row (default), or leave the actor out of that issue",
+    )
+    p.add_argument(
+        "--ensemble",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="also score a mixture of the models whose weights are fitted by K-fold "
+        "cross-validation by proposal (out of sample)",
     )
     p.add_argument(
         "--by",

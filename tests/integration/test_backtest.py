@@ -324,6 +324,21 @@ def test_the_command_prints_the_table(tmp_path, capsys, standstill):
     assert provenance["model"][0] == "standstill"
 
 
+def test_the_command_scores_a_cross_validated_ensemble(tmp_path, capsys, standstill):
+    path = write_file(tmp_path / "deu.tsv")
+    argv = ["backtest", str(path), "--models", "standstill,compromise", "--n-runs", "3"]
+    status = main([*argv, "--n-boot", "20", "--ensemble", "2"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert any(x.strip().startswith("ensemble-cv") for x in out.splitlines())
+    assert "out of sample" in out
+    lines = out.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("ensemble-cv:"))
+    weights = {x.split()[0]: float(x.split()[1]) for x in lines[start + 1 : start + 3]}
+    assert set(weights) == {"standstill", "compromise"}
+    assert sum(weights.values()) == pytest.approx(1.0, abs=2e-3)
+
+
 def test_the_command_names_a_bad_row(tmp_path, capsys):
     rows = [("P1", "A", "COD", "QMV", (100, 0, 50), (50, "", 100), 0, 40)]
     status = main(["backtest", str(write_file(tmp_path / "bad.tsv", rows))])

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from basesim.experiments.backtest import BacktestResult, backtest
+from basesim.experiments.backtest import (
+    BacktestResult,
+    EnsembleFit,
+    backtest,
+    cross_validate_ensemble,
+)
 from basesim.experiments.compare import ComparisonResult, compare, compare_models
 from basesim.experiments.discovery import DiscoveryResult, discover
 from basesim.experiments.sensitivity import SensitivityResult, sensitivity
@@ -13,12 +18,14 @@ __all__ = [
     "BacktestResult",
     "ComparisonResult",
     "DiscoveryResult",
+    "EnsembleFit",
     "SensitivityResult",
     "SweepFailure",
     "SweepResult",
     "backtest",
     "compare",
     "compare_models",
+    "cross_validate_ensemble",
     "discover",
     "sensitivity",
     "simulate",

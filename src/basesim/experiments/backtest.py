@@ -39,6 +39,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from collections.abc import Sequence
@@ -61,9 +62,12 @@ if TYPE_CHECKING:
 __all__ = [
     "BASELINES",
     "BacktestResult",
+    "EnsembleFit",
     "backtest",
     "baseline_predictions",
+    "cross_validate_ensemble",
     "crps_sample",
+    "fit_mixture_weights",
     "kfold_by_proposal",
     "score_case",
 ]
@@ -655,4 +659,167 @@ def backtest(
         entropy=int(entropy) if isinstance(entropy, int) else tuple(int(e) for e in entropy or ()),
         spawn_key=tuple(int(k) for k in root.spawn_key),
         basesim_version=__version__,
+    )
+
+
+# -- an ensemble fitted out of sample ------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnsembleFit:
+    """Mixture weights over models fitted to a backtest, and their out-of-sample score.
+
+    Attributes
+    ----------
+    models
+        The models mixed (each with its ``statistic`` point prediction).
+    statistic
+        ``"mean"`` or ``"median"``: which point prediction of each model is mixed.
+    weights
+        ``(M,)`` the weights fitted on every case: what to use from now on
+        (:meth:`mixture`), never what to score.
+    fold_weights
+        ``(k, M)`` the weights fitted on each fold's training cases.
+    folds
+        Each fold's test cases (indices into the backtest's cases).
+    backtest
+        The backtest with one more predictor, ``("ensemble-cv", statistic)``:
+        each case predicted by the weights of the fold that held it out, so
+        its scores in :meth:`to_frame` are out of sample.
+    """
+
+    models: tuple[str, ...]
+    statistic: str
+    weights: FloatArray
+    fold_weights: FloatArray
+    folds: tuple[NDArray[np.intp], ...]
+    backtest: BacktestResult
+
+    def to_frame(self, confidence_level: float | None = None) -> pd.DataFrame:
+        """The backtest's scores with the cross-validated ensemble's row."""
+        return self.backtest.to_frame(confidence_level)
+
+    def weights_frame(self) -> pd.DataFrame:
+        """The weights: one row per model, the full fit and each fold's."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"model": self.models, "weight": self.weights})
+        for f, w in enumerate(self.fold_weights):
+            frame[f"fold_{f}"] = w
+        return frame
+
+    def mixture(self, *, name: str = "ensemble-fitted") -> Any:
+        """An ``ensemble`` protocol with the weights fitted on every case (register it to use it)."""
+        from basesim.protocols.ensemble import mixture
+
+        return mixture(dict(zip(self.models, self.weights.tolist(), strict=True)), name=name)
+
+    def __repr__(self) -> str:
+        weights = ", ".join(f"{m} {w:.2f}" for m, w in zip(self.models, self.weights, strict=True))
+        row = self.to_frame().query("model == 'ensemble-cv'").iloc[0]
+        return (
+            f"EnsembleFit ({len(self.folds)}-fold cross-validation by proposal, "
+            f"{self.statistic}s): weights {weights}; out-of-sample MAE {row['mae']:.2f} "
+            f"[{row['mae_low']:.2f}, {row['mae_high']:.2f}], "
+            f"{row['mae_vs_weighted_mean']:+.2f} against the weighted mean"
+        )
+
+
+def fit_mixture_weights(predictions: FloatArray, observed: FloatArray) -> FloatArray:
+    """Weights on the simplex minimising the mean absolute error of the mixed prediction.
+
+    ``predictions`` is ``(M, n)``; the mixture's point prediction of case
+    ``i`` is ``sum_m w_m predictions[m, i]`` (for means, the mean of the
+    mixture of the models' outcome distributions).  Solved exactly as the
+    linear programme ``min sum_i e_i`` subject to ``|P w - y| <= e``,
+    ``sum w = 1``, ``w >= 0`` (HiGHS, deterministic).
+    """
+    from scipy.optimize import linprog
+
+    n_models, n = predictions.shape
+    # Variables: w (n_models), then e (n).
+    cost = np.concatenate([np.zeros(n_models), np.ones(n)])
+    eye = np.eye(n)
+    upper = np.block([[predictions.T, -eye], [-predictions.T, -eye]])
+    bound = np.concatenate([observed, -observed])
+    equal = np.concatenate([np.ones(n_models), np.zeros(n)])[None, :]
+    solution = linprog(
+        cost, A_ub=upper, b_ub=bound, A_eq=equal, b_eq=[1.0], bounds=(0, None), method="highs"
+    )
+    if not solution.success:  # pragma: no cover - the programme is always feasible and bounded
+        raise SimulationError(f"fitting mixture weights failed: {solution.message}")
+    weights = np.clip(solution.x[:n_models], 0.0, None)
+    result: FloatArray = weights / weights.sum()
+    return result
+
+
+def cross_validate_ensemble(
+    result: BacktestResult,
+    *,
+    models: Sequence[str] | None = None,
+    statistic: str = "mean",
+    k: int = 5,
+    rng: RNGLike = None,
+) -> EnsembleFit:
+    """Fit an ensemble's weights inside k-fold cross-validation by proposal.
+
+    For each fold, the weights that minimise the mean absolute error on the
+    other folds' cases (:func:`fit_mixture_weights`) predict the fold's own
+    cases; the scores of those predictions are out of sample.  The weights
+    fitted on every case are returned for use, not for scoring.
+
+    Parameters
+    ----------
+    result
+        A backtest of the models to mix.
+    models
+        The models to mix (default: every model of ``result`` that ran every case).
+    statistic
+        Which point prediction of each model to mix: ``"mean"`` or ``"median"``.
+    k
+        Number of folds (:func:`kfold_by_proposal`).
+    rng
+        Seed of the folds (SPEC 7).
+    """
+    if statistic not in STATISTICS:
+        raise SimulationError(
+            f"statistic must be one of {', '.join(STATISTICS)} (got {statistic!r})"
+        )
+    rows = {pred: i for i, pred in enumerate(result.predictors)}
+    if models is None:
+        chosen = tuple(
+            m for m in result.models if np.isfinite(result.predictions[rows[(m, statistic)]]).all()
+        )
+    else:
+        chosen = tuple(models)
+        for m in chosen:
+            if (m, statistic) not in rows:
+                raise SimulationError(
+                    f"models: {m!r} is not a model of this backtest "
+                    f"(its models are {', '.join(result.models)})"
+                )
+            if not np.isfinite(result.predictions[rows[(m, statistic)]]).all():
+                raise SimulationError(f"models: {m!r} did not run every case (see failures)")
+    if len(chosen) < 2:
+        raise SimulationError(
+            f"an ensemble needs at least two models that ran every case (got {chosen})"
+        )
+    preds = result.predictions[[rows[(m, statistic)] for m in chosen]]
+    folds = kfold_by_proposal(result.proposal, k, rng=rng)
+    out_of_sample = np.empty(result.n_cases)
+    fold_weights = np.empty((len(folds), len(chosen)))
+    for f, (train, test) in enumerate(folds):
+        fold_weights[f] = fit_mixture_weights(preds[:, train], result.observed[train])
+        out_of_sample[test] = fold_weights[f] @ preds[:, test]
+    augmented = dataclasses.replace(
+        result,
+        predictors=(*result.predictors, ("ensemble-cv", statistic)),
+        predictions=np.vstack([result.predictions, out_of_sample[None, :]]),
+        crps=np.vstack([result.crps, np.full((1, result.n_cases), np.nan)]),
+    )
+    return EnsembleFit(
+        models=chosen,
+        statistic=statistic,
+        weights=fit_mixture_weights(preds, result.observed),
+        fold_weights=fold_weights,
+        folds=tuple(test for _, test in folds),
+        backtest=augmented,
     )
