@@ -306,6 +306,19 @@ def test_a_scenario_with_one_actor_is_refused():
         Smp().compile(compile_scenario(scn))
 
 
+def test_an_actor_without_salience_takes_no_part():
+    # A row with zero salience everywhere (a DEU state with no stake) changes
+    # nothing: the package is the one of the run without that actor.
+    mute = np.array(DUMMY_3DIM[:1], dtype=float)
+    mute[0, 2::2] = 0.0
+    with_mute = basesim.simulate(_scenario(np.vstack([DUMMY_3DIM, mute])), n_runs=1, rng=1)
+    without = basesim.simulate(_scenario(np.asarray(DUMMY_3DIM, dtype=float)), n_runs=1, rng=1)
+    np.testing.assert_array_equal(with_mute.runs.package, without.runs.package)
+    two_mute = np.vstack([DUMMY_3DIM[:1], mute, mute]).astype(float)
+    with pytest.raises(basesim.ProtocolError, match=r"at least 2 actors need a positive salience"):
+        Smp().compile(compile_scenario(_scenario(two_mute)))
+
+
 def test_bad_options_are_refused():
     compiled = compile_scenario(_scenario(DUMMY_3DIM))
     with pytest.raises(basesim.ProtocolError, match=r"smp: prediction must be one of"):

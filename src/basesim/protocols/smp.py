@@ -771,8 +771,8 @@ class Smp:
     min_turns: int = 2
     stop_ratio: float = 0.02
 
-    def compile(self, compiled: CompiledScenario) -> None:
-        """Check that the scenario can be run (at least two actors, one issue)."""
+    def compile(self, compiled: CompiledScenario) -> NDArray[np.intp]:
+        """The actors that take part (a positive nominal salience somewhere); checks the scenario."""
         if self.prediction not in PREDICTIONS:
             raise ProtocolError(
                 f"smp: prediction must be one of {PREDICTIONS} (got {self.prediction!r})"
@@ -786,13 +786,15 @@ class Smp:
             )
         if compiled.n_issues < 1:
             raise ProtocolError(f"smp: issues must number at least 1 (got {compiled.n_issues})")
-        nominal = compiled.nominal.salience[0].sum(axis=1)
-        for i, total in enumerate(nominal):
-            if total <= 0:
-                raise ProtocolError(
-                    f"smp: actors.{compiled.actor_names[i]} needs a positive salience on some "
-                    f"issue (got total salience {total:g})"
-                )
+        # An actor with no salience on any issue has no stake in the outcome
+        # (KTAB needs a positive salience): it takes no part in the model.
+        present = compiled.nominal.salience[0].sum(axis=1) > 0
+        if present.sum() < 2:
+            raise ProtocolError(
+                f"smp: at least 2 actors need a positive salience on some issue "
+                f"(got {int(present.sum())}) in scenario {compiled.scenario.name!r}"
+            )
+        return np.flatnonzero(present)
 
     def _run_options(self) -> dict[str, Any]:
         return {
@@ -831,12 +833,12 @@ class Smp:
         """Month 1: play every turn to the stable state; later months change nothing."""
         n, n_act, n_iss = state.stances.shape
         if month == 1:
-            salience = scaled_salience(params.salience)
-            result = run_smp(params.position, salience, params.capability, **self._run_options())
-            state.stances = result.position
-            state.status_quo = predicted_package(
-                result, salience, params.capability, self.prediction
-            )
+            who = tables
+            salience = scaled_salience(params.salience[:, who])
+            position, capability = params.position[:, who], params.capability[:, who]
+            result = run_smp(position, salience, capability, **self._run_options())
+            state.stances[:, who] = result.position
+            state.status_quo = predicted_package(result, salience, capability, self.prediction)
             state.turns = result.turns
             state.open = np.zeros((n, n_iss), dtype=bool)
             state.settled_round = np.ones((n, n_iss), dtype=np.int64)
