@@ -342,7 +342,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     if args.plot is not None:
         from basesim.plotting import plot_comparison
 
-        _save_plot(lambda: plot_comparison(result), args.plot)
+        # The joint table, unless the scenarios' issues differ: then the first shared one.
+        _save_plot(lambda: plot_comparison(result, table=result.tables[0]), args.plot)
 
 
 def _sweep_outcome(result: Any, outcome: str | None) -> str:

@@ -188,6 +188,19 @@ def test_compare(capsys, tmp_path, suffix):
     assert_png(plot)
 
 
+def test_compare_of_scenarios_with_different_issues_plots_a_shared_table(capsys, tmp_path):
+    plot = tmp_path / "cmp.png"
+    status, out, err = run_cli(
+        capsys, "compare", SCN, "syria-2025-russian-offer", "--n-runs", "40", "--plot", str(plot)
+    )
+    assert status == 0, err
+    assert "issue basing" in out and "joint outcome" not in out
+    assert (
+        "not compared: joint (the scenarios' issues or categories differ); russian_package " in out
+    )
+    assert_png(plot)
+
+
 def test_compare_names_scenarios_as_given_when_names_clash(capsys, tmp_path, scenario_file):
     target = tmp_path / "cmp.csv"
     status, _, err = run_cli(
