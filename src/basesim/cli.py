@@ -299,6 +299,20 @@ def _cmd_run(args: argparse.Namespace) -> None:
         f"{scn.name}: {result.n_runs:,} runs, model {result.model}, engine {args.engine}, "
         f"rng {args.rng}"
     )
+    if result.precision_reached is not None:
+        widest = result.tally.max_half_width()
+        if result.precision_reached:
+            print(
+                f"precision {args.precision:g} reached: widest 95% half-width {widest:.4f} "
+                f"after {result.n_runs:,} runs"
+            )
+        else:
+            message = (
+                f"precision {args.precision:g} NOT reached: widest 95% half-width {widest:.4f} "
+                f"after {result.n_runs:,} runs, the --n-runs cap; raise --n-runs"
+            )
+            print(message)
+            print(f"basesim: warning: {message}", file=sys.stderr)
     print()
     _print_table(
         probs.assign(

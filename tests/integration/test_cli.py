@@ -146,6 +146,20 @@ def test_run_writes_probabilities(capsys, tmp_path, suffix):
     assert_png(plot)
 
 
+def test_run_says_whether_the_precision_target_was_met(capsys):
+    # 0.002 needs about 1.96**2 * 0.25 / 0.002**2 = 240,100 runs at p = 0.5: far
+    # more than the cap of 3,000.
+    status, out, err = run_cli(capsys, "run", SCN, "--precision", "0.002", "--n-runs", "3000")
+    assert status == 0, err
+    assert "precision 0.002 NOT reached: widest 95% half-width" in out
+    assert "after 3,000 runs, the --n-runs cap; raise --n-runs" in out
+    assert err.startswith("basesim: warning: precision 0.002 NOT reached")
+    status, out, err = run_cli(capsys, "run", SCN, "--precision", "0.1", "--n-runs", "3000")
+    assert status == 0, err
+    assert "precision 0.1 reached: widest 95% half-width" in out and "after 1,024 runs" in out
+    assert err == ""
+
+
 def test_run_with_progress_bar(capsys):
     status, _, err = run_cli(capsys, "run", SCN, "--n-runs", "100", "--progress")
     assert status == 0
