@@ -1545,6 +1545,11 @@ def plot_sensitivity(
     Parameters are sorted by total-order index, the largest at the top.  A
     first-order index is the share of the outcome probability's variance a
     parameter explains alone; the total-order index adds its interactions.
+    Shares lie in [0, 1], and so does the axis: an estimate or interval end
+    outside it (Monte Carlo noise can push estimates slightly below 0 or above
+    1) is drawn clipped to the edge, with its value written there.  A
+    parameter whose change never changed the output (``output_varies``
+    false) gets no bars but the words "no variation in the output".
 
     Parameters
     ----------
@@ -1553,7 +1558,8 @@ def plot_sensitivity(
         any object whose ``to_frame()`` (or a DataFrame) has the columns
         ``parameter``, ``index`` (``"first_order"`` / ``"total_order"``; or
         ``order`` with ``"first"`` / ``"total"`` or ``"S1"`` / ``"ST"``),
-        ``estimate``, ``ci_low``, ``ci_high`` and, optionally, ``outcome``.
+        ``estimate``, ``ci_low``, ``ci_high`` and, optionally, ``outcome`` and
+        ``output_varies``.
     ax
         Axes to draw on; a new figure if ``None``.
     outcome
@@ -1573,18 +1579,34 @@ def plot_sensitivity(
         "total": ("total order (with interactions)", "#DD8452", 0.2),
     }
     ax = _new_axes(ax, (10.0, 0.7 * len(parameters) + 2.0))
+    still = set()
+    if "output_varies" in frame.columns:
+        still = set(frame.loc[~frame["output_varies"].astype(bool), "parameter"])
     for order, (label, colour, shift) in styles.items():
         sub = frame[frame["order"] == order]
         if len(sub) == 0:
             continue
         y = np.array([index[p] for p in sub["parameter"]]) + shift
-        e = sub["estimate"].to_numpy(dtype=float)
-        err = np.vstack(
-            [
-                np.maximum(e - sub["ci_low"].to_numpy(dtype=float), 0),
-                np.maximum(sub["ci_high"].to_numpy(dtype=float) - e, 0),
-            ]
-        )
+        raw = sub["estimate"].to_numpy(dtype=float)
+        raw_low = sub["ci_low"].to_numpy(dtype=float)
+        raw_high = sub["ci_high"].to_numpy(dtype=float)
+        # A share of variance: the axis is [0, 1], values beyond it drawn at the edge.
+        e, low, high = (np.clip(v, 0.0, 1.0) for v in (raw, raw_low, raw_high))
+        err = np.vstack([np.maximum(e - low, 0), np.maximum(high - e, 0)])
+        for yi, value, lo, hi in zip(y, raw, raw_low, raw_high, strict=True):
+            outside = [v for v in (value, lo, hi) if v < 0 or v > 1]
+            if outside:
+                edge = 0.0 if min(outside) < 0 else 1.0
+                ax.text(
+                    edge + (0.01 if edge == 0 else -0.01),
+                    float(yi),
+                    f"{'◂' if edge == 0 else ''}{value:.2f} [{lo:.2f}, {hi:.2f}]"
+                    f"{'▸' if edge == 1 else ''}",
+                    ha="left" if edge == 0 else "right",
+                    va="center",
+                    fontsize=7,
+                    color=colour,
+                )
         ax.barh(
             y,
             e,
@@ -1594,9 +1616,12 @@ def plot_sensitivity(
             label=label,
             error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8},
         )
+    for p in still:
+        ax.text(0.02, index[p], "no variation in the output", va="center", fontsize=9)
     scenario = getattr(sensitivity, "scenario", None)
     ax.set_yticks(range(len(parameters)), [parameter_label(scenario, str(p)) for p in parameters])
     ax.invert_yaxis()
+    ax.set_xlim(0.0, 1.0)
     ax.axvline(0, color="black", linewidth=0.8)
     level = getattr(sensitivity, "confidence_level", None)
     interval = f"{level:.0%} confidence interval" if level else "confidence interval"

@@ -279,7 +279,14 @@ def test_sensitivity(capsys, tmp_path, suffix):
     assert status == 0, err
     assert "SensitivityResult" in out
     frame = read_table(target)
-    assert list(frame.columns) == ["parameter", "index", "estimate", "ci_low", "ci_high"]
+    assert list(frame.columns) == [
+        "parameter",
+        "index",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "output_varies",
+    ]
     assert len(frame) == 4
     assert set(frame["parameter"]) == {POSITION, SALIENCE}
     assert set(frame["index"]) == {"first_order", "total_order"}

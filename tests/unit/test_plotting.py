@@ -723,6 +723,36 @@ def test_sensitivity_bars_sorted_by_total_order():
     render(ax)
 
 
+def test_sensitivity_axis_is_a_share_of_variance():
+    # Estimates beyond [0, 1] (noise) are drawn at the edge with their values
+    # written there; a parameter that never moved the output gets words, not bars.
+    frame = pd.DataFrame(
+        {
+            "parameter": ["a", "a", "b", "b", "c", "c"],
+            "index": ["first_order", "total_order"] * 3,
+            "estimate": [0.9, 1.12, -0.05, 0.3, 0.0, 0.0],
+            "ci_low": [0.8, 0.95, -0.2, 0.1, 0.0, 0.0],
+            "ci_high": [1.0, 1.3, 0.1, 0.5, 0.0, 0.0],
+            "output_varies": [True, True, True, True, False, False],
+        }
+    )
+    ax = plotting.plot_sensitivity(frame)
+    assert ax.get_xlim() == (0.0, 1.0)
+    first, total = bars(ax)
+    # Rows by total order: a (1.12), b (0.3), c (0).
+    np.testing.assert_allclose([b.get_width() for b in first.patches], [0.9, 0.0, 0.0])
+    np.testing.assert_allclose([b.get_width() for b in total.patches], [1.0, 0.3, 0.0])
+    segments = errorbar_segments(total)
+    np.testing.assert_allclose(segments[:, 0, 0], [0.95, 0.1, 0.0])
+    np.testing.assert_allclose(segments[:, 1, 0], [1.0, 0.5, 0.0])
+    texts = [t.get_text() for t in ax.texts]
+    assert "1.12 [0.95, 1.30]▸" in texts  # a's total order, past 1
+    assert "◂-0.05 [-0.20, 0.10]" in texts  # b's first order, below 0
+    assert texts.count("no variation in the output") == 1  # c
+    assert not any("0.90" in t for t in texts)  # inside [0, 1]: no note
+    render(ax)
+
+
 def test_prim_box_points_and_rectangle():
     rng = np.random.default_rng(0)
     points = pd.DataFrame({"x": rng.random(400), "y": rng.random(400), "z": rng.random(400)})
@@ -888,14 +918,20 @@ def test_plot_sensitivity_of_a_sensitivity_result(scenario):
     ax = plotting.plot_sensitivity(result)
     first, total = bars(ax)
     order = np.argsort(-result.total_order, kind="stable")
-    np.testing.assert_allclose([b.get_width() for b in first.patches], result.first_order)
-    np.testing.assert_allclose([b.get_width() for b in total.patches], result.total_order)
+    # Shares of variance: drawn within [0, 1].
+    np.testing.assert_allclose(
+        [b.get_width() for b in first.patches], np.clip(result.first_order, 0, 1)
+    )
+    np.testing.assert_allclose(
+        [b.get_width() for b in total.patches], np.clip(result.total_order, 0, 1)
+    )
     # Bars sit on the rows of their parameters, sorted by total-order index.
     rows = [round(b.get_y() + b.get_height() / 2 + 0.2) for b in total.patches]
     assert [rows.index(r) for r in range(len(rows))] == list(order)
     segments = errorbar_segments(total)
-    np.testing.assert_allclose(segments[:, 0, 0], result.total_order_interval[:, 0])
-    np.testing.assert_allclose(segments[:, 1, 0], result.total_order_interval[:, 1])
+    np.testing.assert_allclose(segments[:, 0, 0], np.clip(result.total_order_interval[:, 0], 0, 1))
+    np.testing.assert_allclose(segments[:, 1, 0], np.clip(result.total_order_interval[:, 1], 0, 1))
+    assert ax.get_xlim() == (0.0, 1.0)
     assert "basing=withdrawal" in ax.get_title()
     render(ax)
 
