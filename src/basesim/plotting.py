@@ -300,10 +300,33 @@ def _table_rows(result: SimulationResult, table: str, confidence_level: float) -
     return probs[probs["table"] == table].reset_index(drop=True)
 
 
+def _joint_labels(scenario: Scenario) -> list[str]:
+    """The joint table's cells with each issue's range, one issue a line; ``"no agreement"`` last.
+
+    ``"withdrawal (below 0.25) /\nsubstantial (0.75 and above)"``: the cut-offs
+    as the rows of an issue's own table show them.
+    """
+    rows = [_row_labels(issue) for issue in scenario.issues]
+    shape = tuple(len(r) for r in rows)
+    labels = [
+        " /\n".join(r[i] for r, i in zip(rows, np.unravel_index(c, shape), strict=True))
+        for c in range(int(np.prod(shape)))
+    ]
+    labels[-1] = NO_AGREEMENT
+    return labels
+
+
 def _outcome_labels(scenario: Scenario, table: str, outcomes: Sequence[str]) -> list[str]:
     if table == "joint":
-        return list(outcomes)
+        every = dict(zip(_joint_outcomes(scenario), _joint_labels(scenario), strict=True))
+        return [every.get(o, o) for o in outcomes]
     return _row_labels(scenario.issue(table))
+
+
+def _joint_outcomes(scenario: Scenario) -> tuple[str, ...]:
+    from basesim.outcomes import OutcomeTable
+
+    return OutcomeTable.of(scenario).joint_labels
 
 
 def _table_axis_label(scenario: Scenario, table: str) -> str:
@@ -336,6 +359,10 @@ def plot_probabilities(
     is written beside each bar.  Rows of runs that settled nothing
     (``"unsettled"`` in an issue's table, ``"no agreement"`` in the joint
     table) are grey; joint outcomes that leave some issues unsettled, pale.
+    Every outcome is labelled with the range of the 0–1 scale each issue's
+    category covers (its cut-offs).  The joint table shows only the
+    outcomes some run reached, and ``"no agreement"`` always; the x-axis
+    label says how many empty ones were left out.
 
     Parameters
     ----------
@@ -356,8 +383,14 @@ def plot_probabilities(
     """
     rows = _table_rows(result, table, confidence_level)
     scenario = result.scenario
+    empty = 0
+    if table == "joint":
+        keep = (rows["count"] > 0).to_numpy() | (rows["outcome"] == NO_AGREEMENT).to_numpy()
+        empty = int((~keep).sum())
+        rows = rows[keep].reset_index(drop=True)
     n = len(rows)
-    ax = _new_axes(ax, (7.5, 0.45 * n + 1.6))
+    lines = len(scenario.issues) if table == "joint" else 1
+    ax = _new_axes(ax, (7.5, (0.3 + 0.17 * lines) * n + 1.6))
     p = rows["probability"].to_numpy(dtype=float)
     low = np.maximum(p - rows["ci_low"].to_numpy(dtype=float), 0.0)
     high = np.maximum(rows["ci_high"].to_numpy(dtype=float) - p, 0.0)
@@ -378,8 +411,14 @@ def plot_probabilities(
     top = float(np.max(p + high)) if n else 1.0
     ax.set_xlim(0, min(1.0, top + 0.12) if top < 0.88 else 1.12)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    left_out = (
+        f"\n{empty} joint {'outcome' if empty == 1 else 'outcomes'} no run reached not shown"
+        if empty
+        else ""
+    )
     ax.set_xlabel(
         f"probability (bars: {confidence_level:.0%} Wilson interval, {result.n_runs:,} runs)"
+        + left_out
     )
     ax.set_ylabel(_table_axis_label(scenario, table))
     what = "joint outcome" if table == "joint" else scenario.issue(table).label

@@ -101,9 +101,16 @@ def test_month_label(scenario):
 
 
 # -- outcome probabilities ------------------------------------------------------------------
+def _shown(rows):
+    """The joint rows the bar chart draws: those some run reached, and no agreement."""
+    return rows[(rows["count"] > 0) | (rows.outcome == "no agreement")]
+
+
 @pytest.mark.parametrize("table", ["joint", "basing", "sanctions_relief"])
 def test_probability_bars_are_the_probabilities_and_intervals(result, table):
     rows = result.probabilities(0.9).query("table == @table")
+    if table == "joint":
+        rows = _shown(rows)
     ax = plotting.plot_probabilities(result, table=table, confidence_level=0.9)
     container = bars(ax)[0]
     widths = [bar.get_width() for bar in container.patches]
@@ -135,9 +142,24 @@ def test_probability_bar_labels(result, scenario):
     assert colours[-1] != colours[0] and len(set(colours[:3])) == 1
     ax = plotting.plot_probabilities(result)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == list(result.probabilities().query("table == 'joint'").outcome)
-    assert len(labels) == 16
-    assert labels[3] == "withdrawal / unsettled"
+    outcomes = list(_shown(result.probabilities().query("table == 'joint'")).outcome)
+    # The joint chart labels each issue's category with its range, as the
+    # issue's own chart does, one issue a line.
+    ranges = {
+        "withdrawal": "withdrawal (below 0.25)",
+        "reduced presence": "reduced presence (0.25 to 0.75)",
+        "retention": "retention (0.75 and above)",
+        "none or limited": "none or limited (below 0.25)",
+        "partial": "partial (0.25 to 0.75)",
+        "substantial": "substantial (0.75 and above)",
+        "unsettled": "unsettled (status quo kept)",
+    }
+    expected = [
+        o if o == "no agreement" else " /\n".join(ranges[part] for part in o.split(" / "))
+        for o in outcomes
+    ]
+    assert labels == expected
+    assert "withdrawal (below 0.25) /\nsubstantial (0.75 and above)" in labels
     assert labels[-1] == "no agreement"
     # ... and no agreement in the joint table; joint outcomes that settle some
     # issues only are pale, those that settle every issue as the others.
@@ -148,9 +170,28 @@ def test_probability_bar_labels(result, scenario):
     assert len(pale) == 1 and pale.isdisjoint({colours[0], colours[-1]})
 
 
+def test_joint_bars_leave_out_the_outcomes_no_run_reached(scenario):
+    # Five runs, one in each of five joint cells (see _partial_result), one of
+    # them no agreement: 4 bars of 20 % and no agreement; the other 11 of the
+    # 16 cells are empty and said to be left out, once.
+    ax = plotting.plot_probabilities(_partial_result(scenario))
+    np.testing.assert_allclose([b.get_width() for b in bars(ax)[0].patches], [0.2] * 5)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [
+        "withdrawal (below 0.25) /\nsubstantial (0.75 and above)",
+        "reduced presence (0.25 to 0.75) /\nunsettled (status quo kept)",
+        "retention (0.75 and above) /\nnone or limited (below 0.25)",
+        "unsettled (status quo kept) /\npartial (0.25 to 0.75)",
+        "no agreement",
+    ]
+    assert ax.get_xlabel().endswith("\n11 joint outcomes no run reached not shown")
+    assert [t.get_text() for t in ax.texts] == ["20.0%"] * 5
+    render(ax)
+
+
 def test_result_plot_is_plot_probabilities(result):
     ax = result.plot()
-    rows = result.probabilities().query("table == 'joint'")
+    rows = _shown(result.probabilities().query("table == 'joint'"))
     np.testing.assert_allclose([b.get_width() for b in bars(ax)[0].patches], rows.probability)
     render(ax)
 
