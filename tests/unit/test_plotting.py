@@ -901,6 +901,35 @@ def test_plot_differences_of_a_comparison_result(comparison):
     render(ax)
 
 
+def test_one_parameter_sweep_line_and_band(scenario):
+    # The line is each point's probability in order of x; the band each point's
+    # Wilson interval over its runs.
+    x = "actors.syria.basing.position"
+    result = basesim.sweep(scenario, {x: (0.0, 0.6)}, design="lhs", n_points=5, n_runs=60, rng=2)
+    ax = result.plot(x=x, outcome="basing=withdrawal")
+    order = np.argsort(result.points[:, 0])
+    p = result.probability("basing=withdrawal")[order]
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), result.points[order, 0])
+    np.testing.assert_allclose(line.get_ydata(), p)
+    column = result.outcomes.index(("basing", "withdrawal"))
+    low, high = wilson_interval(result.counts[order, column], 60, 0.95)
+    band = ax.collections[0].get_paths()[0].vertices
+    # fill_between's outline: the lower edge left to right, then the upper edge back.
+    np.testing.assert_allclose(band[1:6, 1], low)
+    np.testing.assert_allclose(band[7:12, 1][::-1], high)
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert "95% Wilson interval, 60 runs per design point" in ax.get_title()
+    render(ax)
+    # A sweep over two parameters has no line: each x value has several points.
+    y = "actors.turkey.influence.syria"
+    two = basesim.sweep(
+        scenario, {x: (0.0, 0.6), y: (0.0, 0.3)}, design="grid", n_points=2, n_runs=10, rng=1
+    )
+    with pytest.raises(BasesimError, match="plot_sweep_line needs a sweep over x alone"):
+        plotting.plot_sweep_line(two, x=x, outcome="basing=withdrawal")
+
+
 def test_plot_sweep_surface_of_a_sweep_result(scenario):
     x, y = "actors.syria.basing.position", "actors.turkey.influence.syria"
     result = basesim.sweep(
