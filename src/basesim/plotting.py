@@ -967,7 +967,9 @@ def _replay(
     settled_round = np.zeros((n, len(scenario.issues)), dtype=np.int64)
     column = f"stance_{issue}"
     for i in range(n):
-        model = NegotiationModel(scenario, inputs=inputs.take(slice(i, i + 1)), compiled=compiled)
+        model = NegotiationModel(
+            scenario, run=i, inputs=inputs.take(slice(i, i + 1)), compiled=compiled
+        )
         for agent in model.actor_agents:
             paths[agent.actor_name][i, 0] = model.parameters.position[0, agent.index, k]
         outcome = model.run()
