@@ -607,6 +607,29 @@ def test_stance_bands_do_not_select_survivors(scenario):
     render(ax)
 
 
+def test_stance_bands_of_actors_nobody_pulls_stay_flat(scenario):
+    # Only Syria is pulled (by Turkey and the investors); Russia, Turkey and the
+    # investors keep their starting stances, so with every run counted in every
+    # month their medians and bands are flat, however many runs have ended.  Over
+    # the runs still negotiating they would move as runs drop out.
+    pulled = {target for actor in scenario.actors for target in actor.influence}
+    assert pulled == {"syria"}
+    n_runs = 12
+    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=2)
+    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=2)
+    lines = {line.get_label(): line for line in ax.lines}
+    for actor in scenario.actors:
+        median = lines[actor.label].get_ydata()
+        if actor.name in pulled:
+            continue
+        start = paths[actor.name][:, 0]
+        np.testing.assert_array_equal(median, np.full(len(median), np.median(start)))
+    # The share still negotiating falls from 1 as runs end.
+    share = lines["runs still negotiating"].get_ydata()
+    assert share[0] == 1.0 and np.all(np.diff(share) <= 0)
+    render(ax)
+
+
 def test_stance_bands_reject_bad_arguments(scenario):
     with pytest.raises(BasesimError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
         plotting.plot_stance_bands(scenario, issue="basing", n_runs=0, rng=1)
