@@ -1749,7 +1749,9 @@ def plot_sensitivity(
                     ha="left" if edge == 0 else "right",
                     va="center",
                     fontsize=7,
-                    color=colour,
+                    color="black",
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": colour, "pad": 1.5},
+                    zorder=5,
                 )
         ax.barh(
             y,
