@@ -567,7 +567,10 @@ class SimulationResult:
         """
         import pandas as pd
 
-        probs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        try:
+            probs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise ResultError(f"q must be probabilities in [0, 1] (got {q!r})") from None
         if probs.ndim != 1 or probs.size == 0 or not np.all((probs >= 0) & (probs <= 1)):
             raise ResultError(f"q must be probabilities in [0, 1] (got {q!r})")
         t = self.tally

@@ -808,3 +808,7 @@ def test_quantiles_of_a_simulation_match_its_runs(result):
 def test_quantiles_reject_bad_probabilities(partial):
     with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got 1.5\)"):
         partial.quantiles(q=1.5)
+    with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got 'half'\)"):
+        partial.quantiles(q="half")
+    with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got \[\]\)"):
+        partial.quantiles(q=[])
