@@ -299,6 +299,20 @@ def _cmd_run(args: argparse.Namespace) -> None:
         f"{scn.name}: {result.n_runs:,} runs, model {result.model}, engine {args.engine}, "
         f"rng {args.rng}"
     )
+    if result.precision_reached is not None:
+        widest = result.tally.max_half_width()
+        if result.precision_reached:
+            print(
+                f"precision {args.precision:g} reached: widest 95% half-width {widest:.4f} "
+                f"after {result.n_runs:,} runs"
+            )
+        else:
+            message = (
+                f"precision {args.precision:g} NOT reached: widest 95% half-width {widest:.4f} "
+                f"after {result.n_runs:,} runs, the --n-runs cap; raise --n-runs"
+            )
+            print(message)
+            print(f"basesim: warning: {message}", file=sys.stderr)
     print()
     _print_table(
         probs.assign(
@@ -342,7 +356,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     if args.plot is not None:
         from basesim.plotting import plot_comparison
 
-        _save_plot(lambda: plot_comparison(result), args.plot)
+        # The joint table, unless the scenarios' issues differ: then the first shared one.
+        _save_plot(lambda: plot_comparison(result, table=result.tables[0]), args.plot)
 
 
 def _sweep_outcome(result: Any, outcome: str | None) -> str:
@@ -364,11 +379,6 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
     scn = load_scenario(args.scenario)
     parameters = _parameters(scn, args)
-    if args.plot is not None and len(parameters) < 2:
-        raise BasesimError(
-            "--plot of a sweep draws the probability over the first two --param paths; "
-            f"give at least two --param (got {len(parameters)})"
-        )
     _check_outcome(scn, args.outcome)
     with _executor(args) as executor:
         result = sweep(
@@ -387,11 +397,15 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     if args.out is not None:
         _write_table(result.to_frame(), args.out, result)
     if args.plot is not None:
-        from basesim.plotting import plot_sweep_surface
+        from basesim.plotting import plot_sweep_line, plot_sweep_surface
 
-        x, y = list(parameters)[:2]
         outcome = _sweep_outcome(result, args.outcome)
-        _save_plot(lambda: plot_sweep_surface(result, x=x, y=y, outcome=outcome), args.plot)
+        if len(parameters) == 1:
+            (x,) = parameters
+            _save_plot(lambda: plot_sweep_line(result, x=x, outcome=outcome), args.plot)
+        else:
+            x, y = list(parameters)[:2]
+            _save_plot(lambda: plot_sweep_surface(result, x=x, y=y, outcome=outcome), args.plot)
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> None:

@@ -78,13 +78,26 @@ class NegotiationModel(mesa.Model):
     Parameters
     ----------
     scenario
-        The negotiation.
+        The negotiation: a :class:`~basesim.Scenario`, or the name of a
+        bundled scenario or the path of a ``.toml`` file, loaded with
+        :func:`basesim.load_scenario`.  Under :func:`mesa.batch_run`, which
+        writes every model argument into its rows, pass the name or path: the
+        column ``scenario`` then holds the scenario's name, not the whole
+        scenario (save a variant with ``Path(...).write_text(scn.to_toml())``
+        and pass its path).
+    run
+        Which run of ``simulate(scenario, n_runs=..., rng=rng)`` to play
+        (default 0): its parameter draws, recognition and perception noise.
+        The data collector's frames carry it in a column ``run``, with the
+        scenario's name in ``scenario``, so frames of several runs can be
+        stacked.
     rng
         Seed of the run's random inputs (SPEC 7).  ``NegotiationModel(s,
-        rng=7)`` is run 0 of ``simulate(s, n_runs=..., rng=7)``.
+        rng=7)`` is run 0 of ``simulate(s, n_runs=..., rng=7)``,
+        ``NegotiationModel(s, run=i, rng=7)`` its run ``i``.
     inputs
         The run's random inputs, drawn already (used by :func:`basesim.simulate`);
-        overrides ``rng``.
+        overrides ``rng`` (``run`` then only labels the frames).
     protocol
         The month's rules; by default the protocol the scenario names.
     compiled
@@ -105,23 +118,43 @@ class NegotiationModel(mesa.Model):
     >>> outcome = model.run()
     >>> 1 <= model.round_index <= model.spec.horizon
     True
+
+    Many runs with Mesa's batch runner, the scenario named by a string:
+
+    >>> import mesa
+    >>> rows = mesa.batch_run(
+    ...     basesim.NegotiationModel,
+    ...     parameters={"scenario": "syria-2025", "run": [0, 1], "rng": 7},
+    ...     display_progress=False,
+    ... )
+    >>> sorted({(row["scenario"], row["run"]) for row in rows})
+    [('syria-2025', 0), ('syria-2025', 1)]
     """
 
     running: bool  # set by mesa.Model; False once the run has ended
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str,
         *,
+        run: int = 0,
         inputs: RandomInputs | None = None,
         protocol: Any = None,
         compiled: CompiledScenario | None = None,
         rng: RNGLike = None,
     ) -> None:
+        if isinstance(scenario, str):
+            from basesim.scenarios import load_scenario
+
+            scenario = load_scenario(scenario)
         if not isinstance(scenario, Scenario):
             raise BasesimError(
-                f"scenario must be a basesim.Scenario (got {type(scenario).__name__})"
+                "scenario must be a basesim.Scenario, or a bundled scenario's name or a .toml "
+                f"path (got {type(scenario).__name__})"
             )
+        if isinstance(run, bool) or not isinstance(run, int | np.integer) or run < 0:
+            raise BasesimError(f"run must be a whole number >= 0 (got {run!r})")
+        self.run_index = int(run)
         root = as_seed_sequence(rng) if inputs is None else np.random.SeedSequence(0)
         super().__init__(rng=np.random.default_rng(root))
         self.spec = scenario
@@ -129,7 +162,7 @@ class NegotiationModel(mesa.Model):
         self.protocol: Any = get_protocol(self.compiled.model) if protocol is None else protocol
         self.tables = self.protocol.compile(self.compiled)
         if inputs is None:
-            inputs = draw_inputs(self.compiled, root, 0, 1)
+            inputs = draw_inputs(self.compiled, root, self.run_index, self.run_index + 1)
         if inputs.n_runs != 1:
             raise BasesimError(f"inputs must hold exactly one run (got {inputs.n_runs})")
         self.inputs = inputs
@@ -140,13 +173,18 @@ class NegotiationModel(mesa.Model):
         self.actor_agents = [ActorAgent(self, index=i) for i in range(self.compiled.n_actors)]
 
         model_reporters: dict[str, Any] = {
+            "scenario": lambda m: m.spec.name,
+            "run": "run_index",
             "round": "round_index",
             "month": lambda m: m.month_label(m.round_index),
             "proposer": lambda m: m.proposer_name,
             "offered": lambda m: bool(m.record.offered[0]) if m.record is not None else False,
             "passed": lambda m: bool(m.record.passed[0]) if m.record is not None else False,
         }
-        agent_reporters: dict[str, Any] = {"actor": "actor_name"}
+        agent_reporters: dict[str, Any] = {
+            "run": lambda a: a.model.run_index,
+            "actor": "actor_name",
+        }
         for k, name in enumerate(self.compiled.issue_names):
             model_reporters[f"proposal_{name}"] = lambda m, k=k: m.proposal_value(k)
             model_reporters[f"status_quo_{name}"] = lambda m, k=k: float(m.state.status_quo[0, k])

@@ -75,6 +75,7 @@ __all__ = [
     "plot_settlement_months",
     "plot_spread",
     "plot_stance_bands",
+    "plot_sweep_line",
     "plot_sweep_surface",
     "scenario_colors",
     "stance_paths",
@@ -300,10 +301,33 @@ def _table_rows(result: SimulationResult, table: str, confidence_level: float) -
     return probs[probs["table"] == table].reset_index(drop=True)
 
 
+def _joint_labels(scenario: Scenario) -> list[str]:
+    """The joint table's cells with each issue's range, one issue a line; ``"no agreement"`` last.
+
+    ``"withdrawal (below 0.25) /\nsubstantial (0.75 and above)"``: the cut-offs
+    as the rows of an issue's own table show them.
+    """
+    rows = [_row_labels(issue) for issue in scenario.issues]
+    shape = tuple(len(r) for r in rows)
+    labels = [
+        " /\n".join(r[i] for r, i in zip(rows, np.unravel_index(c, shape), strict=True))
+        for c in range(int(np.prod(shape)))
+    ]
+    labels[-1] = NO_AGREEMENT
+    return labels
+
+
 def _outcome_labels(scenario: Scenario, table: str, outcomes: Sequence[str]) -> list[str]:
     if table == "joint":
-        return list(outcomes)
+        every = dict(zip(_joint_outcomes(scenario), _joint_labels(scenario), strict=True))
+        return [every.get(o, o) for o in outcomes]
     return _row_labels(scenario.issue(table))
+
+
+def _joint_outcomes(scenario: Scenario) -> tuple[str, ...]:
+    from basesim.outcomes import OutcomeTable
+
+    return OutcomeTable.of(scenario).joint_labels
 
 
 def _table_axis_label(scenario: Scenario, table: str) -> str:
@@ -336,6 +360,10 @@ def plot_probabilities(
     is written beside each bar.  Rows of runs that settled nothing
     (``"unsettled"`` in an issue's table, ``"no agreement"`` in the joint
     table) are grey; joint outcomes that leave some issues unsettled, pale.
+    Every outcome is labelled with the range of the 0–1 scale each issue's
+    category covers (its cut-offs).  The joint table shows only the
+    outcomes some run reached, and ``"no agreement"`` always; the x-axis
+    label says how many empty ones were left out.
 
     Parameters
     ----------
@@ -356,8 +384,14 @@ def plot_probabilities(
     """
     rows = _table_rows(result, table, confidence_level)
     scenario = result.scenario
+    empty = 0
+    if table == "joint":
+        keep = (rows["count"] > 0).to_numpy() | (rows["outcome"] == NO_AGREEMENT).to_numpy()
+        empty = int((~keep).sum())
+        rows = rows[keep].reset_index(drop=True)
     n = len(rows)
-    ax = _new_axes(ax, (7.5, 0.45 * n + 1.6))
+    lines = len(scenario.issues) if table == "joint" else 1
+    ax = _new_axes(ax, (7.5, (0.3 + 0.17 * lines) * n + 1.6))
     p = rows["probability"].to_numpy(dtype=float)
     low = np.maximum(p - rows["ci_low"].to_numpy(dtype=float), 0.0)
     high = np.maximum(rows["ci_high"].to_numpy(dtype=float) - p, 0.0)
@@ -378,8 +412,14 @@ def plot_probabilities(
     top = float(np.max(p + high)) if n else 1.0
     ax.set_xlim(0, min(1.0, top + 0.12) if top < 0.88 else 1.12)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    left_out = (
+        f"\n{empty} joint {'outcome' if empty == 1 else 'outcomes'} no run reached not shown"
+        if empty
+        else ""
+    )
     ax.set_xlabel(
         f"probability (bars: {confidence_level:.0%} Wilson interval, {result.n_runs:,} runs)"
+        + left_out
     )
     ax.set_ylabel(_table_axis_label(scenario, table))
     what = "joint outcome" if table == "joint" else scenario.issue(table).label
@@ -927,7 +967,9 @@ def _replay(
     settled_round = np.zeros((n, len(scenario.issues)), dtype=np.int64)
     column = f"stance_{issue}"
     for i in range(n):
-        model = NegotiationModel(scenario, inputs=inputs.take(slice(i, i + 1)), compiled=compiled)
+        model = NegotiationModel(
+            scenario, run=i, inputs=inputs.take(slice(i, i + 1)), compiled=compiled
+        )
         for agent in model.actor_agents:
             paths[agent.actor_name][i, 0] = model.parameters.position[0, agent.index, k]
         outcome = model.run()
@@ -1386,6 +1428,44 @@ def _split_outcome(outcome: str, table: str | None) -> tuple[str | None, str]:
     return table, text
 
 
+def _sweep_rows(
+    sweep: Any, frame: pd.DataFrame, outcome: str, table: str | None
+) -> tuple[pd.DataFrame, str | None, str]:
+    """The rows of a sweep's tidy frame for ``outcome``: ``(rows, table, bare name)``."""
+    scenario = getattr(sweep, "scenario", None)
+    if scenario is not None and table is None:
+        # The scenario's own spelling of the name ("joint=unsettled / unsettled"
+        # is "no agreement"); unknown names are reported below.
+        from basesim.exceptions import SimulationError
+        from basesim.outcomes import OutcomeTable
+
+        outcomes = OutcomeTable.of(scenario)
+        with contextlib.suppress(SimulationError):
+            outcome = outcomes.names[outcomes.index(outcome)]
+    table, name = _split_outcome(outcome, table)
+    sub = frame[frame["outcome"] == name]
+    if table is not None and "table" in sub.columns:
+        sub = sub[sub["table"] == table]
+    if len(frame) == 0:
+        raise BasesimError(
+            f"nothing to plot for outcome {outcome!r}: no point of the sweep succeeded "
+            "(see the result's failures)"
+        )
+    if len(sub) == 0:
+        if "table" in frame.columns:
+            known = dict.fromkeys(
+                o if o == NO_AGREEMENT else f"{t}={o}"
+                for t, o in zip(frame["table"], frame["outcome"], strict=True)
+            )
+        else:
+            known = dict.fromkeys(map(str, frame["outcome"]))
+        raise BasesimError(f"outcome must be one of {', '.join(known)} (got {outcome!r})")
+    if "table" in sub.columns and sub["table"].nunique() > 1:
+        tables = ", ".join(f"{t}={name}" for t in sub["table"].unique())
+        raise BasesimError(f"outcome {outcome!r} is ambiguous: name it as one of {tables}")
+    return sub, table, name
+
+
 def plot_sweep_surface(
     sweep: Any, *, x: str, y: str, outcome: str, ax: Axes | None = None, table: str | None = None
 ) -> Axes:
@@ -1421,37 +1501,8 @@ def plot_sweep_surface(
     """
     frame = _frame_of(sweep, "sweep")
     _require(frame, [x, y, "outcome", "probability"], "plot_sweep_surface")
+    sub, table, name = _sweep_rows(sweep, frame, outcome, table)
     scenario = getattr(sweep, "scenario", None)
-    if scenario is not None and table is None:
-        # The scenario's own spelling of the name ("joint=unsettled / unsettled"
-        # is "no agreement"); unknown names are reported below.
-        from basesim.exceptions import SimulationError
-        from basesim.outcomes import OutcomeTable
-
-        outcomes = OutcomeTable.of(scenario)
-        with contextlib.suppress(SimulationError):
-            outcome = outcomes.names[outcomes.index(outcome)]
-    table, name = _split_outcome(outcome, table)
-    sub = frame[frame["outcome"] == name]
-    if table is not None and "table" in sub.columns:
-        sub = sub[sub["table"] == table]
-    if len(frame) == 0:
-        raise BasesimError(
-            f"nothing to plot for outcome {outcome!r}: no point of the sweep succeeded "
-            "(see the result's failures)"
-        )
-    if len(sub) == 0:
-        if "table" in frame.columns:
-            known = dict.fromkeys(
-                o if o == NO_AGREEMENT else f"{t}={o}"
-                for t, o in zip(frame["table"], frame["outcome"], strict=True)
-            )
-        else:
-            known = dict.fromkeys(map(str, frame["outcome"]))
-        raise BasesimError(f"outcome must be one of {', '.join(known)} (got {outcome!r})")
-    if "table" in sub.columns and sub["table"].nunique() > 1:
-        tables = ", ".join(f"{t}={name}" for t in sub["table"].unique())
-        raise BasesimError(f"outcome {outcome!r} is ambiguous: name it as one of {tables}")
     grid = sub.pivot_table(index=y, columns=x, values="probability", aggfunc="mean")
     xs = grid.columns.to_numpy(dtype=float)
     ys = grid.index.to_numpy(dtype=float)
@@ -1495,6 +1546,99 @@ def plot_sweep_surface(
     runs = getattr(sweep, "n_runs", None)
     per = f"\n{runs:,} runs per design point" if runs else ""
     ax.set_title(f"{where}probability of {label}{per}", fontsize=10)
+    return ax
+
+
+def plot_sweep_line(
+    sweep: Any,
+    *,
+    x: str,
+    outcome: str,
+    ax: Axes | None = None,
+    table: str | None = None,
+    confidence_level: float = 0.95,
+) -> Axes:
+    """The probability of one outcome against one swept parameter, with its interval band.
+
+    For a sweep over one parameter: a line through each design point's
+    estimated probability, in order of ``x``, with dots at the points, and a
+    band joining each point's Wilson interval (over the point's runs).  The
+    points share their random numbers (common random numbers), so the line
+    is smoother than independent samples would make it; the band is the
+    uncertainty of each point on its own.
+
+    Parameters
+    ----------
+    sweep
+        A :class:`~basesim.SweepResult`, or any object whose ``to_frame()``
+        (or a DataFrame) is tidy: one row per design point and outcome, with
+        a column ``x``, ``outcome``, ``probability``, ``ci_low``, ``ci_high``
+        and, optionally, ``table``.  No two points may share a value of
+        ``x`` (a sweep over several parameters: use
+        :func:`plot_sweep_surface`).
+    x
+        The swept parameter (field path) on the horizontal axis.
+    outcome
+        The outcome whose probability is shown, named as for
+        :func:`plot_sweep_surface`.
+    ax
+        Axes to draw on; a new figure if ``None``.
+    table
+        The table a bare ``outcome`` name belongs to, if it is ambiguous.
+    confidence_level
+        Of the band, for a :class:`~basesim.SweepResult` (a frame brings its
+        own ``ci_low`` and ``ci_high``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from basesim.experiments.sweep import SweepResult
+
+    is_result = isinstance(sweep, SweepResult)
+    frame = sweep.to_frame(confidence_level) if is_result else _frame_of(sweep, "sweep")
+    _require(frame, [x, "outcome", "probability", "ci_low", "ci_high"], "plot_sweep_line")
+    sub, table, name = _sweep_rows(sweep, frame, outcome, table)
+    if sub[x].duplicated().any():
+        raise BasesimError(
+            f"x = {x!r} takes the same value at several design points (other parameters were "
+            "swept too); plot_sweep_line needs a sweep over x alone: use plot_sweep_surface"
+        )
+    sub = sub.sort_values(x, kind="stable")
+    xs = sub[x].to_numpy(dtype=float)
+    scenario = getattr(sweep, "scenario", None)
+    label = name if table in (None, "joint") else f"{name} ({table})"
+    ax = _new_axes(ax, (7.0, 4.2))
+    ax.fill_between(
+        xs,
+        sub["ci_low"].to_numpy(dtype=float),
+        sub["ci_high"].to_numpy(dtype=float),
+        color=_BAR,
+        alpha=0.25,
+        linewidth=0,
+        label="Wilson interval of each point",
+    )
+    ax.plot(
+        xs,
+        sub["probability"].to_numpy(dtype=float),
+        color=_BAR,
+        linewidth=1.8,
+        marker="o",
+        markersize=3.5,
+        label=f"probability of {label}",
+    )
+    ax.set_ylim(0.0, 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(parameter_label(scenario, x))
+    ax.set_ylabel(f"probability of {label}")
+    band = f"{confidence_level:.0%} Wilson interval" if is_result else "confidence interval"
+    runs = getattr(sweep, "n_runs", None)
+    per = f", {runs:,} runs per design point" if runs else ""
+    where = f"{scenario.name}: " if scenario is not None else ""
+    ax.set_title(f"{where}probability of {label}\n(band: {band}{per})", fontsize=10)
+    ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.set_axisbelow(True)
     return ax
 
 
@@ -1545,6 +1689,11 @@ def plot_sensitivity(
     Parameters are sorted by total-order index, the largest at the top.  A
     first-order index is the share of the outcome probability's variance a
     parameter explains alone; the total-order index adds its interactions.
+    Shares lie in [0, 1], and so does the axis: an estimate or interval end
+    outside it (Monte Carlo noise can push estimates slightly below 0 or above
+    1) is drawn clipped to the edge, with its value written there.  A
+    parameter whose change never changed the output (``output_varies``
+    false) gets no bars but the words "no variation in the output".
 
     Parameters
     ----------
@@ -1553,7 +1702,8 @@ def plot_sensitivity(
         any object whose ``to_frame()`` (or a DataFrame) has the columns
         ``parameter``, ``index`` (``"first_order"`` / ``"total_order"``; or
         ``order`` with ``"first"`` / ``"total"`` or ``"S1"`` / ``"ST"``),
-        ``estimate``, ``ci_low``, ``ci_high`` and, optionally, ``outcome``.
+        ``estimate``, ``ci_low``, ``ci_high`` and, optionally, ``outcome`` and
+        ``output_varies``.
     ax
         Axes to draw on; a new figure if ``None``.
     outcome
@@ -1573,18 +1723,36 @@ def plot_sensitivity(
         "total": ("total order (with interactions)", "#DD8452", 0.2),
     }
     ax = _new_axes(ax, (10.0, 0.7 * len(parameters) + 2.0))
+    still = set()
+    if "output_varies" in frame.columns:
+        still = set(frame.loc[~frame["output_varies"].astype(bool), "parameter"])
     for order, (label, colour, shift) in styles.items():
         sub = frame[frame["order"] == order]
         if len(sub) == 0:
             continue
         y = np.array([index[p] for p in sub["parameter"]]) + shift
-        e = sub["estimate"].to_numpy(dtype=float)
-        err = np.vstack(
-            [
-                np.maximum(e - sub["ci_low"].to_numpy(dtype=float), 0),
-                np.maximum(sub["ci_high"].to_numpy(dtype=float) - e, 0),
-            ]
-        )
+        raw = sub["estimate"].to_numpy(dtype=float)
+        raw_low = sub["ci_low"].to_numpy(dtype=float)
+        raw_high = sub["ci_high"].to_numpy(dtype=float)
+        # A share of variance: the axis is [0, 1], values beyond it drawn at the edge.
+        e, low, high = (np.clip(v, 0.0, 1.0) for v in (raw, raw_low, raw_high))
+        err = np.vstack([np.maximum(e - low, 0), np.maximum(high - e, 0)])
+        for yi, value, lo, hi in zip(y, raw, raw_low, raw_high, strict=True):
+            outside = [v for v in (value, lo, hi) if v < 0 or v > 1]
+            if outside:
+                edge = 0.0 if min(outside) < 0 else 1.0
+                ax.text(
+                    edge + (0.01 if edge == 0 else -0.01),
+                    float(yi),
+                    f"{'◂' if edge == 0 else ''}{value:.2f} [{lo:.2f}, {hi:.2f}]"
+                    f"{'▸' if edge == 1 else ''}",
+                    ha="left" if edge == 0 else "right",
+                    va="center",
+                    fontsize=7,
+                    color="black",
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": colour, "pad": 1.5},
+                    zorder=5,
+                )
         ax.barh(
             y,
             e,
@@ -1594,9 +1762,12 @@ def plot_sensitivity(
             label=label,
             error_kw={"ecolor": "black", "capsize": 2, "elinewidth": 0.8},
         )
+    for p in still:
+        ax.text(0.02, index[p], "no variation in the output", va="center", fontsize=9)
     scenario = getattr(sensitivity, "scenario", None)
     ax.set_yticks(range(len(parameters)), [parameter_label(scenario, str(p)) for p in parameters])
     ax.invert_yaxis()
+    ax.set_xlim(0.0, 1.0)
     ax.axvline(0, color="black", linewidth=0.8)
     level = getattr(sensitivity, "confidence_level", None)
     interval = f"{level:.0%} confidence interval" if level else "confidence interval"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "EVERY_ISSUE",
     "NOT_FULLY_SETTLED",
     "NO_AGREEMENT",
     "UNSETTLED",
@@ -43,9 +45,13 @@ __all__ = [
 
 #: The month label of round 0 in :meth:`SimulationResult.agreement_rounds`.
 NOT_FULLY_SETTLED = "not fully settled"
+#: The ``issue`` of :meth:`SimulationResult.quantiles` rows about settling every issue.
+EVERY_ISSUE = "every issue"
 _FORMAT = "basesim-result"
-_FORMAT_VERSION = 3
+_FORMAT_VERSION = 4
 _HIST_BINS = 50
+# Bins of [0, 1] for the quantiles of final values: they are exact to 1 / 4096.
+_VALUE_BINS = 4096
 # The per-run arrays a saved result holds, and the dtype kinds each may have.
 _RUN_ARRAYS = {
     "package": "f",
@@ -106,6 +112,11 @@ class Tally:
         that settled the issue.
     unsettled_package_sum, unsettled_package_sumsq
         The same over the runs that did not.
+    value_hist
+        ``(K, 2, 4096)`` per issue, histograms of the final value over 4,096
+        equal bins of [0, 1]: row 0 over the runs that settled the issue
+        (agreed values), row 1 over the runs that did not (status quo
+        values).  :meth:`SimulationResult.quantiles` reads them.
     """
 
     scenario: Scenario
@@ -123,6 +134,9 @@ class Tally:
     settled_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     unsettled_package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     unsettled_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    value_hist: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros((0, 2, _VALUE_BINS), dtype=np.int64)
+    )
     table: OutcomeTable = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +160,7 @@ class Tally:
             settled_package_sumsq=np.zeros(k),
             unsettled_package_sum=np.zeros(k),
             unsettled_package_sumsq=np.zeros(k),
+            value_hist=np.zeros((k, 2, _VALUE_BINS), dtype=np.int64),
         )
 
     def add(self, outcome: BatchOutcome) -> None:
@@ -171,6 +186,11 @@ class Tally:
         unsettled_pkg = np.where(outcome.settled, 0.0, pkg)
         self.unsettled_package_sum += unsettled_pkg.sum(axis=0)
         self.unsettled_package_sumsq += (unsettled_pkg * unsettled_pkg).sum(axis=0)
+        fine = np.clip((pkg * _VALUE_BINS).astype(np.intp), 0, _VALUE_BINS - 1)
+        for k in range(pkg.shape[1]):
+            # Index 0 for the settled runs, 1 for the others.
+            where = fine[:, k] + _VALUE_BINS * (~outcome.settled[:, k])
+            self.value_hist[k] += np.bincount(where, minlength=2 * _VALUE_BINS).reshape(2, -1)
         self.n_runs += outcome.n_runs
 
     def counts(self) -> NDArray[np.int64]:
@@ -190,6 +210,7 @@ class Tally:
             "tally_settled_package_sumsq": self.settled_package_sumsq,
             "tally_unsettled_package_sum": self.unsettled_package_sum,
             "tally_unsettled_package_sumsq": self.unsettled_package_sumsq,
+            "tally_value_hist": self.value_hist,
         }
         for k, counts in enumerate(self.marginal):
             out[f"tally_marginal_{k}"] = counts
@@ -487,6 +508,161 @@ class SimulationResult:
         data["model"] = models[runs.component]
         return pd.DataFrame(data)
 
+    # -- point summaries -------------------------------------------------------------
+    @property
+    def precision_reached(self) -> bool | None:
+        """Whether a ``precision=`` target was met (``None`` without a target).
+
+        True when every probability's 95 % Wilson half-width is at most
+        :attr:`target_precision`; False when the run cap stopped the
+        simulation first.
+        """
+        if self.target_precision is None:
+            return None
+        return bool(self.tally.max_half_width() <= self.target_precision)
+
+    def quantiles(self, q: float | Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+        """Quantiles of each issue's agreed and final value and of its settlement month.
+
+        Computed from distributions the result keeps over *every* run (not
+        only the kept ones), so no ``keep_runs`` is needed:
+
+        - ``"agreed value"``: the value of the issue over the runs that settled
+          it.  Final values are counted in 4,096 equal bins of [0, 1] as runs
+          are simulated; the quantile interpolates linearly within its bin,
+          so it is within 1/4096 of the sample quantile.
+        - ``"final value"``: the same over all runs, an unsettled issue at the
+          status quo it was left at.
+        - ``"settlement round"``: the round (month) the issue was settled, over
+          all runs, the runs that never settled it ranked after the horizon.
+          Exact: the smallest round ``r`` with at least a share ``q`` of the
+          runs settled by ``r`` (the inverse of the empirical distribution
+          function; for ``q = 0``, the first round in which some run settled
+          it).  If fewer than a share ``q`` of the runs ever settled the
+          issue, the quantile is NaN and its month ``"unsettled"``.  Issue
+          ``"every issue"`` gives the round in which the last issue was
+          settled (runs that left some issue open ranked last).
+
+        Parameters
+        ----------
+        q
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``issue``, ``quantity`` (``"agreed value"``,
+            ``"final value"``, ``"settlement round"``), ``runs`` (how many
+            runs are summarised), ``q``, ``value`` (NaN over no runs) and
+            ``month`` (:meth:`month_of` a settlement round, ``"unsettled"``
+            past the horizon; ``None`` for values).
+
+        Examples
+        --------
+        >>> import basesim
+        >>> res = basesim.simulate(basesim.load_scenario("syria-2025"), n_runs=2_000, rng=7)
+        >>> qs = res.quantiles(q=0.5)
+        >>> sorted(set(qs.quantity))
+        ['agreed value', 'final value', 'settlement round']
+        """
+        import pandas as pd
+
+        try:
+            probs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise ResultError(f"q must be probabilities in [0, 1] (got {q!r})") from None
+        if probs.ndim != 1 or probs.size == 0 or not np.all((probs >= 0) & (probs <= 1)):
+            raise ResultError(f"q must be probabilities in [0, 1] (got {q!r})")
+        t = self.tally
+        rows: list[dict[str, Any]] = []
+        rounds = [
+            (issue, t.settlement_rounds[k]) for k, issue in enumerate(self.scenario.issue_names)
+        ]
+        for k, issue in enumerate(self.scenario.issue_names):
+            for quantity, hist in (
+                ("agreed value", t.value_hist[k, 0]),
+                ("final value", t.value_hist[k].sum(axis=0)),
+            ):
+                runs = int(hist.sum())
+                for p, value in zip(probs, _histogram_quantiles(hist, probs), strict=True):
+                    rows.append(
+                        {
+                            "issue": issue,
+                            "quantity": quantity,
+                            "runs": runs,
+                            "q": float(p),
+                            "value": value,
+                            "month": None,
+                        }
+                    )
+            rows += self._round_quantiles(issue, rounds[k][1], probs)
+        rows += self._round_quantiles(EVERY_ISSUE, t.rounds, probs)
+        return pd.DataFrame(rows)
+
+    def _round_quantiles(
+        self, issue: str, counts: NDArray[np.int64], probs: NDArray[np.float64]
+    ) -> list[dict[str, Any]]:
+        """Quantile rows of a settlement round from its counts (index 0: never settled)."""
+        n = self.n_runs
+        # Settled by round r, for r = 1 .. horizon; the never-settled runs rank last.
+        settled_by = np.cumsum(counts[1:])
+        rows = []
+        for p in probs:
+            # The smallest r with settled_by[r] >= p n, and at least one run.
+            r = int(np.searchsorted(settled_by, max(p * n, 1), side="left")) + 1
+            if r <= len(settled_by):
+                value, month = float(r), self.month_of(r)
+            else:
+                value, month = float("nan"), UNSETTLED
+            rows.append(
+                {
+                    "issue": issue,
+                    "quantity": "settlement round",
+                    "runs": n,
+                    "q": float(p),
+                    "value": value,
+                    "month": month,
+                }
+            )
+        return rows
+
+    def summary(self) -> pd.DataFrame:
+        """Median and 10–90 % range of each issue's agreed value, final value and settlement round.
+
+        One row per issue and quantity of :meth:`quantiles` (plus the round in
+        which every issue was settled), columns ``issue``, ``quantity``,
+        ``runs``, ``share`` (of all runs: those that settled the issue for
+        ``"agreed value"`` and the settlement rounds, 1 for ``"final value"``),
+        ``q10``, ``median``, ``q90`` and, for settlement rounds, ``month_q10``,
+        ``median_month``, ``month_q90``.
+        """
+        import pandas as pd
+
+        long = self.quantiles(q=(0.1, 0.5, 0.9))
+        t = self.tally
+        settled = {
+            issue: int(self.n_runs - t.settlement_rounds[k, 0])
+            for k, issue in enumerate(self.scenario.issue_names)
+        }
+        settled[EVERY_ISSUE] = int(self.n_runs - t.rounds[0])
+        rows = []
+        for (issue, quantity), part in long.groupby(["issue", "quantity"], sort=False):
+            values = part["value"].to_numpy()
+            row: dict[str, Any] = {
+                "issue": issue,
+                "quantity": quantity,
+                "runs": int(part["runs"].iloc[0]),
+                "share": 1.0 if quantity == "final value" else settled[issue] / self.n_runs,
+                "q10": values[0],
+                "median": values[1],
+                "q90": values[2],
+            }
+            if quantity == "settlement round":
+                months = part["month"].tolist()
+                row.update(month_q10=months[0], median_month=months[1], month_q90=months[2])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     # -- presentation ----------------------------------------------------------------
     def __repr__(self) -> str:
         probs = self.probabilities()
@@ -680,10 +856,13 @@ def _metadata(path: Path, arrays: dict[str, NDArray[Any]]) -> dict[str, Any]:
             and not isinstance(version, bool)
             and 1 <= version < _FORMAT_VERSION
         ):
-            why = (
-                "whose results settled every issue at once and have no 'unsettled' rows"
-                if version == 1
-                else "which did not record the outcome labels and the scenario's digest"
+            why = {
+                1: "whose results settled every issue at once and have no 'unsettled' rows",
+                2: "which did not record the outcome labels and the scenario's digest",
+            }.get(
+                version,
+                "whose results do not keep the distribution of final values that quantiles() "
+                "reads",
             )
             older = (
                 f"; it was written by an older basesim, {why}: simulate again to get a result "
@@ -731,6 +910,30 @@ def _scenario_from(path: Path, meta: dict[str, Any]) -> tuple[Scenario, OutcomeT
             f"({detail})"
         )
     return scenario, table
+
+
+def _histogram_quantiles(hist: NDArray[np.int64], probs: NDArray[np.float64]) -> list[float]:
+    """Quantiles of values counted in equal bins of [0, 1], linear within a bin (NaN if empty).
+
+    The empirical distribution function is known exactly at the bin edges
+    (the cumulative counts); between them it is taken as linear.  So the
+    ``p``-quantile lies in the bin holding the ``ceil(p n)``-th smallest
+    value, as the sample quantile does: they differ by less than a bin.
+    """
+    n = int(hist.sum())
+    if n == 0:
+        return [float("nan")] * len(probs)
+    width = 1.0 / hist.shape[0]
+    cum = np.concatenate([[0], np.cumsum(hist)])
+    out = []
+    for p in probs:
+        target = p * n
+        # The first bin whose cumulative count reaches the target (and holds runs).
+        b = int(np.searchsorted(cum[1:], target, side="left"))
+        b = min(max(b, int(np.flatnonzero(hist)[0])), hist.shape[0] - 1)
+        within = (target - cum[b]) / hist[b] if hist[b] else 0.0
+        out.append(float((b + min(max(within, 0.0), 1.0)) * width))
+    return out
 
 
 def load_result(path: str | PathLike[str]) -> SimulationResult:
@@ -843,11 +1046,13 @@ def _tally_from(
         settled_package_sumsq=loaded["tally_settled_package_sumsq"],
         unsettled_package_sum=loaded["tally_unsettled_package_sum"],
         unsettled_package_sumsq=loaded["tally_unsettled_package_sumsq"],
+        value_hist=loaded["tally_value_hist"],
     )
     tables = [("tally_joint", tally.joint), ("tally_rounds", tally.rounds)]
     tables += [(f"tally_marginal_{i}", c) for i, c in enumerate(tally.marginal)]
     tables += [(f"tally_settlement_rounds[{i}]", c) for i, c in enumerate(tally.settlement_rounds)]
     tables += [(f"tally_package_hist[{i}]", c) for i, c in enumerate(tally.package_hist)]
+    tables += [(f"tally_value_hist[{i}]", c) for i, c in enumerate(tally.value_hist)]
     for name, counts in tables:
         if int(counts.sum()) != n_runs:
             raise ResultError(
@@ -868,6 +1073,12 @@ def _tally_from(
             raise ResultError(
                 f"{path}: issue {issue!r} is unsettled in {int(tally.marginal[i][-1])} runs by its "
                 f"table but in {int(tally.settlement_rounds[i, 0])} by its settlement rounds"
+            )
+        if tally.value_hist[i, 1].sum() != tally.settlement_rounds[i, 0]:
+            raise ResultError(
+                f"{path}: tally_value_hist[{i}] (issue {issue!r}) counts "
+                f"{int(tally.value_hist[i, 1].sum())} unsettled runs, its settlement rounds "
+                f"{int(tally.settlement_rounds[i, 0])}"
             )
     for name in ("package_sum", "package_sumsq"):
         parts = getattr(tally, f"settled_{name}") + getattr(tally, f"unsettled_{name}")

@@ -146,6 +146,20 @@ def test_run_writes_probabilities(capsys, tmp_path, suffix):
     assert_png(plot)
 
 
+def test_run_says_whether_the_precision_target_was_met(capsys):
+    # 0.002 needs about 1.96**2 * 0.25 / 0.002**2 = 240,100 runs at p = 0.5: far
+    # more than the cap of 3,000.
+    status, out, err = run_cli(capsys, "run", SCN, "--precision", "0.002", "--n-runs", "3000")
+    assert status == 0, err
+    assert "precision 0.002 NOT reached: widest 95% half-width" in out
+    assert "after 3,000 runs, the --n-runs cap; raise --n-runs" in out
+    assert err.startswith("basesim: warning: precision 0.002 NOT reached")
+    status, out, err = run_cli(capsys, "run", SCN, "--precision", "0.1", "--n-runs", "3000")
+    assert status == 0, err
+    assert "precision 0.1 reached: widest 95% half-width" in out and "after 1,024 runs" in out
+    assert err == ""
+
+
 def test_run_with_progress_bar(capsys):
     status, _, err = run_cli(capsys, "run", SCN, "--n-runs", "100", "--progress")
     assert status == 0
@@ -188,6 +202,19 @@ def test_compare(capsys, tmp_path, suffix):
     assert_png(plot)
 
 
+def test_compare_of_scenarios_with_different_issues_plots_a_shared_table(capsys, tmp_path):
+    plot = tmp_path / "cmp.png"
+    status, out, err = run_cli(
+        capsys, "compare", SCN, "syria-2025-russian-offer", "--n-runs", "40", "--plot", str(plot)
+    )
+    assert status == 0, err
+    assert "issue basing" in out and "joint outcome" not in out
+    assert (
+        "not compared: joint (the scenarios' issues or categories differ); russian_package " in out
+    )
+    assert_png(plot)
+
+
 def test_compare_names_scenarios_as_given_when_names_clash(capsys, tmp_path, scenario_file):
     target = tmp_path / "cmp.csv"
     status, _, err = run_cli(
@@ -224,6 +251,16 @@ def test_sweep(capsys, tmp_path, suffix, outcome):
     assert_png(plot)
 
 
+def test_one_parameter_sweep_plots_a_line(capsys, tmp_path):
+    plot = tmp_path / "line.png"
+    status, _, err = run_cli(
+        capsys, "sweep", SCN, "--param", f"{POSITION}=0:0.6", "--design", "grid",
+        "--n-points", "3", "--n-runs", "20", "--outcome", "basing=withdrawal", "--plot", str(plot),
+    )  # fmt: skip
+    assert status == 0, err
+    assert_png(plot)
+
+
 def test_sweep_designs_and_checkpoint(capsys, tmp_path):
     base = ["sweep", SCN, "--param", f"{POSITION}=0:0.6", "--n-runs", "20", "--rng", "2"]
     target = tmp_path / "lhs.csv"
@@ -252,7 +289,14 @@ def test_sensitivity(capsys, tmp_path, suffix):
     assert status == 0, err
     assert "SensitivityResult" in out
     frame = read_table(target)
-    assert list(frame.columns) == ["parameter", "index", "estimate", "ci_low", "ci_high"]
+    assert list(frame.columns) == [
+        "parameter",
+        "index",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "output_varies",
+    ]
     assert len(frame) == 4
     assert set(frame["parameter"]) == {POSITION, SALIENCE}
     assert set(frame["index"]) == {"first_order", "total_order"}
@@ -342,7 +386,6 @@ SWEEP = ["sweep", SCN, "--n-runs", "10", "--n-points", "2"]
          "--outcome must be one of"),
         ([*SWEEP, "--param", f"{POSITION}=0:1", "--outcome", "basing=unsetled"],
          "(did you mean 'basing=unsettled'?)"),
-        ([*SWEEP, "--param", f"{POSITION}=0:1", "--plot", "s.png"], "at least two --param"),
         (["sweep", SCN], "the following arguments are required: --param"),
         (["sensitivity", SCN, "--param", f"{POSITION}=0:1"], "required: --outcome"),
         (["sensitivity", SCN, "--param", f"{POSITION}=0:1", "--outcome", "x", "--n", "8"],

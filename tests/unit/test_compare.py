@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -226,10 +229,114 @@ def test_bad_arguments(base):
         basesim.BasesimError, match=r"executor must be a concurrent\.futures\.Executor"
     ):
         basesim.compare({"a": base, "b": base}, n_runs=10, executor=4)
-    other = base.replace({"issues.basing.categories": ("out", "in"), "issues.basing.cuts": (0.5,)})
+    both = base.replace(
+        {
+            "issues.basing.categories": ("out", "in"),
+            "issues.basing.cuts": (0.5,),
+            "issues.sanctions_relief.categories": ("no", "yes"),
+            "issues.sanctions_relief.cuts": (0.5,),
+        }
+    )
     with pytest.raises(
         basesim.BasesimError,
-        match=r"scenarios\['b'\] has outcome categories \{'basing': \('out', 'in'\), .*which "
-        r"differ from scenarios\['a'\]'s \{'basing': \('withdrawal', ",
+        match=r"the scenarios share no outcome table .*: joint \(the scenarios' issues or "
+        r"categories differ\); basing \(its categories differ between the scenarios\); "
+        r"sanctions_relief \(its categories differ",
     ):
-        basesim.compare({"a": base, "b": other}, n_runs=10)
+        basesim.compare({"a": base, "b": both}, n_runs=10)
+
+
+def _repr_blocks(text):
+    """The tables of a comparison's repr: {header: [(label, [cells])]}, cells split on 2+ spaces."""
+    blocks = {}
+    for block in text.split("\n\n")[1:]:
+        lines = [line for line in block.splitlines() if not line.startswith("  (")]
+        if not lines or lines[0].startswith("  not compared"):
+            continue
+        header = re.split(r"\s{2,}", lines[0].strip())
+        rows = [re.split(r"\s{2,}", line.strip()) for line in lines[1:]]
+        blocks[header[0]] = (header[1:], rows)
+    return blocks
+
+
+def test_repr_shows_every_outcome_any_scenario_reaches(comparison):
+    # Every outcome with a run in any scenario is a row, in every table, so the
+    # printed probabilities of each scenario add up to 100 % (each rounded to
+    # 0.1 %: the sum is within 0.05 % per row of 100 %); the table's last row
+    # ("no agreement", "unsettled") is always shown.
+    blocks = _repr_blocks(repr(comparison))
+    frame = comparison.to_frame()
+    assert list(blocks) == ["joint outcome", "issue basing", "issue sanctions_relief"]
+    for header, table in zip(blocks, ("joint", "basing", "sanctions_relief"), strict=True):
+        names, rows = blocks[header]
+        assert names == ["report", "nudged"]
+        part = frame[frame.table == table]
+        reached = part.groupby("outcome", sort=False)["count"].max()
+        expected = [o for o, c in reached.items() if c > 0 or o == reached.index[-1]]
+        assert [row[0] for row in rows] == expected
+        for j in range(len(names)):
+            total = sum(float(row[1 + j].split("%")[0]) for row in rows)
+            assert total == pytest.approx(100.0, abs=0.05 * len(rows))
+    assert blocks["joint outcome"][1][-1][0] == "no agreement"
+    hidden = int((frame.groupby(["table", "outcome"], sort=False)["count"].max() == 0).sum())
+    hidden -= sum(
+        int(frame[(frame.table == t)].groupby("outcome", sort=False)["count"].max().iloc[-1] == 0)
+        for t in ("joint", "basing", "sanctions_relief")
+    )
+    if hidden:
+        assert f"({hidden} outcome" in repr(comparison)
+
+
+@pytest.fixture(scope="module")
+def extra_issue(base):
+    # The report scenario's two issues and a third, russian_package.
+    return basesim.load_scenario("syria-2025-russian-offer")
+
+
+def test_scenarios_with_different_issues_compare_the_tables_they_share(base, extra_issue):
+    n = 200
+    cmp = basesim.compare(
+        {"report": base, "offer": extra_issue}, n_runs=n, keep_runs=n, rng=3, progress=False
+    )
+    assert cmp.tables == ("basing", "sanctions_relief")
+    assert cmp.left_out == (
+        "joint (the scenarios' issues or categories differ)",
+        "russian_package (only in 'offer')",
+    )
+    assert set(cmp.to_frame().table) == {"basing", "sanctions_relief"}
+    assert "not compared: joint (the scenarios' issues or categories differ); russian_package" in (
+        repr(cmp)
+    )
+    # Each scenario's numbers are its own simulation's, table by table.
+    for name, scn in (("report", base), ("offer", extra_issue)):
+        alone = basesim.simulate(scn, n_runs=n, rng=3, progress=False).probabilities()
+        mine = cmp.probabilities()
+        mine = mine[mine.scenario == name].drop(columns="scenario").reset_index(drop=True)
+        alone = alone[alone.table.isin(cmp.tables)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone)
+    # The paired sums, recounted run by run from the kept runs: D_r per column.
+    s = cmp.names.index("offer")
+    for table in cmp.tables:
+        ref_rows = _issue_rows(cmp["report"], table)
+        alt_rows = _issue_rows(cmp["offer"], table)
+        columns = [c for c, (t, _) in enumerate(cmp.outcomes) if t == table]
+        for j, c in enumerate(columns):
+            d = (alt_rows == j).astype(int) - (ref_rows == j).astype(int)
+            assert cmp.paired_sum[s, c] == d.sum()
+            assert cmp.paired_sumsq[s, c] == (d * d).sum()
+
+
+def _issue_rows(result, issue):
+    table = OutcomeTable.of(result.scenario)
+    rows = table.issue_rows(result.scenario, result.runs)
+    return rows[:, result.scenario.issue_names.index(issue)]
+
+
+def test_compare_leaves_out_an_issue_whose_categories_differ(base):
+    other = base.replace({"issues.basing.categories": ("out", "in"), "issues.basing.cuts": (0.5,)})
+    cmp = basesim.compare({"a": base, "b": other}, n_runs=20, rng=1, progress=False)
+    assert cmp.tables == ("sanctions_relief",)
+    assert cmp.left_out == (
+        "joint (the scenarios' issues or categories differ)",
+        "basing (its categories differ between the scenarios)",
+    )

@@ -101,9 +101,16 @@ def test_month_label(scenario):
 
 
 # -- outcome probabilities ------------------------------------------------------------------
+def _shown(rows):
+    """The joint rows the bar chart draws: those some run reached, and no agreement."""
+    return rows[(rows["count"] > 0) | (rows.outcome == "no agreement")]
+
+
 @pytest.mark.parametrize("table", ["joint", "basing", "sanctions_relief"])
 def test_probability_bars_are_the_probabilities_and_intervals(result, table):
     rows = result.probabilities(0.9).query("table == @table")
+    if table == "joint":
+        rows = _shown(rows)
     ax = plotting.plot_probabilities(result, table=table, confidence_level=0.9)
     container = bars(ax)[0]
     widths = [bar.get_width() for bar in container.patches]
@@ -135,9 +142,24 @@ def test_probability_bar_labels(result, scenario):
     assert colours[-1] != colours[0] and len(set(colours[:3])) == 1
     ax = plotting.plot_probabilities(result)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == list(result.probabilities().query("table == 'joint'").outcome)
-    assert len(labels) == 16
-    assert labels[3] == "withdrawal / unsettled"
+    outcomes = list(_shown(result.probabilities().query("table == 'joint'")).outcome)
+    # The joint chart labels each issue's category with its range, as the
+    # issue's own chart does, one issue a line.
+    ranges = {
+        "withdrawal": "withdrawal (below 0.25)",
+        "reduced presence": "reduced presence (0.25 to 0.75)",
+        "retention": "retention (0.75 and above)",
+        "none or limited": "none or limited (below 0.25)",
+        "partial": "partial (0.25 to 0.75)",
+        "substantial": "substantial (0.75 and above)",
+        "unsettled": "unsettled (status quo kept)",
+    }
+    expected = [
+        o if o == "no agreement" else " /\n".join(ranges[part] for part in o.split(" / "))
+        for o in outcomes
+    ]
+    assert labels == expected
+    assert "withdrawal (below 0.25) /\nsubstantial (0.75 and above)" in labels
     assert labels[-1] == "no agreement"
     # ... and no agreement in the joint table; joint outcomes that settle some
     # issues only are pale, those that settle every issue as the others.
@@ -148,9 +170,28 @@ def test_probability_bar_labels(result, scenario):
     assert len(pale) == 1 and pale.isdisjoint({colours[0], colours[-1]})
 
 
+def test_joint_bars_leave_out_the_outcomes_no_run_reached(scenario):
+    # Five runs, one in each of five joint cells (see _partial_result), one of
+    # them no agreement: 4 bars of 20 % and no agreement; the other 11 of the
+    # 16 cells are empty and said to be left out, once.
+    ax = plotting.plot_probabilities(_partial_result(scenario))
+    np.testing.assert_allclose([b.get_width() for b in bars(ax)[0].patches], [0.2] * 5)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [
+        "withdrawal (below 0.25) /\nsubstantial (0.75 and above)",
+        "reduced presence (0.25 to 0.75) /\nunsettled (status quo kept)",
+        "retention (0.75 and above) /\nnone or limited (below 0.25)",
+        "unsettled (status quo kept) /\npartial (0.25 to 0.75)",
+        "no agreement",
+    ]
+    assert ax.get_xlabel().endswith("\n11 joint outcomes no run reached not shown")
+    assert [t.get_text() for t in ax.texts] == ["20.0%"] * 5
+    render(ax)
+
+
 def test_result_plot_is_plot_probabilities(result):
     ax = result.plot()
-    rows = result.probabilities().query("table == 'joint'")
+    rows = _shown(result.probabilities().query("table == 'joint'"))
     np.testing.assert_allclose([b.get_width() for b in bars(ax)[0].patches], rows.probability)
     render(ax)
 
@@ -566,6 +607,29 @@ def test_stance_bands_do_not_select_survivors(scenario):
     render(ax)
 
 
+def test_stance_bands_of_actors_nobody_pulls_stay_flat(scenario):
+    # Only Syria is pulled (by Turkey and the investors); Russia, Turkey and the
+    # investors keep their starting stances, so with every run counted in every
+    # month their medians and bands are flat, however many runs have ended.  Over
+    # the runs still negotiating they would move as runs drop out.
+    pulled = {target for actor in scenario.actors for target in actor.influence}
+    assert pulled == {"syria"}
+    n_runs = 12
+    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=2)
+    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=2)
+    lines = {line.get_label(): line for line in ax.lines}
+    for actor in scenario.actors:
+        median = lines[actor.label].get_ydata()
+        if actor.name in pulled:
+            continue
+        start = paths[actor.name][:, 0]
+        np.testing.assert_array_equal(median, np.full(len(median), np.median(start)))
+    # The share still negotiating falls from 1 as runs end.
+    share = lines["runs still negotiating"].get_ydata()
+    assert share[0] == 1.0 and np.all(np.diff(share) <= 0)
+    render(ax)
+
+
 def test_stance_bands_reject_bad_arguments(scenario):
     with pytest.raises(BasesimError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
         plotting.plot_stance_bands(scenario, issue="basing", n_runs=0, rng=1)
@@ -723,6 +787,36 @@ def test_sensitivity_bars_sorted_by_total_order():
     render(ax)
 
 
+def test_sensitivity_axis_is_a_share_of_variance():
+    # Estimates beyond [0, 1] (noise) are drawn at the edge with their values
+    # written there; a parameter that never moved the output gets words, not bars.
+    frame = pd.DataFrame(
+        {
+            "parameter": ["a", "a", "b", "b", "c", "c"],
+            "index": ["first_order", "total_order"] * 3,
+            "estimate": [0.9, 1.12, -0.05, 0.3, 0.0, 0.0],
+            "ci_low": [0.8, 0.95, -0.2, 0.1, 0.0, 0.0],
+            "ci_high": [1.0, 1.3, 0.1, 0.5, 0.0, 0.0],
+            "output_varies": [True, True, True, True, False, False],
+        }
+    )
+    ax = plotting.plot_sensitivity(frame)
+    assert ax.get_xlim() == (0.0, 1.0)
+    first, total = bars(ax)
+    # Rows by total order: a (1.12), b (0.3), c (0).
+    np.testing.assert_allclose([b.get_width() for b in first.patches], [0.9, 0.0, 0.0])
+    np.testing.assert_allclose([b.get_width() for b in total.patches], [1.0, 0.3, 0.0])
+    segments = errorbar_segments(total)
+    np.testing.assert_allclose(segments[:, 0, 0], [0.95, 0.1, 0.0])
+    np.testing.assert_allclose(segments[:, 1, 0], [1.0, 0.5, 0.0])
+    texts = [t.get_text() for t in ax.texts]
+    assert "1.12 [0.95, 1.30]▸" in texts  # a's total order, past 1
+    assert "◂-0.05 [-0.20, 0.10]" in texts  # b's first order, below 0
+    assert texts.count("no variation in the output") == 1  # c
+    assert not any("0.90" in t for t in texts)  # inside [0, 1]: no note
+    render(ax)
+
+
 def test_prim_box_points_and_rectangle():
     rng = np.random.default_rng(0)
     points = pd.DataFrame({"x": rng.random(400), "y": rng.random(400), "z": rng.random(400)})
@@ -830,6 +924,35 @@ def test_plot_differences_of_a_comparison_result(comparison):
     render(ax)
 
 
+def test_one_parameter_sweep_line_and_band(scenario):
+    # The line is each point's probability in order of x; the band each point's
+    # Wilson interval over its runs.
+    x = "actors.syria.basing.position"
+    result = basesim.sweep(scenario, {x: (0.0, 0.6)}, design="lhs", n_points=5, n_runs=60, rng=2)
+    ax = result.plot(x=x, outcome="basing=withdrawal")
+    order = np.argsort(result.points[:, 0])
+    p = result.probability("basing=withdrawal")[order]
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), result.points[order, 0])
+    np.testing.assert_allclose(line.get_ydata(), p)
+    column = result.outcomes.index(("basing", "withdrawal"))
+    low, high = wilson_interval(result.counts[order, column], 60, 0.95)
+    band = ax.collections[0].get_paths()[0].vertices
+    # fill_between's outline: the lower edge left to right, then the upper edge back.
+    np.testing.assert_allclose(band[1:6, 1], low)
+    np.testing.assert_allclose(band[7:12, 1][::-1], high)
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert "95% Wilson interval, 60 runs per design point" in ax.get_title()
+    render(ax)
+    # A sweep over two parameters has no line: each x value has several points.
+    y = "actors.turkey.influence.syria"
+    two = basesim.sweep(
+        scenario, {x: (0.0, 0.6), y: (0.0, 0.3)}, design="grid", n_points=2, n_runs=10, rng=1
+    )
+    with pytest.raises(BasesimError, match="plot_sweep_line needs a sweep over x alone"):
+        plotting.plot_sweep_line(two, x=x, outcome="basing=withdrawal")
+
+
 def test_plot_sweep_surface_of_a_sweep_result(scenario):
     x, y = "actors.syria.basing.position", "actors.turkey.influence.syria"
     result = basesim.sweep(
@@ -888,14 +1011,20 @@ def test_plot_sensitivity_of_a_sensitivity_result(scenario):
     ax = plotting.plot_sensitivity(result)
     first, total = bars(ax)
     order = np.argsort(-result.total_order, kind="stable")
-    np.testing.assert_allclose([b.get_width() for b in first.patches], result.first_order)
-    np.testing.assert_allclose([b.get_width() for b in total.patches], result.total_order)
+    # Shares of variance: drawn within [0, 1].
+    np.testing.assert_allclose(
+        [b.get_width() for b in first.patches], np.clip(result.first_order, 0, 1)
+    )
+    np.testing.assert_allclose(
+        [b.get_width() for b in total.patches], np.clip(result.total_order, 0, 1)
+    )
     # Bars sit on the rows of their parameters, sorted by total-order index.
     rows = [round(b.get_y() + b.get_height() / 2 + 0.2) for b in total.patches]
     assert [rows.index(r) for r in range(len(rows))] == list(order)
     segments = errorbar_segments(total)
-    np.testing.assert_allclose(segments[:, 0, 0], result.total_order_interval[:, 0])
-    np.testing.assert_allclose(segments[:, 1, 0], result.total_order_interval[:, 1])
+    np.testing.assert_allclose(segments[:, 0, 0], np.clip(result.total_order_interval[:, 0], 0, 1))
+    np.testing.assert_allclose(segments[:, 1, 0], np.clip(result.total_order_interval[:, 1], 0, 1))
+    assert ax.get_xlim() == (0.0, 1.0)
     assert "basing=withdrawal" in ax.get_title()
     render(ax)
 

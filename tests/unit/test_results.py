@@ -213,7 +213,7 @@ def test_load_rejects_bad_files(result, tmp_path):
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     arrays["tally_joint"] = arrays["tally_joint"] - 1
     np.savez(bad, **arrays)
-    with pytest.raises(ResultError, match="format_version must be 3"):
+    with pytest.raises(ResultError, match="format_version must be 4"):
         basesim.load_result(bad)
 
 
@@ -232,7 +232,28 @@ def test_adaptive_precision_respects_the_cap(scenario):
     res = basesim.simulate(scenario, precision=0.0001, n_runs=5_000, rng=4)
     assert res.n_runs == 5_000
     assert res.tally.max_half_width() > 0.0001
+    assert res.precision_reached is False
     assert "NOT reached (run cap)" in repr(res)
+    assert basesim.simulate(scenario, n_runs=10, rng=4).precision_reached is None
+
+
+def test_adaptive_precision_stops_where_it_would_with_any_batch_size(scenario):
+    # The target is checked after 1024 * 2**j runs, whatever the batch size: so
+    # batches of 1,000 (which do not divide 1,024) and the default 16,384 stop at
+    # the same run count with the same result.
+    default = basesim.simulate(scenario, precision=0.02, rng=6)
+    small = basesim.simulate(scenario, precision=0.02, batch_size=1_000, rng=6)
+    assert default.n_runs == small.n_runs
+    assert default.precision_reached and small.precision_reached
+    np.testing.assert_array_equal(default.tally.counts(), small.tally.counts())
+    np.testing.assert_array_equal(default.tally.package_sum, small.tally.package_sum)
+    assert default.probabilities().equals(small.probabilities())
+    # It stopped at the first check that meets the target.
+    checks = [1024 * 2**j for j in range(12)]
+    assert default.n_runs in checks
+    if default.n_runs > 1024:
+        before = basesim.simulate(scenario, n_runs=default.n_runs // 2, rng=6)
+        assert before.tally.max_half_width() > 0.02
 
 
 @pytest.mark.parametrize(
@@ -558,6 +579,18 @@ def _shift(array, index, to):
             r"tally_package_hist\[0\] do not add up",
         ),
         (
+            lambda a: {"tally_value_hist": a["tally_value_hist"] * 2},
+            r"tally_value_hist\[0\] do not add up",
+        ),
+        # basing's unsettled run 2 (0.1, bin 409) moved among the settled values.
+        (
+            lambda a: {
+                "tally_value_hist": _shift(a["tally_value_hist"], (0, 1, 409), (0, 0, 409))
+            },
+            r"tally_value_hist\[0\] \(issue 'basing'\) counts 1 unsettled runs, its "
+            r"settlement rounds 2",
+        ),
+        (
             lambda a: {"tally_joint": _shift(a["tally_joint"], 2, 0) - 2 * (np.arange(16) == 1)},
             "negative count",
         ),
@@ -668,8 +701,14 @@ def _set(array, index, value):
 
 def test_bad_metadata_and_old_formats_are_refused(partial, tmp_path):
     arrays = _arrays(partial.save(tmp_path / "good.npz"))
-    with pytest.raises(ResultError, match=r"format_version must be 3 \(got 1\); .*older basesim"):
+    with pytest.raises(ResultError, match=r"format_version must be 4 \(got 1\); .*settled every"):
         basesim.load_result(_write(tmp_path / "old.npz", arrays, format_version=1))
+    with pytest.raises(ResultError, match=r"format_version must be 4 \(got 2\); .*outcome labels"):
+        basesim.load_result(_write(tmp_path / "v2.npz", arrays, format_version=2))
+    with pytest.raises(
+        ResultError, match=r"format_version must be 4 \(got 3\); .*distribution of final values"
+    ):
+        basesim.load_result(_write(tmp_path / "v3.npz", arrays, format_version=3))
     with pytest.raises(ResultError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
         basesim.load_result(_write(tmp_path / "zero.npz", arrays, n_runs=0))
     with pytest.raises(ResultError, match="tally_joint do not add up to n_runs = 4"):
@@ -695,3 +734,81 @@ def test_a_bad_confidence_level_raises_one_error_everywhere():
     for call in calls:
         with pytest.raises(basesim.SimulationError, match=r"a number in \(0, 1\) \(got 1.5\)"):
             call()
+
+
+def test_quantiles_by_hand(partial):
+    # Values are counted in 4,096 bins of [0, 1]; a quantile interpolates in its
+    # bin.  basing's agreed values (runs 0, 1, 4) are 0.1, 0.5, 0.9, in bins 409
+    # (0.1 * 4096 = 409.6), 2048 and 3686.  q = 0.5: 1.5 of the 3 runs, the
+    # second run's bin (2048), half way through it: (2048 + 0.5) / 4096.  q = 0.1:
+    # 0.3 of a run into bin 409: (409 + 0.3) / 4096.
+    qs = partial.quantiles(q=[0.1, 0.5, 0.8, 1.0])
+    assert list(qs.columns) == ["issue", "quantity", "runs", "q", "value", "month"]
+    got = {(r.issue, r.quantity, r.q): (r.runs, r.value, r.month) for r in qs.itertuples()}
+    agreed = [got[("basing", "agreed value", q)] for q in (0.1, 0.5, 1.0)]
+    assert [a[0] for a in agreed] == [3, 3, 3]
+    assert [a[1] for a in agreed] == pytest.approx([409.3 / 4096, 2048.5 / 4096, 3687 / 4096])
+    # Final values over all 5 runs: 0.1, 0.1, 0.5, 0.8, 0.9; q = 0.5 is 2.5 runs:
+    # bin 409 holds 2, so half way through bin 2048.
+    assert got[("basing", "final value", 0.5)][:2] == (5, pytest.approx(2048.5 / 4096))
+    # Within a bin of the sample quantile (the ceil(q n)-th smallest value).
+    for issue in ("basing", "sanctions_relief"):
+        k = partial.scenario.issue_names.index(issue)
+        values = partial.runs.package[:, k]
+        for q in (0.1, 0.5, 0.8, 1.0):
+            sample = np.quantile(values, q, method="inverted_cdf")
+            assert abs(got[(issue, "final value", q)][1] - sample) <= 1 / 4096
+    # Settlement rounds of basing: 1 (run 1), 2 (run 0), 3 (run 4), never (runs 2,
+    # 3).  q = 0.5 needs 2.5 runs settled: by round 3 (2025-04); q = 0.8 needs 4,
+    # but only 3 ever settle: unsettled.  q = 0.1: 0.5 runs, round 1.
+    assert got[("basing", "settlement round", 0.1)] == (5, 1.0, "2025-02")
+    assert got[("basing", "settlement round", 0.5)] == (5, 3.0, "2025-04")
+    round_08 = got[("basing", "settlement round", 0.8)]
+    assert np.isnan(round_08[1]) and round_08[2] == "unsettled"
+    # Relief settled in rounds 2, 5, 7 (runs 0, 2, 4): the median, 2.5 runs, is 7.
+    assert got[("sanctions_relief", "settlement round", 0.5)] == (5, 7.0, "2025-08")
+    # Every issue settled: run 0 in round 2, run 4 in round 7; 3 runs never.
+    every = partial.quantiles(q=[0.2, 0.4, 0.5])
+    every = every[every.issue == "every issue"].set_index("q")
+    assert every.value.loc[0.2] == 2.0 and every.value.loc[0.4] == 7.0
+    assert np.isnan(every.value.loc[0.5]) and every.month.loc[0.5] == "unsettled"
+
+
+def test_summary_by_hand(partial):
+    summary = partial.summary().set_index(["issue", "quantity"])
+    assert summary.index.tolist() == [
+        (issue, quantity)
+        for issue in ("basing", "sanctions_relief")
+        for quantity in ("agreed value", "final value", "settlement round")
+    ] + [("every issue", "settlement round")]
+    # basing: settled in 3 of 5 runs; its median settlement round is 3 (see above).
+    row = summary.loc[("basing", "settlement round")]
+    assert (row["share"], row["median"], row["median_month"]) == (0.6, 3.0, "2025-04")
+    assert summary.loc[("basing", "agreed value"), "median"] == pytest.approx(2048.5 / 4096)
+    assert summary.loc[("basing", "final value"), "share"] == 1.0
+    assert summary.loc[("every issue", "settlement round"), "share"] == 0.4
+
+
+def test_quantiles_of_a_simulation_match_its_runs(result):
+    # All runs kept here: the tally's quantiles against the per-run values.
+    res = basesim.simulate(result.scenario, n_runs=2_000, keep_runs=2_000, rng=9)
+    qs = res.quantiles(q=[0.05, 0.5, 0.95])
+    for k, issue in enumerate(res.scenario.issue_names):
+        settled = res.runs.settled[:, k]
+        part = qs[qs.issue == issue].set_index(["quantity", "q"])
+        for q in (0.05, 0.5, 0.95):
+            agreed = np.quantile(res.runs.package[settled, k], q, method="inverted_cdf")
+            assert abs(part.value.loc[("agreed value", q)] - agreed) <= 1 / 4096
+            rounds = np.where(settled, res.runs.settled_round[:, k], res.scenario.horizon + 1)
+            expected = np.quantile(rounds, q, method="inverted_cdf")
+            got = part.value.loc[("settlement round", q)]
+            assert got == expected if expected <= res.scenario.horizon else np.isnan(got)
+
+
+def test_quantiles_reject_bad_probabilities(partial):
+    with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got 1.5\)"):
+        partial.quantiles(q=1.5)
+    with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got 'half'\)"):
+        partial.quantiles(q="half")
+    with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got \[\]\)"):
+        partial.quantiles(q=[])

@@ -122,6 +122,12 @@ def test_an_input_without_effect_gets_exactly_zero(syria_sensitivity):
     assert res.total_order[k] == 0.0
     np.testing.assert_array_equal(res.first_order_interval[k], [0.0, 0.0])
     np.testing.assert_array_equal(res.total_order_interval[k], [0.0, 0.0])
+    # ... which says the output never varied with it, and is printed as such.
+    assert res.output_varies.tolist() == [name != INERT for name in res.parameter_names]
+    line = next(line for line in repr(res).splitlines() if INERT in line)
+    assert "no variation in the output" in line and "0.000" not in line
+    frame = res.to_frame()
+    assert (frame.output_varies == (frame.parameter != INERT)).all()
     # Syria's own basing position drives withdrawal.
     j = res.parameter_names.index(POSITION)
     assert res.total_order[j] > 0.5
@@ -143,7 +149,14 @@ def test_result_is_reproducible_and_tidy(syria_sensitivity):
     for name in ("first_order", "total_order", "first_order_interval", "total_order_interval"):
         np.testing.assert_array_equal(getattr(res, name), getattr(again, name), err_msg=name)
     frame = res.to_frame()
-    assert list(frame.columns) == ["parameter", "index", "estimate", "ci_low", "ci_high"]
+    assert list(frame.columns) == [
+        "parameter",
+        "index",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "output_varies",
+    ]
     assert len(frame) == 4
     assert res.n_evaluations == 16 * 4
     assert res.outcome == "basing=withdrawal"

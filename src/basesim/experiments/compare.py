@@ -75,10 +75,11 @@ class ComparisonResult:
     n_runs
         Runs per scenario.
     outcomes
-        ``(table, outcome)`` of each outcome column, as laid out by
-        :class:`~basesim.outcomes.OutcomeTable`: the joint table (its last
-        cell ``"no agreement"``), then each issue's categories and
-        ``"unsettled"``.
+        ``(table, outcome)`` of each outcome column the scenarios share, as
+        laid out by :class:`~basesim.outcomes.OutcomeTable`: the joint table
+        (its last cell ``"no agreement"``), then each issue's categories and
+        ``"unsettled"``.  A table is shared when every scenario has it with
+        the same rows (the joint table: the same issues and categories).
     paired_sum, paired_sumsq
         ``(scenarios, columns)``: over runs ``r``, the sums of
         ``D_r = 1[run r of the scenario is in the column] - 1[run r of the
@@ -87,6 +88,10 @@ class ComparisonResult:
         Default level of the intervals.
     provenance
         basesim version, engine and seed entropy, shared by all scenarios.
+    left_out
+        The tables not compared, each with the reason (``"russian_package
+        (only in 'offer')"``); empty when the scenarios have the same issues
+        and categories.
     """
 
     names: tuple[str, ...]
@@ -98,6 +103,7 @@ class ComparisonResult:
     paired_sumsq: NDArray[np.int64]
     confidence_level: float
     provenance: Provenance
+    left_out: tuple[str, ...] = ()
 
     def __getitem__(self, name: str) -> SimulationResult:
         if name not in self.names:
@@ -111,11 +117,23 @@ class ComparisonResult:
         level = check_confidence_level(level)
         return level
 
+    def _counts(self, s: int) -> NDArray[np.int64]:
+        """Scenario ``s``'s counts in the columns of :attr:`outcomes`."""
+        labels = self.results[s].tally.table.labels
+        counts = tally_counts(self.results[s].tally)
+        return counts[[labels.index(label) for label in self.outcomes]]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables compared (those the scenarios share), in column order."""
+        return tuple(dict.fromkeys(table for table, _ in self.outcomes))
+
     def probabilities(self, confidence_level: float | None = None) -> pd.DataFrame:
-        """Each scenario's outcome probabilities with Wilson intervals.
+        """Each scenario's outcome probabilities with Wilson intervals, in the shared tables.
 
         Columns ``scenario``, then those of
-        :meth:`basesim.SimulationResult.probabilities`.
+        :meth:`basesim.SimulationResult.probabilities`; only the tables in
+        :attr:`tables` (every table of one scenario is in ``comparison[name]``).
         """
         import pandas as pd
 
@@ -123,6 +141,7 @@ class ComparisonResult:
         frames = []
         for name, result in zip(self.names, self.results, strict=True):
             frame = result.probabilities(level)
+            frame = frame[frame["table"].isin(self.tables)].reset_index(drop=True)
             frame.insert(0, "scenario", name)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
@@ -152,12 +171,12 @@ class ComparisonResult:
         z = float(stats.norm.ppf(0.5 + level / 2))
         n = self.n_runs
         ref = self.names.index(self.reference)
-        p0 = tally_counts(self.results[ref].tally) / n
+        p0 = self._counts(ref) / n
         rows = []
         for s, name in enumerate(self.names):
             if s == ref:
                 continue
-            p = tally_counts(self.results[s].tally) / n
+            p = self._counts(s) / n
             mean, se = _paired_moments(self.paired_sum[s], self.paired_sumsq[s], n)
             se_ind = np.sqrt((p * (1 - p) + p0 * (1 - p0)) / n)
             for c, (table, outcome) in enumerate(self.outcomes):
@@ -202,33 +221,51 @@ class ComparisonResult:
     def __repr__(self) -> str:
         level = self.confidence_level
         frame = self.to_frame(level)
-        joint = frame[frame.table == "joint"]
-        ref = joint[joint.scenario == self.reference].set_index("outcome")
-        top = ref.probability.sort_values(ascending=False, kind="stable").head(5).index
-        columns: list[list[str]] = []
-        for name in self.names:
-            rows = joint[joint.scenario == name].set_index("outcome")
-            cells = [name]
-            for outcome in top:
-                row = rows.loc[outcome]
-                cell = f"{row.probability:.1%}"
-                if name != self.reference:
-                    half = (row.difference_ci_high - row.difference_ci_low) / 2
-                    cell += f" ({100 * row.difference:+.1f} ± {100 * half:.1f})"
-                cells.append(cell)
-            columns.append(cells)
-        widths = [max(len(c) for c in column) for column in columns]
         lines = [
             f"ComparisonResult(reference={self.reference!r}, scenarios={len(self.names)}, "
             f"n_runs={self.n_runs:,}, engine={self.provenance.engine!r})",
             f"  probability (paired difference from {self.reference!r} ± {level:.0%} "
             "half-width, percentage points)",
         ]
-        labels = ["joint outcome", *top]
-        width = max(len(label) for label in labels)
-        for i, label in enumerate(labels):
-            row = "  ".join(f"{column[i]:>{w}}" for column, w in zip(columns, widths, strict=True))
-            lines.append(f"  {label:<{width}}  {row}")
+        hidden = 0
+        for table in self.tables:
+            part = frame[frame["table"] == table]
+            # Every outcome some scenario reaches, so that each column sums to 1;
+            # and always the table's last row ("no agreement", "unsettled").
+            reached = part.groupby("outcome", sort=False)["count"].max()
+            shown = np.array(reached > 0, dtype=bool)
+            shown[-1] = True
+            hidden += int((~shown).sum())
+            outcomes = list(reached.index[shown])
+            columns: list[list[str]] = []
+            for name in self.names:
+                rows = part[part["scenario"] == name].set_index("outcome")
+                cells = [name]
+                for outcome in outcomes:
+                    row = rows.loc[outcome]
+                    cell = f"{row.probability:.1%}"
+                    if name != self.reference:
+                        half = (row.difference_ci_high - row.difference_ci_low) / 2
+                        cell += f" ({100 * row.difference:+.1f} ± {100 * half:.1f})"
+                    cells.append(cell)
+                columns.append(cells)
+            widths = [max(len(c) for c in column) for column in columns]
+            lines.append("")
+            labels = ["joint outcome" if table == "joint" else f"issue {table}", *outcomes]
+            width = max(len(label) for label in labels)
+            for i, label in enumerate(labels):
+                row_text = "  ".join(
+                    f"{column[i]:>{w}}" for column, w in zip(columns, widths, strict=True)
+                )
+                lines.append(f"  {label:<{width}}  {row_text}")
+        if hidden:
+            lines.append(
+                f"  ({hidden} {'outcome' if hidden == 1 else 'outcomes'} with probability 0 "
+                "in every scenario not shown)"
+            )
+        if self.left_out:
+            lines.append("")
+            lines.append(f"  not compared: {'; '.join(self.left_out)}")
         return "\n".join(lines)
 
     def spread(self) -> pd.DataFrame:
@@ -281,6 +318,8 @@ class ComparisonResult:
             f"random numbers, engine <code>{self.provenance.engine}</code>, basesim "
             f"{self.provenance.basesim_version}</p>"
         )
+        if self.left_out:
+            head += f"<p>Not compared: {html.escape('; '.join(self.left_out))}</p>"
         return head + str(self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}"))
 
 
@@ -392,8 +431,12 @@ def compare(
     Parameters
     ----------
     scenarios
-        Name -> scenario.  At least two; all must have the same outcome
-        categories (issues and category names).
+        Name -> scenario.  At least two.  The tables compared are those every
+        scenario has with the same rows: an issue's table when every scenario
+        has the issue with the same categories (cut points may differ), the
+        joint table when the scenarios have the same issues and categories.
+        The others are named in the result's ``left_out``; scenarios sharing
+        no table raise a :class:`~basesim.exceptions.SimulationError`.
     n_runs
         Runs per scenario (at least 2).
     reference
@@ -454,17 +497,14 @@ def compare(
             f"reference must be one of {', '.join(map(repr, names))} (got {reference!r})"
         )
     scns = [with_model(scenarios[name], model) for name in names]
-    table = OutcomeTable.of(scns[0])
-    for name, scn in zip(names, scns, strict=True):
-        other = OutcomeTable.of(scn)
-        if other.labels != table.labels:
-            mine = dict(zip(other.issues, other.categories, strict=True))
-            first = dict(zip(table.issues, table.categories, strict=True))
-            raise SimulationError(
-                f"scenarios[{name!r}] has outcome categories {mine}, which differ from "
-                f"scenarios[{names[0]!r}]'s {first}; compare scenarios with the same issues "
-                "and categories"
-            )
+    ref = names.index(ref_name)
+    own = [OutcomeTable.of(scn) for scn in scns]
+    shared, left_out = _shared_tables(names, own, ref)
+    if not shared:
+        raise SimulationError(
+            "the scenarios share no outcome table (an issue with the same categories in "
+            f"every scenario): {'; '.join(left_out)}"
+        )
     runs = _check_int("n_runs", n_runs, 2)
     if engine not in ENGINES:
         raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
@@ -477,10 +517,28 @@ def compare(
 
     root = as_seed_sequence(rng)
     texts = [scn.to_toml() for scn in scns]
-    ref = names.index(ref_name)
     tallies = [BlockTally(Tally.empty(scn)) for scn in scns]
     heads: list[list[BatchOutcome]] = [[] for _ in scns]
-    same = np.zeros((len(scns), table.n_columns), dtype=np.int64)
+    labels = tuple((table, row) for table, rows in shared for row in rows)
+    n_columns = len(labels)
+    # Per scenario: which of its per-run codes (joint, then one per issue) are
+    # shared tables, and each of its own columns' place among the shared ones.
+    code_columns = []
+    to_shared = []
+    for table in own:
+        code_columns.append(
+            [0 if name == "joint" else 1 + table.issues.index(name) for name, _ in shared]
+        )
+        place = np.full(table.n_columns, -1, dtype=np.int64)
+        for c, label in enumerate(labels):
+            place[table.labels.index(label)] = c
+        to_shared.append(place)
+
+    def shared_codes(s: int, outcome: BatchOutcome) -> NDArray[np.int64]:
+        codes = own[s].codes(scns[s], outcome)[:, code_columns[s]]
+        return to_shared[s][codes]
+
+    same = np.zeros((len(scns), n_columns), dtype=np.int64)
 
     def tasks() -> Iterator[tuple[_Task, ...]]:
         per_scenario = [
@@ -493,15 +551,15 @@ def compare(
     bar = _progress_bar(runs, progress, f"comparing {len(scns)} scenarios")
     try:
         for batch in run_ordered(run_compare_task, tasks(), executor):
-            ref_codes = table.codes(scns[ref], batch[ref][0])
+            ref_codes = shared_codes(ref, batch[ref][0])
             for s, (outcome, head) in enumerate(batch):
                 tallies[s].add(outcome)
                 if head.n_runs:
                     heads[s].append(head)
-                codes = table.codes(scns[s], outcome)
+                codes = shared_codes(s, outcome)
                 # Runs where both land in the same column: D_r = 0 there.
                 both = codes[codes == ref_codes]
-                same[s] += np.bincount(both, minlength=table.n_columns)
+                same[s] += np.bincount(both, minlength=n_columns)
             if bar is not None:
                 bar.update(batch[0][0].n_runs)
     finally:
@@ -510,7 +568,12 @@ def compare(
 
     provenance = provenance_of(root, engine)
     finished = [t.finish() for t in tallies]
-    counts = np.stack([tally_counts(t) for t in finished])
+    counts = np.stack(
+        [
+            tally_counts(t)[[table.labels.index(label) for label in labels]]
+            for t, table in zip(finished, own, strict=True)
+        ]
+    )
     # Sum of D_r: count - reference count.  Sum of D_r^2 = runs in the column in
     # exactly one of the two = count + reference count - 2 * runs in it in both.
     paired_sum = counts - counts[ref]
@@ -532,9 +595,46 @@ def compare(
         reference=ref_name,
         results=results,
         n_runs=runs,
-        outcomes=table.labels,
+        outcomes=labels,
         paired_sum=paired_sum,
         paired_sumsq=paired_sumsq,
         confidence_level=float(confidence_level),
         provenance=provenance,
+        left_out=left_out,
     )
+
+
+def _shared_tables(
+    names: tuple[str, ...], tables: list[OutcomeTable], ref: int
+) -> tuple[list[tuple[str, tuple[str, ...]]], tuple[str, ...]]:
+    """The outcome tables every scenario has with the same rows, and the others with a reason.
+
+    Returns ``([(table, rows), ...], left_out)``, tables in the reference's
+    order (the joint table first), then any table of the other scenarios.
+    """
+
+    def rows_of(table: OutcomeTable) -> dict[str, tuple[str, ...]]:
+        out = {"joint": table.joint_labels}
+        out.update((issue, table.row_labels(k)) for k, issue in enumerate(table.issues))
+        return out
+
+    each = [rows_of(table) for table in tables]
+    order = list(each[ref])
+    for rows in each:
+        order += [name for name in rows if name not in order]
+    shared: list[tuple[str, tuple[str, ...]]] = []
+    left_out: list[str] = []
+    for name in order:
+        having = [names[s] for s, rows in enumerate(each) if name in rows]
+        if name == "joint":
+            if all(t.labels == tables[ref].labels for t in tables):
+                shared.append((name, each[ref][name]))
+            else:
+                left_out.append("joint (the scenarios' issues or categories differ)")
+        elif len(having) < len(names):
+            left_out.append(f"{name} (only in {', '.join(map(repr, having))})")
+        elif any(rows[name] != each[ref][name] for rows in each):
+            left_out.append(f"{name} (its categories differ between the scenarios)")
+        else:
+            shared.append((name, each[ref][name]))
+    return shared, tuple(left_out)

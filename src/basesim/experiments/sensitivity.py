@@ -65,6 +65,13 @@ class SensitivityResult:
         each parameter alone, and due to it with all its interactions.
     first_order_interval, total_order_interval
         ``(d, 2)`` bootstrap (BCa) confidence intervals.
+    output_varies
+        ``(d,)`` whether changing the parameter alone (the points ``AB_i``
+        against ``A``) changed the probability at any sample point.  Where it
+        did not, both indices and their intervals are exactly 0 (with common
+        random numbers, an inert parameter reruns the very same runs): that
+        says there was no variation in the output to share out, which is
+        evidence of no effect only within the ranges and runs simulated.
     confidence_level
         Of the intervals.
     output_mean, output_variance
@@ -88,6 +95,7 @@ class SensitivityResult:
     total_order: NDArray[np.float64]
     first_order_interval: NDArray[np.float64]
     total_order_interval: NDArray[np.float64]
+    output_varies: NDArray[np.bool_]
     confidence_level: float
     output_mean: float
     output_variance: float
@@ -108,7 +116,9 @@ class SensitivityResult:
         """Tidy long form: a row per parameter and index.
 
         Columns ``parameter``, ``index`` (``"first_order"`` or ``"total_order"``),
-        ``estimate``, ``ci_low``, ``ci_high``.
+        ``estimate``, ``ci_low``, ``ci_high``, ``output_varies`` (see the
+        attribute: ``False`` where the estimate is 0 because the output never
+        changed with the parameter).
         """
         import pandas as pd
 
@@ -125,6 +135,7 @@ class SensitivityResult:
                         "estimate": est[k],
                         "ci_low": ci[k, 0],
                         "ci_high": ci[k, 1],
+                        "output_varies": bool(self.output_varies[k]),
                     }
                 )
         return pd.DataFrame(rows)
@@ -144,6 +155,14 @@ class SensitivityResult:
         for k in order:
             s1, st = self.first_order[k], self.total_order[k]
             c1, ct = self.first_order_interval[k], self.total_order_interval[k]
+            if not self.output_varies[k]:
+                # Not "0.000 [0.000, 0.000]": nothing was measured, which is not
+                # proof of no effect outside the ranges and runs simulated.
+                lines.append(
+                    f"  {self.parameter_names[k]:<{width}}  no variation in the output: "
+                    "changing it alone changed the probability at no sample point"
+                )
+                continue
             lines.append(
                 f"  {self.parameter_names[k]:<{width}}  {s1:6.3f} [{c1[0]:6.3f}, {c1[1]:6.3f}]  "
                 f"{st:6.3f} [{ct[0]:6.3f}, {ct[1]:6.3f}]"
@@ -431,6 +450,7 @@ def sensitivity(
         total_order=np.asarray(res.total_order, dtype=np.float64).reshape(d),
         first_order_interval=intervals[0],
         total_order_interval=intervals[1],
+        output_varies=np.any(f_ab != f_a, axis=1),
         confidence_level=float(confidence_level),
         output_mean=float(mean),
         output_variance=float(base.var()),

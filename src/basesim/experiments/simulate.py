@@ -149,9 +149,13 @@ def simulate(
         ``"batch"`` (vectorised, the default) or ``"mesa"`` (the Mesa model,
         run by run: the reference, slower).
     precision
-        If given, keep adding batches until every reported probability's
+        If given, keep adding runs until every reported probability's
         Wilson interval half-width is at most ``precision`` (or the cap is
-        reached; the result's ``n_runs`` says how many it took).
+        reached; the result's ``n_runs`` says how many it took, and its
+        :attr:`~SimulationResult.precision_reached` whether the target was
+        met).  The target is checked after ``1024 * 2**j`` runs (1,024,
+        2,048, 4,096, ...) and at the cap, whatever ``batch_size``, so the
+        result does not depend on the batch size.
     confidence_level
         Of the intervals ``precision`` refers to.
     batch_size
@@ -232,8 +236,10 @@ def simulate(
     done = 0
     try:
         while done < cap:
-            # With a precision target, grow geometrically: a batch, then double.
-            stop = cap if precision is None else min(cap, max(done * 2, done + size))
+            # With a precision target, check it after 1024, 2048, 4096, ... runs
+            # (BLOCK_SIZE times a power of two, whatever the batch size), so the
+            # run count it stops at does not depend on how runs are batched.
+            stop = cap if precision is None else min(cap, _next_check(done))
             for outcome, head in execute(tasks(done, stop)):
                 blocks.add(outcome)
                 if head.n_runs:
@@ -269,6 +275,17 @@ def simulate(
         provenance=provenance,
         target_precision=None if precision is None else float(precision),
     )
+
+
+def _next_check(done: int) -> int:
+    """The first run count after ``done`` at which ``precision=`` checks its target.
+
+    ``BLOCK_SIZE * 2**j``: 1,024, 2,048, 4,096, ...; independent of the batch size.
+    """
+    check = BLOCK_SIZE
+    while check <= done:
+        check *= 2
+    return check
 
 
 def required_runs(probability: float, half_width: float, confidence_level: float = 0.95) -> int:

@@ -445,10 +445,18 @@ class SweepResult:
             )
         return "\n".join(lines)
 
-    def plot(self, *, x: str, y: str, outcome: str, ax: Axes | None = None) -> Axes:
-        """The probability of ``outcome`` over the swept parameters ``x`` and ``y``; returns the Axes."""
-        from basesim.plotting import plot_sweep_surface
+    def plot(self, *, x: str, outcome: str, y: str | None = None, ax: Axes | None = None) -> Axes:
+        """The probability of ``outcome`` over ``x`` (and ``y``); returns the Axes.
 
+        Without ``y``, a line against ``x`` with its interval band
+        (:func:`~basesim.plotting.plot_sweep_line`, for a sweep over ``x``
+        alone); with ``y``, a surface
+        (:func:`~basesim.plotting.plot_sweep_surface`).
+        """
+        from basesim.plotting import plot_sweep_line, plot_sweep_surface
+
+        if y is None:
+            return plot_sweep_line(self, x=x, outcome=outcome, ax=ax)
         return plot_sweep_surface(self, x=x, y=y, outcome=outcome, ax=ax)
 
     def _repr_html_(self) -> str:
