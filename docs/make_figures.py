@@ -72,6 +72,26 @@ def comparison() -> basesim.ComparisonResult:
     )
 
 
+#: Every built-in model, in the order of the models page.
+MODELS = (
+    "bargaining",
+    "compromise",
+    "compromise-median",
+    "nash",
+    "nash-salience",
+    "bdm",
+    "bdm-reading2",
+    "smp",
+    "exchange",
+    "ensemble",
+)
+
+
+@_cache
+def models_comparison() -> basesim.ComparisonResult:
+    return basesim.compare_models(scenario(), models=list(MODELS), n_runs=N_RUNS, rng=SEED)
+
+
 SWEEP = {"actors.syria.basing.position": (0.0, 0.6), "actors.russia.concession": (0.6, 3.0)}
 
 
@@ -95,6 +115,7 @@ def figures() -> dict[str, Callable[[], Any]]:
         ),
         "comparison_basing.png": lambda: plotting.plot_comparison(comparison(), table="basing"),
         "differences_basing.png": lambda: plotting.plot_differences(comparison(), table="basing"),
+        "models_spread.png": lambda: models_comparison().plot_spread(),
         "sweep_surface.png": lambda: plotting.plot_sweep_surface(
             swept(), x=x, y=y, outcome="basing=reduced presence"
         ),

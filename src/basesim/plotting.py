@@ -1331,14 +1331,16 @@ def plot_spread(comparison: Any, *, ax: Axes | None = None) -> Axes:
         range(len(rows)), spread["low"], spread["high"], color=_NEUTRAL, linewidth=6, alpha=0.5
     )
     m = len(names)
+    # Colours repeat past the palette's length: a marker shape per scenario too.
+    markers = "osD^vP*Xhp<>"
     for s, name in enumerate(names):
         sub = frame[frame["scenario"] == name]
         y = np.array([index[row] for row in zip(sub["table"], sub["outcome"], strict=True)])
-        offset = 0.0 if m == 1 else -0.25 + 0.5 * s / (m - 1)
+        offset = 0.0 if m == 1 else -0.3 + 0.6 * s / (m - 1)
         ax.plot(
             sub["probability"].to_numpy(dtype=float),
             y + offset,
-            "o",
+            markers[s % len(markers)],
             color=colours[name],
             label=str(name),
             markersize=5,
