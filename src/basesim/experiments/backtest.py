@@ -723,6 +723,17 @@ class EnsembleFit:
         )
 
 
+def _is_mixture(model: str) -> bool:
+    """Whether ``model`` is registered here as an ``ensemble`` (a fixed mixture)."""
+    from basesim.protocols.ensemble import Ensemble
+    from basesim.protocols.registry import get
+
+    try:
+        return isinstance(get(model), Ensemble)
+    except BasesimError:
+        return False
+
+
 def fit_mixture_weights(predictions: FloatArray, observed: FloatArray) -> FloatArray:
     """Weights on the simplex minimising the mean absolute error of the mixed prediction.
 
@@ -771,7 +782,8 @@ def cross_validate_ensemble(
     result
         A backtest of the models to mix.
     models
-        The models to mix (default: every model of ``result`` that ran every case).
+        The models to mix (default: every model of ``result`` that ran every
+        case, except registered ``ensemble`` mixtures).
     statistic
         Which point prediction of each model to mix: ``"mean"`` or ``"median"``.
     k
@@ -785,8 +797,12 @@ def cross_validate_ensemble(
         )
     rows = {pred: i for i, pred in enumerate(result.predictors)}
     if models is None:
+        # Every model that ran every case, except fixed mixtures (a mixture of
+        # mixtures adds nothing the components cannot give).
         chosen = tuple(
-            m for m in result.models if np.isfinite(result.predictions[rows[(m, statistic)]]).all()
+            m
+            for m in result.models
+            if np.isfinite(result.predictions[rows[(m, statistic)]]).all() and not _is_mixture(m)
         )
     else:
         chosen = tuple(models)
