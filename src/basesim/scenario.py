@@ -51,9 +51,11 @@ KNOWN_MODELS = (
     "ensemble",
 )
 
-#: The longest horizon and look-ahead, in months (a century): the engines hold
-#: every month's random draws of a batch in memory.
-MAX_MONTHS = 1200
+#: The longest horizon and look-ahead, in months: the engines hold every
+#: month's random draws of a batch in memory (10,000 months of 4 actors in a
+#: block of 1,024 runs is about 330 MB).  Long enough for the slow-discounting
+#: limits of the theory checks (a discount of 0.999 needs about 8,000 months).
+MAX_MONTHS = 10_000
 
 #: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (

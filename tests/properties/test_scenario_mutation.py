@@ -314,13 +314,13 @@ def unit_distributions(draw: Any) -> Distribution:
     position=unit,
     salience=unit_distributions(),
     capability=st.floats(min_value=1e-6, max_value=1e6),
-    horizon=st.integers(min_value=1, max_value=1200),
+    horizon=st.integers(min_value=1, max_value=10_000),
     breakdown=st.one_of(unit, unit_distributions()),
     drift=st.one_of(unit, unit_distributions()),
     opening=st.one_of(unit, unit_distributions()),
     concession_months=st.floats(min_value=1e-6, max_value=1e6),
     votes=st.floats(min_value=0.0, max_value=1e6),
-    lookahead=st.integers(min_value=1, max_value=1200),
+    lookahead=st.integers(min_value=1, max_value=10_000),
     weights=st.lists(st.floats(min_value=0.0, max_value=10.0), min_size=2, max_size=2).filter(
         lambda w: w[0] > 0
     ),

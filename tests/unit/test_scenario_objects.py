@@ -404,7 +404,7 @@ def test_replace_changes_a_copy(scn: Scenario) -> None:
         ),
         pytest.param(
             {"horizon": 0},
-            "scenario.horizon must be a whole number of months in [1, 1200] (got 0); "
+            "scenario.horizon must be a whole number of months in [1, 10000] (got 0); "
             "the engines hold every month's random draws of a batch",
             id="horizon-zero",
         ),
@@ -859,7 +859,7 @@ def test_replace_new_fields(scn: Scenario) -> None:
         ),
         pytest.param(
             {"protocol.lookahead": 0},
-            "protocol.lookahead must be a whole number of months in [1, 1200] (got 0)",
+            "protocol.lookahead must be a whole number of months in [1, 10000] (got 0)",
             id="lookahead-zero",
         ),
         pytest.param(

@@ -460,19 +460,19 @@ TEXT_CASES = [
     case(
         "horizon-zero",
         ("horizon = 5", "horizon = 0"),
-        "scenario.horizon must be a whole number of months in [1, 1200] (got 0); "
+        "scenario.horizon must be a whole number of months in [1, 10000] (got 0); "
         "the engines hold every month's random draws of a batch",
     ),
     case(
         # 10**7 months passed and then ran out of memory drawing every month's inputs.
         "horizon-too-long",
         ("horizon = 5", "horizon = 10000000"),
-        "scenario.horizon must be a whole number of months in [1, 1200] (got 10000000)",
+        "scenario.horizon must be a whole number of months in [1, 10000] (got 10000000)",
     ),
     case(
         "horizon-beyond-int64",
         ("horizon = 5", "horizon = " + "9" * 30),
-        "scenario.horizon must be a whole number of months in [1, 1200] (got " + "9" * 30 + ")",
+        "scenario.horizon must be a whole number of months in [1, 10000] (got " + "9" * 30 + ")",
     ),
     case(
         "start-month-13",
@@ -756,7 +756,7 @@ TEXT_CASES = [
     case(
         "lookahead-zero",
         (RESERVATION, RESERVATION + "\nlookahead = 0"),
-        "protocol.lookahead must be a whole number of months in [1, 1200] (got 0)",
+        "protocol.lookahead must be a whole number of months in [1, 10000] (got 0)",
     ),
     case(
         "lookahead-fractional",
@@ -1236,7 +1236,7 @@ PYTHON_CASES = [
     ),
     pytest.param(
         lambda s: dataclasses.replace(s, protocol=ProtocolSettings(lookahead=True)),
-        "protocol.lookahead must be a whole number of months in [1, 1200] (got True)",
+        "protocol.lookahead must be a whole number of months in [1, 10000] (got True)",
         id="lookahead-boolean",
     ),
     pytest.param(
