@@ -245,18 +245,16 @@ class OutcomeExpression:
         table = self.table
         if isinstance(node, _Column):
             if node.column < table.n_joint:
-                return table.joint_rows(runs.rows) == node.column
-            for _, _, cols in table.tables():
-                if cols.start <= node.column < cols.stop and cols.start >= table.n_joint:
-                    k = table.issues.index(table.labels[node.column][0])
-                    return runs.rows[:, k] == node.column - cols.start
-            raise AssertionError(node)  # pragma: no cover - every column is in a table
+                return np.asarray(table.joint_rows(runs.rows) == node.column, dtype=bool)
+            issue, label = table.labels[node.column]
+            k = table.issues.index(issue)
+            return np.asarray(runs.rows[:, k] == table.row_labels(k).index(label), dtype=bool)
         if isinstance(node, _Number):
             return np.full(runs.rows.shape[0], node.value)
         if isinstance(node, _Quantity):
             k = node.issue
             if node.prefix == "settled":
-                return runs.rows[:, k] != len(table.categories[k])
+                return np.asarray(runs.rows[:, k] != len(table.categories[k]), dtype=bool)
             if node.prefix == "value":
                 assert runs.values is not None
                 return runs.values[:, k]

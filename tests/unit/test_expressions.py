@@ -267,6 +267,12 @@ def test_conditions_read_from_runs_equal_those_read_from_counts():
     np.testing.assert_array_equal(per_run.total_order, counted.total_order)
     assert per_run.output_mean == counted.output_mean
     assert per_run.noise_variance == pytest.approx(counted.noise_variance, rel=1e-12)
+    # Per-run sums do not depend on how points are cut into tasks.
+    small = basesim.sensitivity(_uncertain(), PARAMS, outcome="value:i0", batch_size=100, **kwargs)
+    default = basesim.sensitivity(_uncertain(), PARAMS, outcome="value:i0", **kwargs)
+    np.testing.assert_array_equal(small.first_order, default.first_order)
+    assert small.output_mean == default.output_mean
+    assert small.noise_variance == default.noise_variance
 
 
 # -- PRIM on conditions ---------------------------------------------------------------------
@@ -303,3 +309,25 @@ def test_prim_on_a_sweep_takes_categorical_conditions_only():
     assert found.base_density == pytest.approx(1 - sweep.probability("i0=high").mean(), abs=1e-12)
     with pytest.raises(basesim.BasesimError, match="which a sweep does not keep"):
         basesim.discover(sweep, outcome="value:i0 > 0.5")
+
+
+# -- the command line ---------------------------------------------------------------------
+def test_the_cli_takes_expressions(capsys, tmp_path):
+    from basesim.cli import main
+
+    path = tmp_path / "weighted.toml"
+    path.write_text(_weighted().to_toml(), encoding="utf-8")
+    argv = ["sensitivity", str(path), "--param", "actors.a.i0.position=0:1", "--param",
+            "actors.b.i0.position=0:1", "--n", "16", "--n-runs", "2", "--n-resamples", "50",
+            "--rng", "3"]  # fmt: skip
+    assert main([*argv, "--outcome", "value:i0"]) == 0
+    out, _ = capsys.readouterr()
+    assert "outcome='value:i0'" in out and "per-point mean" in out
+    # A bad expression is refused before anything runs, naming the token.
+    assert main([*argv, "--outcome", "value:i0 > 0.5 and i0=hihg"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(
+        "basesim: error: --outcome 'value:i0 > 0.5 and i0=hihg': unknown outcome 'i0=hihg' at "
+        "position 19 (did you mean 'i0=high'?)"
+    )
