@@ -331,3 +331,11 @@ def test_the_cli_takes_expressions(capsys, tmp_path):
         "basesim: error: --outcome 'value:i0 > 0.5 and i0=hihg': unknown outcome 'i0=hihg' at "
         "position 19 (did you mean 'i0=high'?)"
     )
+
+
+def test_prim_on_a_frame_points_expressions_to_a_column():
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [0.1, 0.9], "outcome": ["a", "b"], "i0": [0.2, 0.8]})
+    with pytest.raises(basesim.BasesimError, match=r"compute the expression as a column"):
+        basesim.discover(frame, outcome="value:i0 > 0.5", parameters=["x"])

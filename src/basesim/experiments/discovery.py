@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -412,6 +413,9 @@ class DiscoveryResult:
 
 # -- getting X and y --------------------------------------------------------------------
 _FIELD_PREFIXES = ("actors.", "issues.", "protocol.")
+#: What marks an outcome expression rather than a name: a quantity, a comparison
+#: or a logical word.
+_EXPRESSION = re.compile(r"\b(?:settled|value|month):|[<>!]|==|\s(?:and|or)\s|^not\s|[()]")
 
 
 def _from_frame(
@@ -432,6 +436,14 @@ def _from_frame(
         else:
             table, label = "joint", text
         source = "outcome" if table == "joint" else f"{table}_category"
+        if _EXPRESSION.search(text) and (
+            source not in frame.columns or not (frame[source].astype(str) == label).any()
+        ):
+            raise SimulationError(
+                f"outcome {text!r} is not a column of the frame nor an outcome name; "
+                "expressions are read from a SimulationResult or a SweepResult, so for a "
+                "frame compute the expression as a column (frame['hit'] = ...) and pass its name"
+            )
         if source not in frame.columns:
             raise SimulationError(
                 "outcome must name a column of the frame, or an outcome such as "
