@@ -450,7 +450,8 @@ class _Parser:
             if prefix not in PREFIXES:
                 raise self.fail(
                     f"unknown quantity {prefix!r} in {word!r} at position {token.position}: "
-                    f"one of {', '.join(p + ':ISSUE' for p in PREFIXES)}{suggest(prefix, PREFIXES)}"
+                    f"one of {', '.join(p + ':ISSUE' for p in PREFIXES)}"
+                    f"{suggest(prefix, PREFIXES)}"
                 )
             if issue not in self.table.issues:
                 raise self.fail(

@@ -1,4 +1,4 @@
-"""Outcome expressions: the parser on truth tables and bad input, and experiments that target them."""
+"""Outcome expressions: the parser on truth tables and bad input, and experiments using them."""
 
 from __future__ import annotations
 

@@ -303,16 +303,17 @@ def sensitivity(
     model: str | None = None,
     rng: RNGLike = None,
 ) -> SensitivityResult:
-    """First- and total-order Sobol' indices of an outcome's probability, or of a per-run number's mean.
+    """First- and total-order Sobol' indices of an outcome's probability, or of a number's mean.
 
     The model output is ``f(x)``, the probability of ``outcome`` in the
     scenario with the parameters fixed at ``x``, estimated from ``n_runs``
     runs; for an outcome that is a number rather than a condition
     (``"value:basing"``, ``"month:basing"``), ``f(x)`` is the mean of that
     number over the ``n_runs`` runs at ``x`` (the indices then share out the
-    variance of the per-point mean, not of single runs).  The parameters vary independently over their ranges (uniformly) or
-    distributions.  The first-order index ``S_i = V[E(f | x_i)] / V(f)`` is
-    the share of the variance of ``f`` that ``x_i`` explains alone; the total
+    variance of the per-point mean, not of single runs).  The parameters
+    vary independently over their ranges (uniformly) or distributions.  The
+    first-order index ``S_i = V[E(f | x_i)] / V(f)`` is the share of the
+    variance of ``f`` that ``x_i`` explains alone; the total
     index ``S_Ti = E[V(f | x_~i)] / V(f)`` adds every interaction it takes
     part in.  Indices come from :func:`scipy.stats.sobol_indices`
     (Saltelli 2010 first-order, Jansen 1999 total-order estimators) on the
@@ -321,8 +322,8 @@ def sensitivity(
 
     Each point's output carries Monte Carlo noise (binomial variance
     ``p (1 - p) / n_runs`` for a probability, ``s^2 / n_runs`` for a mean),
-    which would otherwise act as a phantom input,
-    inflating total indices and blurring first-order ones.  All points use
+    which would otherwise act as a phantom input, inflating total indices and
+    blurring first-order ones.  All points use
     the same runs of the same seed (common random numbers), so the noise is
     largely shared between points and drops out of the differences the
     estimators are built from.  The result reports the noise variance beside
@@ -474,11 +475,11 @@ def sensitivity(
     f_a, f_b, f_ab = y[:size], y[size : 2 * size], y[2 * size :].reshape(d, size)
     base = np.concatenate([f_a, f_b])
     if np.all(base == base[0]):
+        what = "probability" if expression.is_condition else "mean"
         raise SimulationError(
-            f"outcome {expression.text!r} has the same "
-            f"{'probability' if expression.is_condition else 'mean'} ({base[0]:g}) at every sample point, "
-            "so its Sobol' indices are undefined; choose another outcome, wider ranges or more "
-            "n_runs"
+            f"outcome {expression.text!r} has the same {what} ({base[0]:g}) at every sample "
+            "point, so its Sobol' indices are undefined; choose another outcome, wider ranges "
+            "or more n_runs"
         )
 
     res = stats.sobol_indices(
