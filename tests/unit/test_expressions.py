@@ -339,3 +339,19 @@ def test_prim_on_a_frame_points_expressions_to_a_column():
     frame = pd.DataFrame({"x": [0.1, 0.9], "outcome": ["a", "b"], "i0": [0.2, 0.8]})
     with pytest.raises(basesim.BasesimError, match=r"compute the expression as a column"):
         basesim.discover(frame, outcome="value:i0 > 0.5", parameters=["x"])
+
+
+def test_a_process_pool_gives_the_serial_indices_of_a_mean():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    kwargs = {"outcome": "value:i0", "n": 8, "n_runs": 32, "n_resamples": 50, "rng": 6}
+    serial = basesim.sensitivity(_uncertain(), PARAMS, progress=False, **kwargs)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        pooled = basesim.sensitivity(
+            _uncertain(), PARAMS, executor=pool, batch_size=64, progress=False, **kwargs
+        )
+    np.testing.assert_array_equal(pooled.first_order, serial.first_order)
+    np.testing.assert_array_equal(pooled.total_order, serial.total_order)
+    assert pooled.output_mean == serial.output_mean
