@@ -414,7 +414,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
 
     scn = load_scenario(args.scenario)
     parameters = _parameters(scn, args)
-    _check_outcome(scn, args.outcome)
+    from basesim.expressions import parse_outcome
+
+    parse_outcome(scn, args.outcome, argument="--outcome")
     with _executor(args) as executor:
         result = sensitivity(
             scn,
@@ -679,16 +681,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, n_runs=1_000, n_runs_help="runs per design point")
     p.set_defaults(func=_cmd_sweep)
 
-    p = sub.add_parser("sensitivity", help="Sobol' indices of an outcome's probability")
+    p = sub.add_parser(
+        "sensitivity", help="Sobol' indices of an outcome's probability or a per-run mean"
+    )
     _add_scenario(p)
     _add_params(p)
     p.add_argument(
         "--outcome",
         required=True,
-        metavar="NAME",
+        metavar="EXPR",
         help="outcome, e.g. basing=withdrawal, basing=unsettled (never settled), "
-        "joint=withdrawal / substantial, joint=withdrawal / unsettled, 'no agreement' "
-        "(nothing settled)",
+        "joint=withdrawal / substantial, 'no agreement' (nothing settled); a condition "
+        "over outcomes, e.g. 'basing=withdrawal and not settled:sanctions_relief', "
+        "'value:basing < 0.3 or month:basing > 12' (its probability is analysed); or a "
+        "number, value:ISSUE (final value) or month:ISSUE (settlement round, horizon + 1 "
+        "if never settled), whose mean over a point's runs is analysed",
     )
     p.add_argument(
         "--n",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from basesim.exceptions import ResultError, SimulationError
-from basesim.outcomes import OutcomeTable
+from basesim.expressions import OutcomeExpression, RunOutcomes, parse_outcome
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -412,6 +413,9 @@ class DiscoveryResult:
 
 # -- getting X and y --------------------------------------------------------------------
 _FIELD_PREFIXES = ("actors.", "issues.", "protocol.")
+#: What marks an outcome expression rather than a name: a quantity, a comparison
+#: or a logical word.
+_EXPRESSION = re.compile(r"\b(?:settled|value|month):|[<>!]|==|\s(?:and|or)\s|^not\s|[()]")
 
 
 def _from_frame(
@@ -432,6 +436,14 @@ def _from_frame(
         else:
             table, label = "joint", text
         source = "outcome" if table == "joint" else f"{table}_category"
+        if _EXPRESSION.search(text) and (
+            source not in frame.columns or not (frame[source].astype(str) == label).any()
+        ):
+            raise SimulationError(
+                f"outcome {text!r} is not a column of the frame nor an outcome name; "
+                "expressions are read from a SimulationResult or a SweepResult, so for a "
+                "frame compute the expression as a column (frame['hit'] = ...) and pass its name"
+            )
         if source not in frame.columns:
             raise SimulationError(
                 "outcome must name a column of the frame, or an outcome such as "
@@ -447,6 +459,13 @@ def _from_frame(
             )
         y = (values == label).to_numpy(dtype=np.float64)
         name = text if table == "joint" else f"{table}={label}"
+    x, names = _parameters_from_frame(frame, parameters)
+    return x, y, names, name
+
+
+def _parameters_from_frame(
+    frame: Any, parameters: Sequence[str] | None
+) -> tuple[NDArray[np.float64], tuple[str, ...]]:
     if parameters is None:
         names = [
             c
@@ -467,8 +486,19 @@ def _from_frame(
             raise SimulationError(
                 f"parameters must be columns of the frame (got {missing[0]!r}, not a column)"
             )
-    x = frame[names].to_numpy(dtype=np.float64)
-    return x, y, tuple(names), name
+    return frame[names].to_numpy(dtype=np.float64), tuple(names)
+
+
+def _condition(scenario: Any, outcome: str) -> OutcomeExpression:
+    """``outcome`` parsed for ``scenario``; PRIM needs a condition, not a number."""
+    expression = parse_outcome(scenario, outcome)
+    if not expression.is_condition:
+        raise SimulationError(
+            f"outcome {expression.text!r} is a number, and PRIM looks for where a condition "
+            f"holds: compare it with a cut-off, e.g. '{expression.text} > 0.5' (threshold= "
+            "is the box's minimum density, not a cut-off of the outcome)"
+        )
+    return expression
 
 
 def discover(
@@ -492,7 +522,8 @@ def discover(
           ``y`` is 1 for a run with the outcome, 0 otherwise;
         * a :class:`~basesim.experiments.sweep.SweepResult`: the points are the
           design points that did not fail, the parameters the swept ones, and
-          ``y`` the outcome's probability at the point (PRIM then maximises the
+          ``y`` the outcome's probability at the point (the share of the
+          point's runs in which the condition holds) (PRIM then maximises the
           mean probability in the box);
         * a :class:`pandas.DataFrame`, such as ``SimulationResult.to_frame()``:
           ``outcome`` is a column of 0/1 or probabilities (or booleans), or
@@ -500,10 +531,21 @@ def discover(
           columns (which hold ``"unsettled"`` for an unsettled issue); the
           parameters default to the numeric columns named by field paths.
     outcome
+        For a result or a sweep, a condition (see
+        :func:`basesim.expressions.parse_outcome`): an outcome name,
         ``"issue=category"`` (``"basing=retention"``), ``"issue=unsettled"``
         (the issue never settled), ``"joint=a / b"`` (``"joint=withdrawal /
-        unsettled"``), ``"no agreement"`` (no issue settled), or (for a frame)
-        a column name, such as ``"settled_basing"``.
+        unsettled"``), ``"no agreement"`` (no issue settled), or an
+        expression over them, ``settled:ISSUE`` and comparisons of the
+        numbers ``value:ISSUE`` (final value) and ``month:ISSUE`` (settlement
+        round, ``horizon + 1`` if never settled) with ``and``, ``or``,
+        ``not`` (``"basing=withdrawal and sanctions_relief=substantial"``,
+        ``"value:basing < 0.3 or not settled:basing"``).  A number alone
+        (``"value:basing"``) is refused: PRIM needs a condition, so give it a
+        cut-off (``"value:basing > 0.5"``).  A sweep keeps only outcome
+        counts, so there ``value:`` and ``month:`` cannot be used.  For a
+        frame, a column name (such as ``"settled_basing"``) or an outcome
+        name.
     threshold
         Minimum density of the reported box: the box of highest coverage
         (earliest step) whose density reaches it.  ``None`` reports the
@@ -561,17 +603,25 @@ def discover(
         raise SimulationError(f"threshold must be None or a number in [0, 1] (got {threshold!r})")
 
     if isinstance(data, SimulationResult):
+        expression = _condition(data.scenario, outcome)
+        name = expression.text
         frame = data.to_frame()
-        table = OutcomeTable.of(data.scenario)
-        name = table.names[table.index(outcome)]
         if parameters is None:
             parameters = data.scenario.uncertain_parameters()
             if not parameters:
                 raise SimulationError("the scenario has no uncertain parameter to peel over")
-        x, y, names, _ = _from_frame(frame, name, parameters)
+        x, names = _parameters_from_frame(frame, parameters)
+        assert data.runs is not None  # to_frame() raised otherwise
+        y = expression.evaluate(RunOutcomes.of(data.scenario, data.runs))
     elif isinstance(data, SweepResult):
-        table = OutcomeTable.of(data.scenario)
-        name = table.names[table.index(outcome)]
+        expression = _condition(data.scenario, outcome)
+        name = expression.text
+        if not expression.is_categorical:
+            raise SimulationError(
+                f"outcome {name!r} reads values or settlement months, which a sweep does not "
+                "keep (it counts outcomes per point): discover on a SimulationResult that kept "
+                "runs, or use a condition on outcome names and settled:ISSUE"
+            )
         ok = data.ok
         if not ok.any():
             raise SimulationError("the sweep has no point that was simulated (every point failed)")
@@ -584,7 +634,7 @@ def discover(
                 f"(got {missing[0]!r})"
             )
         x = data.points[ok][:, [all_names.index(p) for p in names]]
-        y = data.probability(name)[ok]
+        y = expression.probability(data.counts[ok], data.n_runs)
     elif hasattr(data, "columns") and hasattr(data, "to_numpy"):
         x, y, names, name = _from_frame(data, outcome, parameters)
     else:

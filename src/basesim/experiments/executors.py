@@ -39,6 +39,7 @@ from basesim.engine.compiled import (
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError, SimulationError
 from basesim.experiments.simulate import _compiled_from_toml, _take
+from basesim.expressions import RunOutcomes, parse_outcome
 from basesim.outcomes import OutcomeTable
 from basesim.results import Provenance, Tally
 from basesim.scenario import Scenario
@@ -171,6 +172,9 @@ class PointsTask:
     points: tuple[int, ...]  # indices of the points in the whole design
     values: NDArray[np.float64]  # (len(points), len(paths))
     n_runs: int
+    #: An outcome expression (:func:`basesim.expressions.parse_outcome`) whose
+    #: per-run values are summed at each point, or ``None``.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +184,9 @@ class PointsOutcome:
     points: tuple[int, ...]
     counts: NDArray[np.int64]  # (len(points), n_columns); zero rows for failed points
     failures: tuple[tuple[int, str, str], ...]  # (point, error type, message)
+    #: (len(points), 2) sum and sum of squares over runs of the task's outcome
+    #: expression (if it had one); zero rows for failed points
+    sums: NDArray[np.float64] | None = None
 
 
 def run_points_task(task: PointsTask) -> PointsOutcome:
@@ -192,6 +199,8 @@ def run_points_task(task: PointsTask) -> PointsOutcome:
     root = task.seed.sequence()
     m = len(task.points)
     counts = np.zeros((m, table.n_columns), dtype=np.int64)
+    expression = None if task.outcome is None else parse_outcome(table, task.outcome)
+    sums = np.zeros((m, 2), dtype=np.float64)
     failures: dict[int, tuple[str, str]] = {}
     variants: list[tuple[int, CompiledScenario]] = []
     for j in range(m):
@@ -220,13 +229,18 @@ def run_points_task(task: PointsTask) -> PointsOutcome:
                     except Exception as exc:  # recorded as a structured failure, never dropped
                         failures[j] = _failure(exc)
                         counts[j] = 0
+                        sums[j] = 0.0
                         outcomes.append(None)
             for (j, compiled), outcome in zip(group, outcomes, strict=True):
                 if outcome is not None:
                     counts[j] += table.counts(table.codes(compiled.scenario, outcome))
+                    if expression is not None:
+                        v = expression.evaluate(RunOutcomes.of(compiled.scenario, outcome))
+                        sums[j] += (v.sum(), (v * v).sum())
     return PointsOutcome(
         points=task.points,
         counts=counts,
+        sums=None if expression is None else sums,
         failures=tuple((task.points[j], *failures[j]) for j in sorted(failures)),
     )
 

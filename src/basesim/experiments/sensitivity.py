@@ -1,4 +1,4 @@
-"""Global sensitivity: first- and total-order Sobol' indices of an outcome probability."""
+"""Global sensitivity: first- and total-order Sobol' indices of an outcome probability or mean."""
 
 from __future__ import annotations
 
@@ -17,8 +17,16 @@ from scipy import stats
 from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.exceptions import SimulationError
-from basesim.experiments.executors import RootSeed, check_executor, provenance_of
-from basesim.experiments.simulate import _check_int
+from basesim.experiments.executors import (
+    PointsTask,
+    RootSeed,
+    check_executor,
+    chunk_points,
+    provenance_of,
+    run_points_task,
+    run_unordered,
+)
+from basesim.experiments.simulate import _check_int, _progress_bar
 from basesim.experiments.sweep import (
     _DEFAULT_BATCH,
     SweptParameter,
@@ -26,7 +34,7 @@ from basesim.experiments.sweep import (
     evaluate_points,
     swept_parameters,
 )
-from basesim.outcomes import OutcomeTable
+from basesim.expressions import parse_outcome
 from basesim.parameters import Distribution
 from basesim.protocols.registry import with_model
 from basesim.results import Provenance
@@ -45,7 +53,7 @@ _BOOTSTRAP_STREAM = 2**32 - 3
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SensitivityResult:
-    """Sobol' indices of one outcome's probability over some scenario parameters.
+    """Sobol' indices of one outcome's probability (or mean) over some scenario parameters.
 
     Attributes
     ----------
@@ -54,20 +62,25 @@ class SensitivityResult:
     parameters
         The varied parameters and their ranges (or distributions).
     outcome
-        The outcome whose probability is analysed (``"basing=retention"``).
+        The outcome expression analysed (``"basing=retention"``,
+        ``"value:basing"``), in canonical spelling.
+    is_probability
+        Whether the outcome is a condition, whose per-point output is its
+        probability; if not (``"value:basing"``, ``"month:basing"``), the
+        output is the per-point mean of the number over the runs.
     n
         Base sample size (a power of 2); the model was evaluated at
         ``n * (d + 2)`` points.
     n_runs
         Runs per evaluated point.
     first_order, total_order
-        ``(d,)`` estimates: the share of the probability's variance due to
+        ``(d,)`` estimates: the share of the output's variance due to
         each parameter alone, and due to it with all its interactions.
     first_order_interval, total_order_interval
         ``(d, 2)`` bootstrap (BCa) confidence intervals.
     output_varies
         ``(d,)`` whether changing the parameter alone (the points ``AB_i``
-        against ``A``) changed the probability at any sample point.  Where it
+        against ``A``) changed the output at any sample point.  Where it
         did not, both indices and their intervals are exactly 0 (with common
         random numbers, an inert parameter reruns the very same runs): that
         says there was no variation in the output to share out, which is
@@ -75,11 +88,13 @@ class SensitivityResult:
     confidence_level
         Of the intervals.
     output_mean, output_variance
-        Mean and variance of the probability over the sample (points of the
-        ``A`` and ``B`` matrices).
+        Mean and variance of the output (probability or mean) over the
+        sample (points of the ``A`` and ``B`` matrices).
     noise_variance
-        Mean binomial variance ``p (1 - p) / n_runs`` of a point's estimated
-        probability: the Monte Carlo noise a point would have on its own.
+        Mean variance of a point's estimated output, ``p (1 - p) / n_runs``
+        for a probability, ``s^2 / n_runs`` (``s^2`` the variance over the
+        point's runs) for a mean: the Monte Carlo noise a point would have on
+        its own.
         With common random numbers much of it is shared by all points and
         cancels from the indices; compare it with :attr:`output_variance`.
     provenance
@@ -89,6 +104,7 @@ class SensitivityResult:
     scenario: Scenario
     parameters: tuple[SweptParameter, ...]
     outcome: str
+    is_probability: bool = True
     n: int
     n_runs: int
     first_order: NDArray[np.float64]
@@ -147,7 +163,7 @@ class SensitivityResult:
         lines = [
             f"SensitivityResult(outcome={self.outcome!r}, scenario={self.scenario.name!r}, "
             f"n={self.n}, n_runs={self.n_runs:,}, evaluations={self.n_evaluations:,})",
-            f"  probability: mean {self.output_mean:.3f}, variance {self.output_variance:.3g} "
+            f"  {self._output}: mean {self.output_mean:.3f}, variance {self.output_variance:.3g} "
             f"(Monte Carlo noise per point {self.noise_variance:.3g})",
             f"  {'parameter':<{width}}  {first:>24}  {total:>24}",
         ]
@@ -160,7 +176,7 @@ class SensitivityResult:
                 # proof of no effect outside the ranges and runs simulated.
                 lines.append(
                     f"  {self.parameter_names[k]:<{width}}  no variation in the output: "
-                    "changing it alone changed the probability at no sample point"
+                    f"changing it alone changed the {self._output} at no sample point"
                 )
                 continue
             lines.append(
@@ -168,6 +184,10 @@ class SensitivityResult:
                 f"{st:6.3f} [{ct[0]:6.3f}, {ct[1]:6.3f}]"
             )
         return "\n".join(lines)
+
+    @property
+    def _output(self) -> str:
+        return "probability" if self.is_probability else "per-point mean"
 
     def plot(self, *, ax: Axes | None = None) -> Axes:
         """First- and total-order indices with their intervals; returns the Axes."""
@@ -177,9 +197,10 @@ class SensitivityResult:
 
     def _repr_html_(self) -> str:
         head = (
-            f"<p><b>SensitivityResult</b>: Sobol' indices of P({html.escape(self.outcome)}) in "
+            f"<p><b>SensitivityResult</b>: Sobol' indices of "
+            f"{'P' if self.is_probability else 'E'}({html.escape(self.outcome)}) in "
             f"scenario <code>{html.escape(self.scenario.name)}</code>; n = {self.n}, "
-            f"{self.n_runs:,} runs per point, {self.n_evaluations:,} points; probability mean "
+            f"{self.n_runs:,} runs per point, {self.n_evaluations:,} points; {self._output}: mean "
             f"{self.output_mean:.3f}, variance {self.output_variance:.3g}, Monte Carlo noise "
             f"per point {self.noise_variance:.3g}</p>"
         )
@@ -282,22 +303,27 @@ def sensitivity(
     model: str | None = None,
     rng: RNGLike = None,
 ) -> SensitivityResult:
-    """First- and total-order Sobol' indices of an outcome's probability.
+    """First- and total-order Sobol' indices of an outcome's probability, or of a number's mean.
 
     The model output is ``f(x)``, the probability of ``outcome`` in the
     scenario with the parameters fixed at ``x``, estimated from ``n_runs``
-    runs; the parameters vary independently over their ranges (uniformly) or
-    distributions.  The first-order index ``S_i = V[E(f | x_i)] / V(f)`` is
-    the share of the variance of ``f`` that ``x_i`` explains alone; the total
+    runs; for an outcome that is a number rather than a condition
+    (``"value:basing"``, ``"month:basing"``), ``f(x)`` is the mean of that
+    number over the ``n_runs`` runs at ``x`` (the indices then share out the
+    variance of the per-point mean, not of single runs).  The parameters
+    vary independently over their ranges (uniformly) or distributions.  The
+    first-order index ``S_i = V[E(f | x_i)] / V(f)`` is the share of the
+    variance of ``f`` that ``x_i`` explains alone; the total
     index ``S_Ti = E[V(f | x_~i)] / V(f)`` adds every interaction it takes
     part in.  Indices come from :func:`scipy.stats.sobol_indices`
     (Saltelli 2010 first-order, Jansen 1999 total-order estimators) on the
     ``n * (d + 2)`` points of the Saltelli design, evaluated in batches on
     the executor; intervals from a BCa bootstrap over the ``n`` base rows.
 
-    Each point's probability carries Monte Carlo noise (binomial variance
-    ``p (1 - p) / n_runs``), which would otherwise act as a phantom input,
-    inflating total indices and blurring first-order ones.  All points use
+    Each point's output carries Monte Carlo noise (binomial variance
+    ``p (1 - p) / n_runs`` for a probability, ``s^2 / n_runs`` for a mean),
+    which would otherwise act as a phantom input, inflating total indices and
+    blurring first-order ones.  All points use
     the same runs of the same seed (common random numbers), so the noise is
     largely shared between points and drops out of the differences the
     estimators are built from.  The result reports the noise variance beside
@@ -311,10 +337,17 @@ def sensitivity(
     parameters
         Field path -> ``(low, high)`` or :class:`~basesim.Distribution`.
     outcome
-        ``"issue=category"`` (``"basing=retention"``), ``"issue=unsettled"``
-        (the issue never settled), ``"joint=a / b"``
-        (``"joint=withdrawal / substantial"``, ``"joint=withdrawal /
-        unsettled"``) or ``"no agreement"`` (no issue settled).
+        An outcome expression (:func:`basesim.expressions.parse_outcome`):
+        an outcome name, ``"issue=category"`` (``"basing=retention"``),
+        ``"issue=unsettled"`` (the issue never settled), ``"joint=a / b"``
+        (``"joint=withdrawal / substantial"``) or ``"no agreement"``; a
+        condition built from them, ``settled:ISSUE`` and comparisons of
+        numbers with ``and``, ``or``, ``not`` (``"basing=withdrawal and
+        sanctions_relief=substantial"``, ``"value:basing < 0.3 or not
+        settled:basing"``), whose probability is analysed; or a number,
+        ``"value:ISSUE"`` (the issue's final value) or ``"month:ISSUE"`` (the
+        round it was settled in, ``horizon + 1`` for a run that never settled
+        it), whose mean is analysed.
     n
         Base sample size, a power of 2.
     n_runs
@@ -343,8 +376,9 @@ def sensitivity(
     Raises
     ------
     SimulationError
-        For bad arguments, a point whose variant is invalid (narrow the
-        ranges), or an outcome whose probability is the same at every point.
+        For bad arguments (an expression that does not parse: the message
+        names the bad token), a point whose variant is invalid (narrow the
+        ranges), or an outcome whose output is the same at every point.
 
     References
     ----------
@@ -377,8 +411,8 @@ def sensitivity(
         )
     scenario = with_model(scenario, model)
     params = swept_parameters(scenario, parameters)
-    table = OutcomeTable.of(scenario)
-    column = table.index(outcome)
+    expression = parse_outcome(scenario, outcome)
+    by_counts = expression.is_condition and expression.is_categorical
     size = _check_int("n", n, 2)
     if size & (size - 1):
         raise SimulationError(
@@ -398,18 +432,38 @@ def sensitivity(
     )
     points = np.concatenate([a.T, b.T, *(ab[i].T for i in range(d))])
 
-    counts, failures, _ = evaluate_points(
-        scenario.to_toml(),
-        seed,
-        params,
-        points,
-        n_columns=table.n_columns,
-        n_runs=runs,
-        batch_size=batch,
-        executor=executor,
-        progress=progress,
-        desc=f"sensitivity of {outcome}",
-    )
+    desc = f"sensitivity of {expression.text}"
+    if by_counts:
+        # A union of joint outcomes: its probability follows from the counts.
+        counts, failures, _ = evaluate_points(
+            scenario.to_toml(),
+            seed,
+            params,
+            points,
+            n_columns=expression.table.n_columns,
+            n_runs=runs,
+            batch_size=batch,
+            executor=executor,
+            progress=progress,
+            desc=desc,
+        )
+        y = expression.probability(counts, runs)
+        noise = y * (1 - y)
+    else:
+        sums, failures = _evaluate_sums(
+            scenario.to_toml(),
+            seed,
+            params,
+            points,
+            outcome=expression.text,
+            n_runs=runs,
+            batch_size=batch,
+            executor=executor,
+            progress=progress,
+            desc=desc,
+        )
+        y = sums[:, 0] / runs
+        noise = np.maximum(sums[:, 1] / runs - y**2, 0.0)
     if failures:
         point = min(failures)
         values = ", ".join(f"{p.path} = {points[point, k]:g}" for k, p in enumerate(params))
@@ -418,14 +472,14 @@ def sensitivity(
             f"scenarios, e.g. {values}: {failures[point][1]}; narrow the ranges so that every "
             "combination is valid"
         )
-    y = counts[:, column] / runs
     f_a, f_b, f_ab = y[:size], y[size : 2 * size], y[2 * size :].reshape(d, size)
     base = np.concatenate([f_a, f_b])
     if np.all(base == base[0]):
+        what = "probability" if expression.is_condition else "mean"
         raise SimulationError(
-            f"outcome {outcome!r} has the same probability ({base[0]:g}) at every sample point, "
-            "so its Sobol' indices are undefined; choose another outcome, wider ranges or more "
-            "n_runs"
+            f"outcome {expression.text!r} has the same {what} ({base[0]:g}) at every sample "
+            "point, so its Sobol' indices are undefined; choose another outcome, wider ranges "
+            "or more n_runs"
         )
 
     res = stats.sobol_indices(
@@ -443,7 +497,8 @@ def sensitivity(
     return SensitivityResult(
         scenario=scenario,
         parameters=params,
-        outcome=table.names[column],
+        outcome=expression.text,
+        is_probability=expression.is_condition,
         n=size,
         n_runs=runs,
         first_order=np.asarray(res.first_order, dtype=np.float64).reshape(d),
@@ -454,6 +509,56 @@ def sensitivity(
         confidence_level=float(confidence_level),
         output_mean=float(mean),
         output_variance=float(base.var()),
-        noise_variance=float(np.mean(base * (1 - base)) / runs),
+        noise_variance=float(np.mean(noise[: 2 * size]) / runs),
         provenance=provenance_of(root),
     )
+
+
+def _evaluate_sums(
+    scenario_toml: str,
+    seed: RootSeed,
+    parameters: tuple[SweptParameter, ...],
+    values: NDArray[np.float64],
+    *,
+    outcome: str,
+    n_runs: int,
+    batch_size: int,
+    executor: Executor | None,
+    progress: bool | None,
+    desc: str,
+) -> tuple[NDArray[np.float64], dict[int, tuple[str, str]]]:
+    """Sum and sum of squares ``(m, 2)`` over runs of an outcome expression at each point.
+
+    The points are simulated as :func:`~basesim.experiments.sweep.evaluate_points`
+    simulates them (the same runs at every point), in tasks of about
+    ``batch_size`` runs; returns the sums and the failed points.
+    """
+    m = values.shape[0]
+    sums = np.zeros((m, 2), dtype=np.float64)
+    failures: dict[int, tuple[str, str]] = {}
+    paths = tuple(p.path for p in parameters)
+    tasks = (
+        PointsTask(
+            scenario_toml=scenario_toml,
+            seed=seed,
+            paths=paths,
+            points=chunk,
+            values=vals,
+            n_runs=n_runs,
+            outcome=outcome,
+        )
+        for chunk, vals in chunk_points(range(m), values, n_runs=n_runs, batch_size=batch_size)
+    )
+    bar = _progress_bar(m * n_runs, progress, desc)
+    try:
+        for out in run_unordered(run_points_task, tasks, executor):
+            assert out.sums is not None
+            sums[list(out.points)] = out.sums
+            for point, error, message in out.failures:
+                failures[point] = (error, message)
+            if bar is not None:
+                bar.update(len(out.points) * n_runs)
+    finally:
+        if bar is not None:
+            bar.close()
+    return sums, failures
