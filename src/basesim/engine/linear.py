@@ -160,10 +160,10 @@ def _solve_row(
     totals: FloatArray,
 ) -> tuple[FloatArray, bool]:
     """One row's linear programme; ``(package (K,), solved)``."""
-    issues = np.flatnonzero(free)
+    issues = [int(k) for k in np.flatnonzero(free)]
     fixed = ~free
-    n_free = issues.size
-    column = {int(k): c for c, k in enumerate(issues)}
+    n_free = len(issues)
+    column = {k: c for c, k in enumerate(issues)}
     cost: list[float] = [0.0] * n_free
     rows_ub: list[dict[int, float]] = []
     rhs_ub: list[float] = []
@@ -182,20 +182,19 @@ def _solve_row(
     weight = _REGULARISATION * max(1.0, float(sal_j.max(initial=0.0)))
     for k in issues:
         if sal_j[k] > 0:
-            cost[absolute(float(theta_j[k]), int(k))] += float(sal_j[k])
+            cost[absolute(float(theta_j[k]), k)] += float(sal_j[k])
         else:
-            cost[absolute(float(quo[k]), int(k))] += weight
+            cost[absolute(float(quo[k]), k)] += weight
     # Each active responder's demand: sum_k s_vk t_vk <= R_v on the free issues.
     for v in np.flatnonzero(active):
         fixed_loss = 0.0
-        for k in range(quo.size):
-            if fixed[k]:
-                fixed_loss += float(sal_v[v, k]) * abs(float(quo[k] - theta_v[v, k]))
+        for fixed_k in np.flatnonzero(fixed):
+            fixed_loss += float(sal_v[v, fixed_k]) * abs(float(quo[fixed_k] - theta_v[v, fixed_k]))
         room = -float(target[v]) - fixed_loss
         # A demand a hair beyond reach (rounding) is met exactly; the check
         # against the original constraints decides.
         room = max(room, 0.0) if room >= -FEASIBILITY_TOL * scale_v[v] else room
-        cares = [int(k) for k in issues if sal_v[v, k] > 0]
+        cares = [k for k in issues if sal_v[v, k] > 0]
         if not cares:
             if room < 0:
                 return quo.copy(), False
@@ -207,13 +206,12 @@ def _solve_row(
         rhs_ub.append(room)
     # Budgets: the free issues' values within what the fixed ones leave.
     for b in range(members.shape[0]):
-        inside = [int(k) for k in issues if members[b, k]]
+        inside = [k for k in issues if members[b, k]]
         if not inside:
             continue
         left = float(totals[b])
-        for k in range(quo.size):
-            if members[b, k] and fixed[k]:
-                left -= float(quo[k])
+        for fixed_k in np.flatnonzero(fixed & members[b]):
+            left -= float(quo[fixed_k])
         rows_ub.append({column[k]: 1.0 for k in inside})
         rhs_ub.append(max(left, 0.0) if left >= -BUDGET_TOL else left)
     n_var = len(cost)

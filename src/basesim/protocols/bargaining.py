@@ -291,7 +291,10 @@ def equilibrium_reservations(
     horizon).  With ``V(month + L) = d(month + L - 1)``, going back: ``r(t) = d(t) + delta (V(t + 1) -
     d(t))``; each actor at the table proposes the package it would offer
     knowing every reservation value exactly; ``V(t)`` is the
-    recognition-weighted value of those proposals (``r`` where one fails).
+    recognition-weighted value of those proposals (``r`` where one fails);
+    a proposer with several coalitions of equal worth to it (within the
+    tolerance) is valued as mixing uniformly over their packages, as in the
+    symmetric stationary equilibrium of Baron and Ferejohn (1989).
     Stances and status quo follow their deterministic paths with the open
     issues of ``state`` held open: a partial package is valued with its
     unsettled issues at the status quo (an approximation, ``docs/model.md``).
@@ -382,7 +385,7 @@ def _tied_value(
     for a in range(alternatives.shape[1]):
         package = alternatives[:, a]
         accepted = accepts(params, stances, package, reservation, exponent)
-        ok = (rule_met(tables.rules, accepted) | ~settles).all(axis=1)
+        ok: BoolArray = np.asarray((rule_met(tables.rules, accepted) | ~settles).all(axis=1))
         payoff = utility(stances, params.salience, package[:, None, :], exponent=exponent)
         move = np.where(ok[:, None], payoff, reservation)
         total = total + np.where(tied[:, a, None], move, 0.0)

@@ -32,11 +32,26 @@ smaller gain for a safer package.
   (directly with up to :data:`MAX_DIRECT_CONSTRAINTS` constrained actors,
   otherwise by adding the most violated constraint one at a time, which is
   exact whenever at most :data:`MAX_CUT_CONSTRAINTS` constraints are needed).
-  The cheapest-first step costs ``O(N^2 K)`` per run and candidate.
+  The cheapest-first step costs ``O(N^2 K)`` per run and candidate.  With
+  linear losses (``p = 1``) each coalition's problem is instead one linear
+  programme per run, with every constraint and the budgets
+  (:func:`basesim.engine.linear.solve_linear_package`: exact).
+* **Budgets**: a package keeps each budget's sum (its settled values and the
+  status quo of the budget's issues it leaves alone) within the total; in
+  the one-issue search the most the budget leaves the issue is one more
+  candidate, and values above it are excluded.  A budget is divided in one
+  package: an issue set holding some but not all of a budget's open issues
+  is not tried.
+* **Ties**: :class:`Choice` also carries the packages of every coalition as
+  good for the proposer as the one it offers (within :data:`TOLERANCE`
+  times its utility scale), for the chosen issue set and margin, so the
+  equilibrium form can value a proposer mixing over them; the offered
+  package is the first of them in the order coalitions are tried.
 
 Which sets ``F`` are tried: every non-empty subset of the open issues when
 there are at most :data:`MAX_EXHAUSTIVE_ISSUES` issues, otherwise each single
-issue (:func:`issue_subsets`) and all the issues still open together.
+issue (:func:`issue_subsets`), each budget's open issues together and all the
+issues still open together.
 """
 
 from __future__ import annotations
@@ -228,8 +243,10 @@ def _one_issue_rows(
 
 def _budget_cap(k: int, tables: BargainingTables, status_quo: FloatArray) -> FloatArray | None:
     """The most issue ``k`` may take, the rest where it is ``(m,)``; ``None`` outside budgets."""
-    inside = np.flatnonzero(tables.budgets[:, k]) if tables.budgets.shape[0] else []
-    if len(inside) == 0:
+    if tables.budgets.shape[0] == 0:
+        return None
+    inside = np.flatnonzero(tables.budgets[:, k])
+    if inside.size == 0:
         return None
     b = int(inside[0])
     others = np.where(np.arange(status_quo.shape[1]) == k, 0.0, status_quo)
@@ -246,8 +263,13 @@ def _several_issues(
     status_quo: FloatArray,
     target: FloatArray,
     exponent: int,
-) -> tuple[FloatArray, BoolArray]:
-    """Best package settling the issues of ``subset`` together (see the module docstring)."""
+) -> tuple[FloatArray, BoolArray, FloatArray, BoolArray]:
+    """Best package settling the issues of ``subset`` together (see the module docstring).
+
+    Returns the package ``(m, K)``, whether one was found ``(m,)``, every
+    coalition's package ``(m, C, K)`` and which of them are worth as much to
+    the proposer as the best, within the tolerance ``(m, C)``.
+    """
     m, _, n_iss = stances.shape
     rows = np.arange(m)
     rules = tables.rules
