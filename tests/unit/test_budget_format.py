@@ -240,3 +240,77 @@ def test_linear_programme_rows_do_not_depend_on_their_batch():
         assert ok_alone[0] == ok_together[row]
         if ok_alone[0]:
             assert alone[0, 0] + alone[0, 1] <= 0.9 + BUDGET_TOL
+
+
+def _random_rows(seed: int, n: int, m: int, k: int):
+    rng = np.random.default_rng(seed)
+    theta_j, sal_j = rng.random((n, k)), rng.random((n, k)) + 0.05
+    theta_v, sal_v = rng.random((n, m, k)), rng.random((n, m, k))
+    quo = rng.random((n, k)) * 0.4
+    # Demands between the status quo's value and a bit above it, so most rows are feasible.
+    u_quo = -(sal_v * np.abs(quo[:, None, :] - theta_v)).sum(axis=2)
+    target = u_quo + rng.random((n, m)) * 0.3
+    return theta_j, sal_j, theta_v, sal_v, target, quo
+
+
+def test_linear_programme_matches_the_closed_form_on_one_free_issue():
+    # With one free issue the problem has the closed form of the convex solver
+    # (the proposer's ideal clipped to the intersection of the acceptance
+    # intervals): both are exact, so they agree to the LP's tolerance.
+    from basesim.engine.solver import solve_package
+
+    theta_j, sal_j, theta_v, sal_v, target, quo = _random_rows(11, 40, 3, 3)
+    target = target - 0.3  # looser demands: most rows feasible
+    free = np.zeros((40, 3), dtype=bool)
+    free[:, 1] = True
+    active = np.ones((40, 3), dtype=bool)
+    args = (theta_j, sal_j, theta_v, sal_v, target, active, free, quo)
+    lp, ok_lp = solve_linear_package(*args, members=np.zeros((0, 3), dtype=bool), totals=[])
+    closed, ok_closed = solve_package(*args, exponent=1)
+    np.testing.assert_array_equal(ok_lp, ok_closed)
+    assert ok_lp.sum() >= 10
+    np.testing.assert_allclose(lp[ok_lp], closed[ok_lp], rtol=0, atol=1e-8)
+
+
+def test_linear_programme_beats_every_feasible_point_of_a_grid():
+    # Brute force on two free issues and a budget: no point of a 0.01 grid that
+    # meets every demand and the budget is better for the proposer than the
+    # programme's answer (up to the acceptance tolerance), and the answer is
+    # feasible itself.
+    from basesim.engine.solver import FEASIBILITY_TOL, utility
+
+    theta_j, sal_j, theta_v, sal_v, target, quo = _random_rows(12, 12, 2, 3)
+    target = target - 0.2  # looser demands: most rows feasible
+    free = np.array([True, True, False])
+    members = np.array([[True, True, False]])
+    totals = np.array([0.8])
+    package, ok = solve_linear_package(
+        theta_j,
+        sal_j,
+        theta_v,
+        sal_v,
+        target,
+        np.ones((12, 2), dtype=bool),
+        np.broadcast_to(free, (12, 3)).copy(),
+        quo,
+        members=members,
+        totals=totals,
+    )
+    assert ok.sum() >= 6
+    assert np.any(package[ok, 0] + package[ok, 1] >= totals[0] - BUDGET_TOL)  # binds somewhere
+    grid = np.linspace(0.0, 1.0, 101)
+    gx, gy = np.meshgrid(grid, grid, indexing="ij")
+    for row in range(12):
+        points = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, quo[row, 2])], axis=1)
+        value = utility(theta_v[row][None], sal_v[row][None], points[:, None, :], exponent=1)
+        good = (value >= target[row] - FEASIBILITY_TOL).all(axis=1)
+        good &= points[:, 0] + points[:, 1] <= totals[0]
+        if not ok[row]:
+            assert not good.any()
+            continue
+        assert package[row, 0] + package[row, 1] <= totals[0] + BUDGET_TOL
+        best = utility(theta_j[row], sal_j[row], package[row], exponent=1)
+        grid_best = utility(theta_j[row], sal_j[row], points[good], exponent=1).max(
+            initial=-np.inf
+        )
+        assert best >= grid_best - 1e-9

@@ -116,6 +116,8 @@ def solve_linear_package(
         ``(n,)``.
     """
     n, n_iss = status_quo.shape
+    members = np.asarray(members, dtype=bool).reshape(-1, n_iss)
+    totals = np.asarray(totals, dtype=np.float64)
     package = status_quo.copy()
     feasible = np.zeros(n, dtype=bool)
     scale_v = sal_v[:, :, 0].copy()
