@@ -23,6 +23,7 @@ _EXPORTS = {
     "Actor": "basesim.actors",
     "BacktestResult": "basesim.experiments",
     "BasesimError": "basesim.exceptions",
+    "Budget": "basesim.issues",
     "Case": "basesim.data",
     "CheckpointError": "basesim.exceptions",
     "ComparisonResult": "basesim.experiments",

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from basesim.parameters import Evidence, Parameter
 
-__all__ = ["Issue"]
+__all__ = ["Budget", "Issue"]
 
 
 def _no_drift() -> Parameter:
@@ -113,3 +113,39 @@ class Issue:
     def categorize(self, values: ArrayLike) -> NDArray[np.str_]:
         """The category name of each value."""
         return np.asarray(self.categories)[self.category_index(values)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Budget:
+    """A group of issues whose values must sum to at most a total.
+
+    A package may settle some or all of a budget's issues only if the
+    settled values and the status quo of the budget's other issues add up to
+    at most ``total`` (the shares of one pie: divide-the-dollar).
+
+    Parameters
+    ----------
+    name
+        Identifier used in field paths (``"pie"``: ``budgets.pie.total``).
+    issues
+        The names of the issues in the budget; an issue belongs to at most
+        one budget.
+    total
+        The most the budget's issues may add up to, in (0, number of issues].
+    description
+        Free text.
+
+    Examples
+    --------
+    >>> Budget(name="pie", issues=("a", "b", "c"), total=1.0).issues
+    ('a', 'b', 'c')
+    """
+
+    name: str
+    issues: tuple[str, ...]
+    total: float
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.issues, list):
+            object.__setattr__(self, "issues", tuple(self.issues))

@@ -12,6 +12,7 @@ from typing import Any
 
 from basesim.actors import Actor
 from basesim.exceptions import ScenarioError
+from basesim.issues import Budget
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
 from basesim.scenario import (
     BEHAVIOUR_FIELDS,
@@ -118,9 +119,19 @@ def get_value(scenario: Scenario, path: str) -> Any:
         return _field(actor, parts[2], path)
     if parts[0] == "protocol" and len(parts) == 2:
         return _field(scenario.protocol, parts[1], path)
+    if parts[0] == "budgets" and len(parts) == 3:
+        return _field(_budget(scenario, parts[1], path), parts[2], path)
     if len(parts) == 1 or (parts[0] == "scenario" and len(parts) == 2):
         return _field(scenario, parts[-1], path)
     raise ScenarioError(f"{path} is not a field path of the scenario")
+
+
+def _budget(scenario: Scenario, name: str, path: str) -> Budget:
+    for budget in scenario.budgets:
+        if budget.name == name:
+            return budget
+    names = [b.name for b in scenario.budgets]
+    raise ScenarioError(f"{path}: no budget {name!r}{suggest(name, names)}")
 
 
 def _field(obj: Any, name: str, path: str) -> Any:
@@ -175,6 +186,7 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     protocol: dict[str, Any] = {}
     issues = {i.name: i for i in scenario.issues}
     actors = {a.name: a for a in scenario.actors}
+    budgets = {b.name: b for b in scenario.budgets}
     for path, value in changes.items():
         parts = path.split(".")
         if parts[0] == "issues" and len(parts) == 3:
@@ -194,6 +206,10 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
             if name not in actors:
                 raise ScenarioError(f"{path}: no actor {name!r}{suggest(name, actors)}")
             actors[name] = _replace_actor(actors[name], parts[2:], value, path, scenario)
+        elif parts[0] == "budgets" and len(parts) == 3:
+            budget = _budget(scenario, parts[1], path)
+            _field(budget, parts[2], path)
+            budgets[budget.name] = dataclasses.replace(budgets[budget.name], **{parts[2]: value})
         elif parts[0] == "protocol" and len(parts) == 2:
             _field(scenario.protocol, parts[1], path)
             if parts[1] == "reservation":
@@ -215,6 +231,7 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         issues=tuple(issues.values()),
         actors=tuple(actors.values()),
         protocol=new_protocol,
+        budgets=top.pop("budgets", tuple(budgets.values())),
         **top,
     )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from basesim.actors import BEHAVIOUR_FIELDS, Actor, BehaviourField, Stance
 from basesim.exceptions import ScenarioError
-from basesim.issues import Issue
+from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, CONFIDENCE_LEVELS, DISTRIBUTION_KINDS, Evidence, Parameter
 
 if TYPE_CHECKING:
@@ -117,7 +117,9 @@ class ProtocolSettings:
     lookahead
         Months (>= 1) of backward induction for the equilibrium form.
     utility_exponent
-        2 (quadratic loss, the default) or 1 (linear loss; one issue only).
+        2 (quadratic loss, the default) or 1 (linear loss; several issues
+        only with ``model = "bargaining"``, which solves the proposer's
+        problem as a linear programme).
 
     Examples
     --------
@@ -232,6 +234,10 @@ class Scenario:
         Calendar month of round 1, ``"YYYY-MM"``; one round is one month.
     protocol
         The round's rules.
+    budgets
+        Groups of issues whose values must sum to at most a total
+        (:class:`~basesim.Budget`); ``model = "bargaining"`` with
+        ``utility_exponent = 1`` only.
     """
 
     name: str
@@ -242,10 +248,13 @@ class Scenario:
     horizon: int = 24
     start: str | None = None
     protocol: ProtocolSettings = field(default_factory=ProtocolSettings)
+    budgets: tuple[Budget, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issues", tuple(self.issues))
         object.__setattr__(self, "actors", tuple(self.actors))
+        if isinstance(self.budgets, list):
+            object.__setattr__(self, "budgets", tuple(self.budgets))
         _check_scenario(self)
 
     # -- access -----------------------------------------------------------------
@@ -758,10 +767,93 @@ def _check_scenario(scn: Scenario) -> None:
         raise ScenarioError(
             f"protocol.utility_exponent must be 1 or 2 (got {proto.utility_exponent!r})"
         )
-    if proto.utility_exponent == 1 and len(scn.issues) > 1:
+    _check_budgets(scn)
+    if proto.utility_exponent == 1 and len(scn.issues) > 1 and proto.model != "bargaining":
         raise ScenarioError(
-            f"protocol.utility_exponent = 1 (linear loss) needs a single issue (got {len(scn.issues)} issues)"
+            f"protocol.utility_exponent = 1 (linear loss) needs a single issue unless "
+            f"protocol.model = 'bargaining' (got {len(scn.issues)} issues with model "
+            f"{proto.model!r})"
         )
+
+
+def _check_budgets(scn: Scenario) -> None:
+    """Each budget: a known, unique name; known issues, each in one budget; a total in
+    (0, number of issues]; a status quo (and its drift) that never breaks it."""
+    budgets = scn.budgets
+    if not isinstance(budgets, tuple):
+        raise ScenarioError(f"budgets must be a sequence of Budget (got {type(budgets).__name__})")
+    if not budgets:
+        return
+    proto = scn.protocol
+    if proto.model != "bargaining":
+        raise ScenarioError(
+            f"budgets are honoured only by protocol.model = 'bargaining' (got {proto.model!r})"
+        )
+    if proto.utility_exponent != 1:
+        raise ScenarioError(
+            "budgets need protocol.utility_exponent = 1 (linear loss, solved as a linear "
+            f"programme) (got {proto.utility_exponent!r})"
+        )
+    issue_names = scn.issue_names
+    owner: dict[str, str] = {}
+    seen: set[str] = set()
+    for index, budget in enumerate(budgets):
+        if not isinstance(budget, Budget):
+            raise ScenarioError(f"budgets[{index}] must be a Budget (got {type(budget).__name__})")
+        path = f"budgets.{budget.name}"
+        _check_name(f"budgets.{budget.name!s}", budget.name)
+        if budget.name in seen:
+            raise ScenarioError(f"{path} is defined twice (budget names must be unique)")
+        seen.add(budget.name)
+        _check_text(f"{path}.description", budget.description)
+        members = budget.issues
+        if not isinstance(members, tuple) or not all(isinstance(m, str) for m in members):
+            raise ScenarioError(
+                f"{path}.issues must be a list of issue names "
+                f"(got {type(members).__name__}: {members!r})"
+            )
+        if not members:
+            raise ScenarioError(f"{path}.issues names no issue: list at least one (got [])")
+        if len(set(members)) != len(members):
+            raise ScenarioError(f"{path}.issues lists an issue twice (got {list(members)})")
+        for name in members:
+            if name not in issue_names:
+                raise ScenarioError(
+                    f"{path}.issues refers to an issue that does not exist (got {name!r})"
+                    f"{suggest(name, issue_names)}"
+                )
+            if name in owner:
+                raise ScenarioError(
+                    f"{path}.issues: issue {name!r} is already in budgets.{owner[name]} "
+                    "(an issue belongs to at most one budget)"
+                )
+            owner[name] = budget.name
+        _check_number(f"{path}.total", budget.total, (0.0, float(len(members)), False, True))
+        # The status quo must respect the budget in every run, and drift must
+        # never raise it: an open issue's status quo only moves toward a
+        # breakdown value below it.
+        for name in members:
+            issue = scn.issue(name)
+            if issue.breakdown is None or issue.drift.support[1] == 0:
+                continue
+            above = issue.breakdown.support[1]
+            floor = issue.status_quo.support[0]
+            if above > floor:
+                raise ScenarioError(
+                    f"issues.{name}.breakdown must not exceed issues.{name}.status_quo in "
+                    f"any run when the issue drifts and is in {path} (drift must never "
+                    f"raise a budget's sum) (got breakdown up to {above:g} against a "
+                    f"status quo down to {floor:g})"
+                )
+        highs = [(name, scn.issue(name).status_quo.support[1]) for name in members]
+        largest = sum(high for _, high in highs)
+        if largest > budget.total + 1e-12:
+            detail = " + ".join(f"issues.{n}.status_quo {h:g}" for n, h in highs)
+            raise ScenarioError(
+                f"{path}.total {budget.total:g} is broken by the status quo: its issues' "
+                f"status quo must sum to at most the total in every run (got largest "
+                f"possible {detail} = {largest:g})"
+            )
 
 
 def _check_reservation(reservation: Any) -> None:

@@ -11,13 +11,15 @@ Examples
 from __future__ import annotations
 
 from basesim.actors import Actor, Stance
-from basesim.issues import Issue
+from basesim.issues import Budget, Issue
 from basesim.parameters import Parameter
 from basesim.scenario import ProtocolSettings, Scenario
 
 __all__ = [
     "SMALL_SCENARIO_TOML",
     "alternating_offers_scenario",
+    "baron_ferejohn_shares",
+    "divide_the_dollar_scenario",
     "pivotal_outcome",
     "pivotal_scenario",
     "romer_rosenthal_outcome",
@@ -330,3 +332,65 @@ def alternating_offers_scenario(
 def rubinstein_share(*, first_discount: float, second_discount: float) -> float:
     """The first proposer's share in Rubinstein's infinite-horizon equilibrium."""
     return (1 - second_discount) / (1 - first_discount * second_discount)
+
+
+def divide_the_dollar_scenario(*, n_players: int, discount: float, lookahead: int) -> Scenario:
+    """Closed-rule majority bargaining over a unit pie (Baron and Ferejohn 1989).
+
+    Issue ``share_i`` is player ``i``'s share, in one budget with total 1,
+    status quo 0 (nobody gets anything until a division passes); player ``i``
+    cares only about its own share (position 1, salience 1, linear loss, so
+    ``u_i = x_i - 1``), each share is decided by a majority of all players,
+    every player proposes with the same capability (equal recognition
+    chances), and reservation values come from backward induction over
+    ``lookahead`` months.
+    """
+    names = [f"p{i + 1}" for i in range(n_players)]
+    issues = tuple(
+        Issue(
+            name=f"share_{name}",
+            label=f"Share of {name}",
+            anchors=("nothing", "half", "everything"),
+            status_quo=_fixed(0.0),
+            rule="majority",
+            categories=("none", "some"),
+            cuts=(1e-6,),
+        )
+        for name in names
+    )
+    actors = tuple(
+        Actor(
+            name=name,
+            label=name.upper(),
+            capability=_fixed(1.0),
+            discount=_fixed(discount),
+            stances={
+                f"share_{other}": Stance(
+                    position=_fixed(1.0), salience=_fixed(1.0 if other == name else 0.0)
+                )
+                for other in names
+            },
+        )
+        for name in names
+    )
+    return Scenario(
+        name="divide-the-dollar",
+        title="Closed-rule majority bargaining over a unit pie",
+        issues=issues,
+        actors=actors,
+        horizon=lookahead,
+        budgets=(Budget(name="pie", issues=tuple(i.name for i in issues), total=1.0),),
+        protocol=ProtocolSettings(
+            reservation="equilibrium", utility_exponent=1, lookahead=lookahead
+        ),
+    )
+
+
+def baron_ferejohn_shares(*, n_players: int, discount: float) -> tuple[float, float]:
+    """The proposer's share and each coalition partner's in the stationary equilibrium.
+
+    ``(1 - discount (n - 1) / (2 n), discount / n)`` for an odd number ``n`` of
+    players (Baron and Ferejohn 1989, closed rule).
+    """
+    n = n_players
+    return 1 - discount * (n - 1) / (2 * n), discount / n

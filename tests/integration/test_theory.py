@@ -12,10 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import basesim
+from basesim.engine.linear import LP_TOLERANCE
 from basesim.engine.outcome import BatchOutcome
 from basesim.protocols.bargaining import TOLERANCE
 from basesim.testing import (
     alternating_offers_scenario,
+    baron_ferejohn_shares,
+    divide_the_dollar_scenario,
     pivotal_outcome,
     pivotal_scenario,
     romer_rosenthal_outcome,
@@ -175,3 +178,46 @@ def test_pivotal_politics_closed_form(setter, status_quo, voters, needed_share):
         assert outcome in (pytest.approx(expected, abs=1e-9), status_quo)
     else:
         assert outcome == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(("n_players", "lookahead"), [(3, 2), (3, 5), (5, 2), (5, 3)])
+def test_baron_ferejohn_closed_rule_shares(n_players, lookahead):
+    # Baron and Ferejohn (1989), closed rule, n odd, recognition 1/n each,
+    # common discount d.  In shares (u_i = x_i - 1 with disagreement a zero
+    # share, so a share is a gain over disagreement): in the last month of
+    # the look-ahead r = d(t) (share 0), the proposer takes the whole pie and
+    # each player's value is 1/n.  One month earlier each player's reservation
+    # share is d * 1/n; the proposer buys the cheapest bare majority, (n - 1)/2
+    # partners at d/n each, and keeps 1 - d (n - 1) / (2 n).  Mixing uniformly
+    # over its C(n-1, (n-1)/2) equally cheap coalitions, each other player is a
+    # partner with chance 1/2, so its value is
+    #   (1/n) (1 - d (n-1)/(2n)) + ((n-1)/n) (1/2) (d/n) = 1/n,
+    # the same as in the month after: the shares are stationary from the
+    # second-to-last month back to month 1 for any look-ahead >= 2.  (Without
+    # the mixing a look-ahead >= 3 would make some players cheaper than
+    # others and move the shares.)
+    discount = 0.9
+    own, partner = baron_ferejohn_shares(n_players=n_players, discount=discount)
+    scn = divide_the_dollar_scenario(n_players=n_players, discount=discount, lookahead=lookahead)
+    # Each share is a linear programme's solution: exact up to its feasibility
+    # tolerance per constraint; a reservation value carries the errors of the
+    # packages of every later month of the look-ahead (n shares each), so the
+    # shares are exact to (lookahead + 1) n LP_TOLERANCE.
+    tol = (lookahead + 1) * n_players * LP_TOLERANCE
+    runs = basesim.simulate(scn, n_runs=8, rng=0).runs
+    mesa = _single_run(scn)
+    for out in (runs, mesa):
+        assert np.all(out.settled) and np.all(out.settled_round == 1)
+        for r in range(out.package.shape[0]):
+            shares = out.package[r]
+            proposer = out.settled_by[r, 0]
+            assert np.all(out.settled_by[r] == proposer)
+            assert shares[proposer] == pytest.approx(own, abs=tol)
+            others = np.delete(shares, proposer)
+            partners = np.abs(others - partner) <= tol
+            assert partners.sum() == (n_players - 1) // 2
+            assert np.all(np.abs(others[~partners]) <= tol)
+            assert shares.sum() <= 1.0 + tol
+    # The batch engine's run 0 is the Mesa model's run.
+    np.testing.assert_array_equal(runs.settled_by[0], mesa.settled_by[0])
+    np.testing.assert_allclose(runs.package[0], mesa.package[0], rtol=0, atol=1e-12)

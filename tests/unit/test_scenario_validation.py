@@ -237,7 +237,7 @@ TEXT_CASES = [
         "unknown-top-level-table",
         ("[protocol]", "[protocols]"),
         "protocols is not a known field (did you mean 'protocol'?); "
-        "expected one of scenario, protocol, issues, actors",
+        "expected one of scenario, protocol, issues, budgets, actors",
     ),
     case(
         "unknown-scenario-key",
@@ -512,9 +512,13 @@ TEXT_CASES = [
         "protocol.utility_exponent must be 1 or 2 (got 3)",
     ),
     case(
-        "linear-loss-with-two-issues",
-        ("utility_exponent = 2", "utility_exponent = 1"),
-        "protocol.utility_exponent = 1 (linear loss) needs a single issue (got 2 issues)",
+        "linear-loss-with-two-issues-outside-bargaining",
+        [
+            ("utility_exponent = 2", "utility_exponent = 1"),
+            ('recognition = "weighted"', 'model = "nash"\nrecognition = "weighted"'),
+        ],
+        "protocol.utility_exponent = 1 (linear loss) needs a single issue unless "
+        "protocol.model = 'bargaining' (got 2 issues with model 'nash')",
     ),
     # -- decision rules ------------------------------------------------------------------
     case(

@@ -83,6 +83,9 @@ class BargainingTables:
     rules: RuleTable
     influenced: BoolArray  # (N,) actors some other actor can pull
     subsets: BoolArray  # (S, K) the sets of issues a proposer considers settling together
+    # Budgets: the issues of each (B, K) and its total (B,); B = 0 without budgets.
+    budgets: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    totals: FloatArray = field(default_factory=lambda: np.zeros(0))
     # Minimal winning coalitions by (issue set, proposer), filled as they are needed.
     coalitions: dict[tuple[bytes, int], BoolArray] = field(default_factory=dict, compare=False)
 
@@ -288,7 +291,10 @@ def equilibrium_reservations(
     horizon).  With ``V(month + L) = d(month + L - 1)``, going back: ``r(t) = d(t) + delta (V(t + 1) -
     d(t))``; each actor at the table proposes the package it would offer
     knowing every reservation value exactly; ``V(t)`` is the
-    recognition-weighted value of those proposals (``r`` where one fails).
+    recognition-weighted value of those proposals (``r`` where one fails);
+    a proposer with several coalitions of equal worth to it (within the
+    tolerance) is valued as mixing uniformly over their packages, as in the
+    symmetric stationary equilibrium of Baron and Ferejohn (1989).
     Stances and status quo follow their deterministic paths with the open
     issues of ``state`` held open: a partial package is valued with its
     unsettled issues at the status quo (an approximation, ``docs/model.md``).
@@ -339,9 +345,53 @@ def equilibrium_reservations(
             payoff = utility(
                 stances_t, params.salience, choice.package[:, None, :], exponent=exponent
             )
-            value = value + weights[:, j, None] * np.where(ok[:, None], payoff, r)
+            move = np.where(ok[:, None], payoff, r)
+            mixed = np.flatnonzero(choice.tied.sum(axis=1) >= 2)
+            if mixed.size:
+                move[mixed] = _tied_value(
+                    tables,
+                    params.take(mixed),
+                    stances_t[mixed],
+                    choice.alternatives[mixed],
+                    choice.tied[mixed],
+                    choice.settles[mixed],
+                    r[mixed],
+                    exponent,
+                )
+            value = value + weights[:, j, None] * move
         value_next = value
     return reservation
+
+
+def _tied_value(
+    tables: BargainingTables,
+    params: RunParameters,
+    stances: FloatArray,
+    alternatives: FloatArray,
+    tied: BoolArray,
+    settles: BoolArray,
+    reservation: FloatArray,
+    exponent: int,
+) -> FloatArray:
+    """Each actor's value ``(m, N)`` of a proposer mixing uniformly over its tied packages.
+
+    Each tied package counts with equal weight: its value to the actor if it
+    passes, the actor's reservation value if it does not (the symmetric
+    stationary equilibrium of Baron and Ferejohn, where the proposer picks
+    among its equally cheap minimal winning coalitions at random).
+    """
+    total = np.zeros(reservation.shape)
+    count = np.zeros(reservation.shape[0])
+    for a in range(alternatives.shape[1]):
+        package = alternatives[:, a]
+        accepted = accepts(params, stances, package, reservation, exponent)
+        ok: BoolArray = np.asarray((rule_met(tables.rules, accepted) | ~settles).all(axis=1))
+        payoff = utility(stances, params.salience, package[:, None, :], exponent=exponent)
+        move = np.where(ok[:, None], payoff, reservation)
+        total = total + np.where(tied[:, a, None], move, 0.0)
+        count = count + tied[:, a]
+    result: FloatArray = total / count[:, None]
+    return result
 
 
 # -- the month ---------------------------------------------------------------------------
@@ -455,10 +505,19 @@ class Bargaining:
             for target, weight in actor.influence.items():
                 influenced[a_index[target]] |= weight.support[1] > 0
         influenced.setflags(write=False)
+        k_index = {name: k for k, name in enumerate(compiled.issue_names)}
+        budgets = np.zeros((len(scenario.budgets), compiled.n_issues), dtype=bool)
+        for b, budget in enumerate(scenario.budgets):
+            budgets[b, [k_index[name] for name in budget.issues]] = True
+        totals = np.array([float(budget.total) for budget in scenario.budgets])
+        budgets.setflags(write=False)
+        totals.setflags(write=False)
         return BargainingTables(
             rules=rule_table(scenario),
             influenced=influenced,
             subsets=issue_subsets(compiled.n_issues),
+            budgets=budgets,
+            totals=totals,
         )
 
     def start(self, compiled: CompiledScenario, params: RunParameters) -> RunState:

@@ -32,11 +32,26 @@ smaller gain for a safer package.
   (directly with up to :data:`MAX_DIRECT_CONSTRAINTS` constrained actors,
   otherwise by adding the most violated constraint one at a time, which is
   exact whenever at most :data:`MAX_CUT_CONSTRAINTS` constraints are needed).
-  The cheapest-first step costs ``O(N^2 K)`` per run and candidate.
+  The cheapest-first step costs ``O(N^2 K)`` per run and candidate.  With
+  linear losses (``p = 1``) each coalition's problem is instead one linear
+  programme per run, with every constraint and the budgets
+  (:func:`basesim.engine.linear.solve_linear_package`: exact).
+* **Budgets**: a package keeps each budget's sum (its settled values and the
+  status quo of the budget's issues it leaves alone) within the total; in
+  the one-issue search the most the budget leaves the issue is one more
+  candidate, and values above it are excluded.  A budget is divided in one
+  package: an issue set holding some but not all of a budget's open issues
+  is not tried.
+* **Ties**: :class:`Choice` also carries the packages of every coalition as
+  good for the proposer as the one it offers (within :data:`TOLERANCE`
+  times its utility scale), for the chosen issue set and margin, so the
+  equilibrium form can value a proposer mixing over them; the offered
+  package is the first of them in the order coalitions are tried.
 
 Which sets ``F`` are tried: every non-empty subset of the open issues when
 there are at most :data:`MAX_EXHAUSTIVE_ISSUES` issues, otherwise each single
-issue (:func:`issue_subsets`) and all the issues still open together.
+issue (:func:`issue_subsets`), each budget's open issues together and all the
+issues still open together.
 """
 
 from __future__ import annotations
@@ -49,6 +64,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from basesim.engine.linear import BUDGET_TOL, budget_sums, solve_linear_package
 from basesim.engine.solver import solve_package, utility
 from basesim.protocols.rules import RULE_CODES, issue_rule_met, rule_met
 
@@ -94,6 +110,11 @@ class Choice:
     settles: BoolArray  # (n, K): the issues the package settles
     offered: BoolArray  # (n,)
     expected_gain: FloatArray  # (n,): -inf where no offer is made
+    # The packages of the proposer's tied optimal coalitions for the chosen issue
+    # set and margin (within the tolerance), the offered package among them:
+    # (n, A, K) and which of the A slots hold one (n, A); none where no offer.
+    alternatives: FloatArray
+    tied: BoolArray
 
 
 def issue_subsets(n_issues: int) -> BoolArray:
@@ -195,6 +216,11 @@ def _one_issue_rows(
     # The proposer's ideal, every interval end, and the status quo (the target
     # of a proposer indifferent about the issue).
     cand = np.concatenate([own[:, None], lo, hi, quo_k[:, None]], axis=1)  # (m, 2N + 2)
+    cap = _budget_cap(k, tables, status_quo)
+    if cap is not None:
+        # The most the budget leaves the issue is one more candidate (an end of
+        # the feasible set).
+        cand = np.concatenate([cand, np.clip(cap, 0.0, 1.0)[:, None]], axis=1)
     valid = ~np.isnan(cand)
     safe = np.where(valid, cand, 0.0)
     # Believed acceptance of every actor at every candidate (m, C, N).
@@ -203,6 +229,8 @@ def _one_issue_rows(
     met = issue_rule_met(tables.rules, accepted, k)
     own_ok = accepted[rows, :, proposer]
     valid &= met & own_ok
+    if cap is not None:
+        valid &= safe <= cap[:, None] + BUDGET_TOL
     own_sal = sal[rows, proposer]
     anchor = np.where(own_sal > 0, own, quo_k)
     distance = np.where(valid, np.abs(safe - anchor[:, None]), np.inf)
@@ -211,6 +239,19 @@ def _one_issue_rows(
     package = status_quo.copy()
     package[:, k] = np.where(feasible, safe[rows, pick], quo_k)
     return package, feasible
+
+
+def _budget_cap(k: int, tables: BargainingTables, status_quo: FloatArray) -> FloatArray | None:
+    """The most issue ``k`` may take, the rest where it is ``(m,)``; ``None`` outside budgets."""
+    if tables.budgets.shape[0] == 0:
+        return None
+    inside = np.flatnonzero(tables.budgets[:, k])
+    if inside.size == 0:
+        return None
+    b = int(inside[0])
+    others = np.where(np.arange(status_quo.shape[1]) == k, 0.0, status_quo)
+    cap: FloatArray = tables.totals[b] - budget_sums(others, tables.budgets[b : b + 1])[:, 0]
+    return cap
 
 
 def _several_issues(
@@ -222,8 +263,13 @@ def _several_issues(
     status_quo: FloatArray,
     target: FloatArray,
     exponent: int,
-) -> tuple[FloatArray, BoolArray]:
-    """Best package settling the issues of ``subset`` together (see the module docstring)."""
+) -> tuple[FloatArray, BoolArray, FloatArray, BoolArray]:
+    """Best package settling the issues of ``subset`` together (see the module docstring).
+
+    Returns the package ``(m, K)``, whether one was found ``(m,)``, every
+    coalition's package ``(m, C, K)`` and which of them are worth as much to
+    the proposer as the best, within the tolerance ``(m, C)``.
+    """
     m, _, n_iss = stances.shape
     rows = np.arange(m)
     rules = tables.rules
@@ -250,7 +296,10 @@ def _several_issues(
     package = status_quo.copy()
     feasible = np.zeros(m, dtype=bool)
     best = np.full(m, -np.inf)
-    for c in range(coalitions.shape[1]):
+    n_coal = coalitions.shape[1]
+    each = np.repeat(status_quo[:, None, :], n_coal, axis=1)
+    each_gain = np.full((m, n_coal), -np.inf)
+    for c in range(n_coal):
         part = np.flatnonzero(valid[:, c])
         if part.size == 0:
             continue
@@ -266,14 +315,20 @@ def _several_issues(
             free[part],
             status_quo[part],
             exponent,
+            tables,
         )
         gain = utility(theta_j[part], sal_j[part], x, exponent=exponent)
+        each[part[ok], c] = x[ok]
+        each_gain[part[ok], c] = gain[ok]
         better = ok & (gain > best[part])
         chosen = part[better]
         package[chosen] = x[better]
         best[chosen] = gain[better]
         feasible[chosen] = True
-    return np.where(feasible[:, None], package, status_quo), feasible
+    # Coalitions whose package is worth as much to the proposer, within the tolerance.
+    tol_j = TOLERANCE * utility_scale(sal_j[:, None, :])[:, 0]
+    tied = feasible[:, None] & (each_gain >= best[:, None] - tol_j[:, None])
+    return np.where(feasible[:, None], package, status_quo), feasible, each, tied
 
 
 def _minimal_winning(
@@ -380,12 +435,29 @@ def _solve(
     free: BoolArray,
     status_quo: FloatArray,
     exponent: int,
+    tables: BargainingTables,
 ) -> tuple[FloatArray, BoolArray]:
     """The proposer's problem with the ``active`` constraints, directly or by cuts.
 
-    Which method a row gets depends on that row's number of constraints only,
-    so a run's result does not depend on the other runs of its batch.
+    With linear losses, a linear programme per row with every constraint and
+    the budgets (:func:`basesim.engine.linear.solve_linear_package`: exact).
+    Otherwise which method a row gets depends on that row's number of
+    constraints only, so a run's result does not depend on the other runs of
+    its batch.
     """
+    if exponent == 1:
+        return solve_linear_package(
+            theta_j,
+            sal_j,
+            stances,
+            salience,
+            target,
+            active,
+            free,
+            status_quo,
+            members=tables.budgets.reshape(-1, status_quo.shape[1]),
+            totals=tables.totals,
+        )
     few = active.sum(axis=1) <= MAX_DIRECT_CONSTRAINTS
     package = np.empty_like(status_quo)
     feasible = np.zeros(active.shape[0], dtype=bool)
@@ -572,15 +644,28 @@ def best_packages(
     offered = np.zeros(n, dtype=bool)
     best = np.full(n, -np.inf)
     noisy: BoolArray = np.asarray((spread > 0).any(axis=1))
+    budgets = tables.budgets.reshape(-1, n_iss)
     candidates = [
-        (subset, np.flatnonzero((open_ | ~subset).all(axis=1))) for subset in tables.subsets
+        (
+            subset,
+            np.flatnonzero((open_ | ~subset).all(axis=1) & _whole_budgets(subset, open_, budgets)),
+        )
+        for subset in tables.subsets
     ]
     if n_iss > MAX_EXHAUSTIVE_ISSUES:
-        # All the issues still open, together: one candidate per pattern of open issues.
-        several = np.flatnonzero(open_.sum(axis=1) >= 2)
-        patterns, which = np.unique(open_[several], axis=0, return_inverse=True)
-        for p, pattern in enumerate(patterns):
-            candidates.append((pattern, several[which.ravel() == p]))
+        # Each budget's open issues together (where other issues are open too),
+        # then all the issues still open: one candidate per pattern of open issues.
+        groups = [(open_ & budget, (open_ & ~budget).any(axis=1)) for budget in budgets]
+        groups.append((open_, np.ones(n, dtype=bool)))
+        for members, needed in groups:
+            several = np.flatnonzero((members.sum(axis=1) >= 2) & needed)
+            patterns, which = np.unique(members[several], axis=0, return_inverse=True)
+            for p, pattern in enumerate(patterns):
+                rows_p = several[which.ravel() == p]
+                rows_p = rows_p[_whole_budgets(pattern, open_[rows_p], budgets)]
+                candidates.append((pattern, rows_p))
+    alternatives = package[:, None, :].copy()
+    tied = np.zeros((n, 1), dtype=bool)
     for subset, eligible in candidates:
         if eligible.size == 0:
             continue
@@ -603,8 +688,9 @@ def best_packages(
                     target,
                     exponent,
                 )
+                each, each_tied = x[:, None, :], feasible[:, None]
             else:
-                x, feasible = _several_issues(
+                x, feasible, each, each_tied = _several_issues(
                     subset,
                     tables,
                     who,
@@ -634,4 +720,35 @@ def best_packages(
             settles[chosen] = subset
             offered[chosen] = True
             best[chosen] = expected[better]
-    return Choice(package=package, settles=settles, offered=offered, expected_gain=best)
+            width = each.shape[1]
+            if width > alternatives.shape[1]:
+                grow = width - alternatives.shape[1]
+                alternatives = np.concatenate(
+                    [alternatives, np.repeat(status_quo[:, None, :], grow, axis=1)], axis=1
+                )
+                tied = np.concatenate([tied, np.zeros((n, grow), dtype=bool)], axis=1)
+            tied[chosen] = False
+            alternatives[chosen, :width] = each[better]
+            tied[chosen, :width] = each_tied[better]
+    return Choice(
+        package=package,
+        settles=settles,
+        offered=offered,
+        expected_gain=best,
+        alternatives=alternatives,
+        tied=tied & offered[:, None],
+    )
+
+
+def _whole_budgets(subset: BoolArray, open_: BoolArray, budgets: BoolArray) -> BoolArray:
+    """Rows ``(m,)`` where ``subset`` holds every open issue of each budget it touches.
+
+    A budget is divided in one package: a proposal that settles an open issue
+    of a budget settles all of the budget's open issues (those it leaves
+    where they are at their status quo).
+    """
+    whole = np.ones(open_.shape[0], dtype=bool)
+    for budget in budgets:
+        if (subset & budget).any():
+            whole &= ~(open_ & budget & ~subset).any(axis=1)
+    return whole

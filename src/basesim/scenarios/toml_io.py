@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from basesim.actors import Actor, Stance
 from basesim.exceptions import ScenarioError
-from basesim.issues import Issue
+from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
 from basesim.scenario import (
     ACTOR_FIELDS,
@@ -30,7 +30,8 @@ __all__ = ["parse_scenario", "read_scenario_text", "scenario_to_toml"]
 
 T = TypeVar("T")
 
-_TOP_KEYS = ("scenario", "protocol", "issues", "actors")
+_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors")
+_BUDGET_KEYS = ("issues", "total", "description")
 _SCENARIO_KEYS = ("name", "title", "description", "horizon", "start")
 _PROTOCOL_KEYS = (
     "model",
@@ -312,6 +313,20 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         raise ScenarioError("issues must define at least one issue (got none)")
     issue_names = tuple(i.name for i in issues)
 
+    budgets = []
+    for name, raw in _table("budgets", data.get("budgets", {})).items():
+        path = f"budgets.{name}"
+        table = _table(path, raw)
+        _check_keys(path, table, _BUDGET_KEYS)
+        budgets.append(
+            Budget(
+                name=name,
+                issues=_list(f"{path}.issues", _require(path, table, "issues"), _str),
+                total=_number(f"{path}.total", _require(path, table, "total")),
+                description=_get(path, table, "description", _str, ""),
+            )
+        )
+
     actors_table = _table("actors", _require("", data, "actors"))
     actors = []
     for name, raw in actors_table.items():
@@ -372,6 +387,7 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         issues=tuple(issues),
         actors=tuple(actors),
         protocol=protocol,
+        budgets=tuple(budgets),
     )
 
 
@@ -489,6 +505,14 @@ def scenario_to_toml(scn: Scenario) -> str:
         out.append(f"categories = {_value(list(issue.categories))}")
         out.append(f"cuts = {_value([float(c) for c in issue.cuts])}")
         out += [f"{k} = {_value(v)}" for k, v in _evidence_items(issue.evidence)]
+    for budget in scn.budgets:
+        out += ["", f"[budgets.{_key(budget.name)}]"]
+        if budget.description:
+            out.append(f"description = {_value(budget.description)}")
+        out += [
+            f"issues = {_value(list(budget.issues))}",
+            f"total = {_value(float(budget.total))}",
+        ]
     for actor in scn.actors:
         base = f"actors.{_key(actor.name)}"
         out += ["", f"[{base}]", f"label = {_value(actor.label)}"]
