@@ -14,10 +14,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from basesim.engine.compiled import CompiledScenario, RandomInputs
+from basesim.engine.compiled import CompiledScenario, RandomInputs, RunParameters
 from basesim.engine.outcome import BatchOutcome
+from basesim.exceptions import SimulationError
 
-__all__ = ["run_batch", "run_mesa", "sampled_values"]
+__all__ = ["ENGINES", "run_batch", "run_mesa", "sampled_values"]
+
+#: The engines a simulation can run on: this vectorised one, and the Mesa model run by run.
+ENGINES = ("batch", "mesa")
 
 
 def sampled_values(
@@ -39,15 +43,29 @@ def _protocol(compiled: CompiledScenario, protocol: Any) -> Any:
 
 
 def run_batch(
-    compiled: CompiledScenario, inputs: RandomInputs, protocol: Any = None
+    compiled: CompiledScenario,
+    inputs: RandomInputs,
+    protocol: Any = None,
+    *,
+    parameters: RunParameters | None = None,
 ) -> BatchOutcome:
     """Simulate every run of ``inputs`` at once with the batch engine.
 
-    ``protocol`` defaults to the one the scenario names.
+    ``protocol`` defaults to the one the scenario names.  ``parameters``, if
+    given, are the runs' parameters row by row (one row per run of
+    ``inputs``), in place of those ``compiled`` derives from
+    ``inputs.quantiles``: variants of a scenario stacked into one call.
     """
     protocol = _protocol(compiled, protocol)
     tables = protocol.compile(compiled)
-    params = compiled.parameters(inputs.quantiles)
+    if parameters is None:
+        params = compiled.parameters(inputs.quantiles)
+    else:
+        if parameters.n_runs != inputs.n_runs:
+            raise SimulationError(
+                f"parameters must have one row per run ({inputs.n_runs}; got {parameters.n_runs})"
+            )
+        params = parameters
     state = protocol.start(compiled, params)
     # ``work`` holds the runs still negotiating (``active``); finished runs are
     # written back to ``state`` and dropped from it.

@@ -18,14 +18,8 @@ from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.exceptions import SimulationError
 from basesim.experiments.executors import RootSeed, check_executor, provenance_of
-from basesim.experiments.simulate import _check_int
-from basesim.experiments.sweep import (
-    _DEFAULT_BATCH,
-    SweptParameter,
-    _qmc_rng,
-    evaluate_points,
-    swept_parameters,
-)
+from basesim.experiments.sweep import SweptParameter, evaluate_points, swept_parameters
+from basesim.experiments.tasks import POINTS_BATCH, check_int, qmc_rng
 from basesim.outcomes import OutcomeTable
 from basesim.parameters import Distribution
 from basesim.protocols.registry import with_model
@@ -199,7 +193,7 @@ def sobol_sample(
     from scipy.stats import qmc
 
     d = len(parameters)
-    sample = qmc.Sobol(d=2 * d, bits=64, **_qmc_rng(qmc.Sobol, rng)).random(n).T.reshape(2, d, -1)
+    sample = qmc.Sobol(d=2 * d, bits=64, **qmc_rng(qmc.Sobol, rng)).random(n).T.reshape(2, d, -1)
     for k, p in enumerate(parameters):
         sample[:, k] = p.frozen.ppf(sample[:, k])
     a, b = sample[0], sample[1]
@@ -379,15 +373,15 @@ def sensitivity(
     params = swept_parameters(scenario, parameters)
     table = OutcomeTable.of(scenario)
     column = table.index(outcome)
-    size = _check_int("n", n, 2)
+    size = check_int("n", n, 2)
     if size & (size - 1):
         raise SimulationError(
             f"n must be a power of 2 (the Sobol' sample's balance needs it) (got {n})"
         )
-    runs = _check_int("n_runs", n_runs, 1)
+    runs = check_int("n_runs", n_runs, 1)
     check_confidence_level(confidence_level)
-    resamples = _check_int("n_resamples", n_resamples, 1)
-    batch = _DEFAULT_BATCH if batch_size is None else _check_int("batch_size", batch_size, 1)
+    resamples = check_int("n_resamples", n_resamples, 1)
+    batch = POINTS_BATCH if batch_size is None else check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
 
     root = as_seed_sequence(rng)
