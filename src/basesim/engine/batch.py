@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from basesim.engine.compiled import CompiledScenario, RandomInputs, RunParameters
+from basesim.engine.compiled import CompiledScenario, RandomInputs, RunParameters, sampled_values
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 
@@ -22,16 +21,6 @@ __all__ = ["ENGINES", "run_batch", "run_mesa", "sampled_values"]
 
 #: The engines a simulation can run on: this vectorised one, and the Mesa model run by run.
 ENGINES = ("batch", "mesa")
-
-
-def sampled_values(
-    compiled: CompiledScenario, quantiles: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """The uncertain parameters' values ``(n, P)`` from their quantiles."""
-    out = np.empty(quantiles.shape)
-    for p, dist in enumerate(compiled.uncertain_distributions):
-        out[:, p] = dist.ppf(quantiles[:, p])
-    return out
 
 
 def _protocol(compiled: CompiledScenario, protocol: Any) -> Any:
