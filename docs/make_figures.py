@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 
 import basesim
 from basesim import plotting
+from basesim.experiments import replay_stances
 
 FIGURES = Path(__file__).resolve().parent / "figures"
 N_RUNS = 20_000  # the tutorial's simulation
@@ -111,7 +112,7 @@ def figures() -> dict[str, Callable[[], Any]]:
         "settlement_months.png": lambda: plotting.plot_settlement_months(result()),
         "negotiation_basing.png": lambda: plotting.plot_negotiation(model(), issue="basing"),
         "stance_bands_basing.png": lambda: plotting.plot_stance_bands(
-            scenario(), issue="basing", n_runs=200, rng=SEED
+            replay_stances(scenario(), issue="basing", n_runs=200, rng=SEED)
         ),
         "comparison_basing.png": lambda: plotting.plot_comparison(comparison(), table="basing"),
         "differences_basing.png": lambda: plotting.plot_differences(comparison(), table="basing"),

@@ -25,6 +25,7 @@ import pandas as pd
 
 import basesim
 from basesim import plotting
+from basesim.experiments import replay_stances
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     model.run()
     figures["negotiation_basing.png"] = lambda: plotting.plot_negotiation(model, issue="basing")
     figures["stance_bands_basing.png"] = lambda: plotting.plot_stance_bands(
-        scn, issue="basing", n_runs=10 if args.quick else 100, rng=1
+        replay_stances(scn, issue="basing", n_runs=10 if args.quick else 100, rng=1)
     )
     for name, draw in figures.items():
         ax = draw()

@@ -17,12 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from basesim._random import RNGLike, as_seed_sequence
-from basesim.engine.batch import sampled_values
 from basesim.engine.compiled import (
     CompiledScenario,
     RandomInputs,
     compile_scenario,
     draw_inputs,
+    sampled_values,
 )
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from basesim.actors import Actor
+from basesim.actors import BEHAVIOUR_FIELDS, Actor
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
-from basesim.scenario import (
-    BEHAVIOUR_FIELDS,
-    RESERVATION_FORMS,
-    ProtocolSettings,
-    Scenario,
-    suggest,
-)
+from basesim.vocabulary import RESERVATION_FORMS, suggest
+
+if TYPE_CHECKING:
+    from basesim.scenario import ProtocolSettings, Scenario
 
 __all__ = ["as_parameter", "as_reservation", "get_value", "replace_values"]
 

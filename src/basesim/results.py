@@ -1,7 +1,7 @@
 """Simulation results: outcome probabilities with intervals, and their provenance.
 
 A :class:`SimulationResult` is built batch by batch from a streaming
-:class:`Tally` (counts per outcome, settled or not, as laid out by
+:class:`~basesim.outcomes.Tally` (counts per outcome, settled or not, as laid out by
 :class:`~basesim.outcomes.OutcomeTable`; settlement months; package
 statistics), so memory does not grow with the number of runs; it keeps the
 full record of the first ``keep_runs`` runs for :meth:`SimulationResult.to_frame`.
@@ -13,19 +13,18 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from basesim._checks import check_confidence_level
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import ResultError, ScenarioError
-from basesim.outcomes import NO_AGREEMENT, UNSETTLED, OutcomeTable
+from basesim.outcomes import NO_AGREEMENT, UNSETTLED, OutcomeTable, Tally, wilson_interval
 from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -49,9 +48,6 @@ NOT_FULLY_SETTLED = "not fully settled"
 EVERY_ISSUE = "every issue"
 _FORMAT = "basesim-result"
 _FORMAT_VERSION = 4
-_HIST_BINS = 50
-# Bins of [0, 1] for the quantiles of final values: they are exact to 1 / 4096.
-_VALUE_BINS = 4096
 # The per-run arrays a saved result holds, and the dtype kinds each may have.
 _RUN_ARRAYS = {
     "package": "f",
@@ -61,170 +57,6 @@ _RUN_ARRAYS = {
     "proposals": "iu",
     "sampled": "f",
 }
-
-
-def wilson_interval(
-    count: NDArray[np.int64] | int, n: int, confidence_level: float = 0.95
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Wilson score interval for binomial proportions ``count / n``.
-
-    Agrees with ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``,
-    vectorised over ``count``.
-    """
-    k = np.asarray(count, dtype=np.float64)
-    z = float(stats.norm.ppf(0.5 + confidence_level / 2))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # The interval of k = 0 starts at 0, that of k = n ends at 1, exactly.
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
-    return low, high
-
-
-@dataclass(slots=True, kw_only=True)
-class Tally:
-    """Streaming aggregate of run outcomes (mutable while a simulation runs).
-
-    Attributes
-    ----------
-    scenario
-        The scenario whose runs are counted.
-    n_runs
-        How many runs have been counted.
-    joint
-        Runs per cell of the joint table (see :class:`~basesim.outcomes.OutcomeTable`),
-        ``"no agreement"`` last.
-    marginal
-        Per issue, runs per row of its table: its categories, then ``"unsettled"``.
-    rounds
-        ``(horizon + 1,)`` runs per round in which the last issue was settled;
-        index 0 counts the runs that did not settle every issue.
-    settlement_rounds
-        ``(K, horizon + 1)`` per issue, runs per round in which it was settled;
-        index 0 counts the runs that never settled it.
-    package_sum, package_sumsq, package_hist
-        Per issue, sum and sum of squares of the final value over all runs,
-        and its histogram over 50 equal bins of [0, 1].
-    settled_package_sum, settled_package_sumsq
-        Per issue, sum and sum of squares of the final value over the runs
-        that settled the issue.
-    unsettled_package_sum, unsettled_package_sumsq
-        The same over the runs that did not.
-    value_hist
-        ``(K, 2, 4096)`` per issue, histograms of the final value over 4,096
-        equal bins of [0, 1]: row 0 over the runs that settled the issue
-        (agreed values), row 1 over the runs that did not (status quo
-        values).  :meth:`SimulationResult.quantiles` reads them.
-    """
-
-    scenario: Scenario
-    n_runs: int = 0
-    joint: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    marginal: list[NDArray[np.int64]] = field(default_factory=list)
-    rounds: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    settlement_rounds: NDArray[np.int64] = field(
-        default_factory=lambda: np.zeros((0, 0), dtype=np.int64)
-    )
-    package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    package_hist: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    settled_package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    settled_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    unsettled_package_sum: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    unsettled_package_sumsq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    value_hist: NDArray[np.int64] = field(
-        default_factory=lambda: np.zeros((0, 2, _VALUE_BINS), dtype=np.int64)
-    )
-    table: OutcomeTable = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self.table = OutcomeTable.of(self.scenario)
-
-    @classmethod
-    def empty(cls, scenario: Scenario) -> Tally:
-        """A tally of no runs."""
-        table = OutcomeTable.of(scenario)
-        k = len(scenario.issues)
-        return cls(
-            scenario=scenario,
-            joint=np.zeros(table.n_joint, dtype=np.int64),
-            marginal=[np.zeros(s, dtype=np.int64) for s in table.shape],
-            rounds=np.zeros(scenario.horizon + 1, dtype=np.int64),
-            settlement_rounds=np.zeros((k, scenario.horizon + 1), dtype=np.int64),
-            package_sum=np.zeros(k),
-            package_sumsq=np.zeros(k),
-            package_hist=np.zeros((k, _HIST_BINS), dtype=np.int64),
-            settled_package_sum=np.zeros(k),
-            settled_package_sumsq=np.zeros(k),
-            unsettled_package_sum=np.zeros(k),
-            unsettled_package_sumsq=np.zeros(k),
-            value_hist=np.zeros((k, 2, _VALUE_BINS), dtype=np.int64),
-        )
-
-    def add(self, outcome: BatchOutcome) -> None:
-        """Count a batch of outcomes in."""
-        table = self.table
-        rows = table.issue_rows(self.scenario, outcome)
-        self.joint += np.bincount(table.joint_rows(rows), minlength=table.n_joint)
-        for k, size in enumerate(table.shape):
-            self.marginal[k] += np.bincount(rows[:, k], minlength=size)
-        width = self.rounds.shape[0]
-        self.rounds += np.bincount(outcome.round, minlength=width)
-        for k in range(self.settlement_rounds.shape[0]):
-            self.settlement_rounds[k] += np.bincount(outcome.settled_round[:, k], minlength=width)
-        pkg = outcome.package
-        self.package_sum += pkg.sum(axis=0)
-        self.package_sumsq += (pkg * pkg).sum(axis=0)
-        bins = np.minimum((pkg * _HIST_BINS).astype(np.intp), _HIST_BINS - 1)
-        for k in range(pkg.shape[1]):
-            self.package_hist[k] += np.bincount(bins[:, k], minlength=_HIST_BINS)
-        settled_pkg = np.where(outcome.settled, pkg, 0.0)
-        self.settled_package_sum += settled_pkg.sum(axis=0)
-        self.settled_package_sumsq += (settled_pkg * settled_pkg).sum(axis=0)
-        unsettled_pkg = np.where(outcome.settled, 0.0, pkg)
-        self.unsettled_package_sum += unsettled_pkg.sum(axis=0)
-        self.unsettled_package_sumsq += (unsettled_pkg * unsettled_pkg).sum(axis=0)
-        fine = np.clip((pkg * _VALUE_BINS).astype(np.intp), 0, _VALUE_BINS - 1)
-        for k in range(pkg.shape[1]):
-            # Index 0 for the settled runs, 1 for the others.
-            where = fine[:, k] + _VALUE_BINS * (~outcome.settled[:, k])
-            self.value_hist[k] += np.bincount(where, minlength=2 * _VALUE_BINS).reshape(2, -1)
-        self.n_runs += outcome.n_runs
-
-    def counts(self) -> NDArray[np.int64]:
-        """The counts in the column layout of :class:`~basesim.outcomes.OutcomeTable`."""
-        return np.concatenate([self.joint, *self.marginal]).astype(np.int64)
-
-    def arrays(self) -> dict[str, NDArray[Any]]:
-        """The tally as named arrays (for saving)."""
-        out: dict[str, NDArray[Any]] = {
-            "tally_joint": self.joint,
-            "tally_rounds": self.rounds,
-            "tally_settlement_rounds": self.settlement_rounds,
-            "tally_package_sum": self.package_sum,
-            "tally_package_sumsq": self.package_sumsq,
-            "tally_package_hist": self.package_hist,
-            "tally_settled_package_sum": self.settled_package_sum,
-            "tally_settled_package_sumsq": self.settled_package_sumsq,
-            "tally_unsettled_package_sum": self.unsettled_package_sum,
-            "tally_unsettled_package_sumsq": self.unsettled_package_sumsq,
-            "tally_value_hist": self.value_hist,
-        }
-        for k, counts in enumerate(self.marginal):
-            out[f"tally_marginal_{k}"] = counts
-        return out
-
-    def max_half_width(self, confidence_level: float = 0.95) -> float:
-        """The widest Wilson half-width among the outcome tables' probabilities."""
-        if self.n_runs == 0:
-            return float("inf")
-        widest = 0.0
-        for counts in (self.joint, *self.marginal):
-            low, high = wilson_interval(counts, self.n_runs, confidence_level)
-            widest = max(widest, float(np.max(high - low)) / 2)
-        return widest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -797,7 +629,7 @@ def _entropy(path: Path, raw: Any) -> int | list[int]:
 
 
 def _provenance_from(path: Path, meta: Any) -> Provenance:
-    from basesim.experiments.simulate import ENGINES
+    from basesim.engine.batch import ENGINES
 
     if not isinstance(meta, dict) or set(meta) != _PROVENANCE_KEYS:
         keys = sorted(meta) if isinstance(meta, dict) else meta

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 import re
@@ -10,10 +9,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from basesim._toml_text import scenario_to_toml
 from basesim.actors import BEHAVIOUR_FIELDS, Actor, BehaviourField, Stance
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, CONFIDENCE_LEVELS, DISTRIBUTION_KINDS, Evidence, Parameter
+from basesim.vocabulary import (
+    DECISION_RULES,
+    KNOWN_MODELS,
+    MAX_MONTHS,
+    RECOGNITION_RULES,
+    RESERVATION_FORMS,
+    suggest,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,30 +40,6 @@ __all__ = [
     "suggest",
 ]
 
-RECOGNITION_RULES = ("weighted", "rotation")
-RESERVATION_FORMS = ("concession", "equilibrium")
-#: How an issue can be decided (``[issues.NAME] rule``).
-DECISION_RULES = ("unanimity", "qualified", "majority", "unilateral")
-#: The negotiation models built into basesim (``[protocol] model``); protocols
-#: registered with :func:`basesim.protocols.register` may be named too.
-KNOWN_MODELS = (
-    "bargaining",
-    "compromise",
-    "compromise-median",
-    "nash",
-    "nash-salience",
-    "bdm",
-    "bdm-reading2",
-    "smp",
-    "exchange",
-    "ensemble",
-)
-
-#: The longest horizon and look-ahead, in months: the engines hold every
-#: month's random draws of a batch in memory (10,000 months of 4 actors in a
-#: block of 1,024 runs is about 330 MB).  Long enough for the slow-discounting
-#: limits of the theory checks (a discount of 0.999 needs about 8,000 months).
-MAX_MONTHS = 10_000
 
 #: Every key an actor table may hold besides its issues.
 ACTOR_FIELDS = (
@@ -81,12 +65,6 @@ _ACTOR_RANGES: dict[str, tuple[float, float, bool, bool]] = {
 _UNIT = (0.0, 1.0, True, True)
 _SHARE = (0.0, 1.0, False, True)
 _VOTES = (0.0, math.inf, True, False)
-
-
-def suggest(word: str, options: Any) -> str:
-    """A ``" (did you mean 'x'?)"`` hint for a misspelt name, or ``""``."""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -383,8 +361,6 @@ class Scenario:
 
     def to_toml(self) -> str:
         """The scenario as TOML text that :func:`basesim.load_scenario` reads back equal."""
-        from basesim.scenarios.toml_io import scenario_to_toml
-
         return scenario_to_toml(self)
 
     def replace(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> Scenario:

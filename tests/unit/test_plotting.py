@@ -24,6 +24,8 @@ from matplotlib.lines import Line2D
 import basesim
 from basesim import plotting
 from basesim.exceptions import BasesimError
+from basesim.experiments import replay_stances
+from basesim.plotting.negotiation import _carry_forward
 from basesim.results import wilson_interval
 from basesim.testing import setter_scenario
 
@@ -540,20 +542,21 @@ def test_carry_forward_fills_each_run_after_its_end():
         [[0.1, 0.2, np.nan, np.nan], [0.5, 0.4, 0.3, 0.2], [0.9, np.nan, np.nan, np.nan]]
     )
     np.testing.assert_array_equal(
-        plotting._carry_forward(values),
+        _carry_forward(values),
         [[0.1, 0.2, 0.2, 0.2], [0.5, 0.4, 0.3, 0.2], [0.9, 0.9, 0.9, 0.9]],
     )
 
 
 def test_stance_bands_are_percentiles_over_all_runs(scenario):
     n_runs = 16
-    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=5)
+    replay = replay_stances(scenario, issue="basing", n_runs=n_runs, rng=5)
+    paths = replay.paths
     result = basesim.simulate(scenario, n_runs=n_runs, rng=5)
     ends = _run_ends(result)
     # Runs end at different months, some not before the horizon.
     assert len(set(ends)) > 3
     last = int(ends.max())
-    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=5)
+    ax = plotting.plot_stance_bands(replay)
     lines = {line.get_label(): line for line in ax.lines}
     for k, actor in enumerate(scenario.actors):
         # Every run counts in every month, an ended run with its last stance.
@@ -597,8 +600,9 @@ def test_stance_bands_do_not_select_survivors(scenario):
     # A run that ends keeps counting: the last month's median is the median of
     # every run's final stance, not of the runs that were still going.
     n_runs = 12
-    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=2)
-    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=2)
+    replay = replay_stances(scenario, issue="basing", n_runs=n_runs, rng=2)
+    paths = replay.paths
+    ax = plotting.plot_stance_bands(replay)
     lines = {line.get_label(): line for line in ax.lines}
     for actor in scenario.actors:
         row = paths[actor.name]
@@ -615,8 +619,9 @@ def test_stance_bands_of_actors_nobody_pulls_stay_flat(scenario):
     pulled = {target for actor in scenario.actors for target in actor.influence}
     assert pulled == {"syria"}
     n_runs = 12
-    paths = plotting.stance_paths(scenario, issue="basing", n_runs=n_runs, rng=2)
-    ax = plotting.plot_stance_bands(scenario, issue="basing", n_runs=n_runs, rng=2)
+    replay = replay_stances(scenario, issue="basing", n_runs=n_runs, rng=2)
+    paths = replay.paths
+    ax = plotting.plot_stance_bands(replay)
     lines = {line.get_label(): line for line in ax.lines}
     for actor in scenario.actors:
         median = lines[actor.label].get_ydata()
@@ -630,11 +635,26 @@ def test_stance_bands_of_actors_nobody_pulls_stay_flat(scenario):
     render(ax)
 
 
-def test_stance_bands_reject_bad_arguments(scenario):
+def test_stance_replays_reject_bad_arguments(scenario):
     with pytest.raises(BasesimError, match=r"n_runs must be a whole number >= 1 \(got 0\)"):
-        plotting.plot_stance_bands(scenario, issue="basing", n_runs=0, rng=1)
+        replay_stances(scenario, issue="basing", n_runs=0, rng=1)
     with pytest.raises(BasesimError, match="issue must be one of"):
-        plotting.plot_stance_bands(scenario, issue="bases", n_runs=2, rng=1)
+        replay_stances(scenario, issue="bases", n_runs=2, rng=1)
+
+
+def test_stance_bands_draw_a_replay_and_never_simulate(scenario):
+    # The plot takes replayed runs; given a scenario it says what to pass instead.
+    with pytest.raises(BasesimError, match=r"replay must be a StanceReplay.*\(got Scenario\)"):
+        plotting.plot_stance_bands(scenario)
+
+
+def test_stance_paths_are_the_paths_of_the_replay(scenario):
+    replay = replay_stances(scenario, issue="basing", n_runs=4, rng=3)
+    paths = plotting.stance_paths(scenario, issue="basing", n_runs=4, rng=3)
+    assert replay.n_runs == 4
+    assert paths.keys() == replay.paths.keys()
+    for name in paths:
+        np.testing.assert_array_equal(paths[name], replay.paths[name])
 
 
 # -- comparisons, sweeps, sensitivity, discovery (tidy frames) ---------------------------------

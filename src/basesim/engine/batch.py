@@ -12,22 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from basesim.engine.compiled import CompiledScenario, RandomInputs
+from basesim.engine.compiled import CompiledScenario, RandomInputs, RunParameters, sampled_values
 from basesim.engine.outcome import BatchOutcome
+from basesim.exceptions import SimulationError
 
-__all__ = ["run_batch", "run_mesa", "sampled_values"]
+__all__ = ["ENGINES", "run_batch", "run_mesa", "sampled_values"]
 
-
-def sampled_values(
-    compiled: CompiledScenario, quantiles: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """The uncertain parameters' values ``(n, P)`` from their quantiles."""
-    out = np.empty(quantiles.shape)
-    for p, dist in enumerate(compiled.uncertain_distributions):
-        out[:, p] = dist.ppf(quantiles[:, p])
-    return out
+#: The engines a simulation can run on: this vectorised one, and the Mesa model run by run.
+ENGINES = ("batch", "mesa")
 
 
 def _protocol(compiled: CompiledScenario, protocol: Any) -> Any:
@@ -39,15 +32,29 @@ def _protocol(compiled: CompiledScenario, protocol: Any) -> Any:
 
 
 def run_batch(
-    compiled: CompiledScenario, inputs: RandomInputs, protocol: Any = None
+    compiled: CompiledScenario,
+    inputs: RandomInputs,
+    protocol: Any = None,
+    *,
+    parameters: RunParameters | None = None,
 ) -> BatchOutcome:
     """Simulate every run of ``inputs`` at once with the batch engine.
 
-    ``protocol`` defaults to the one the scenario names.
+    ``protocol`` defaults to the one the scenario names.  ``parameters``, if
+    given, are the runs' parameters row by row (one row per run of
+    ``inputs``), in place of those ``compiled`` derives from
+    ``inputs.quantiles``: variants of a scenario stacked into one call.
     """
     protocol = _protocol(compiled, protocol)
     tables = protocol.compile(compiled)
-    params = compiled.parameters(inputs.quantiles)
+    if parameters is None:
+        params = compiled.parameters(inputs.quantiles)
+    else:
+        if parameters.n_runs != inputs.n_runs:
+            raise SimulationError(
+                f"parameters must have one row per run ({inputs.n_runs}; got {parameters.n_runs})"
+            )
+        params = parameters
     state = protocol.start(compiled, params)
     # ``work`` holds the runs still negotiating (``active``); finished runs are
     # written back to ``state`` and dropped from it.

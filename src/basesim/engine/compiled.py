@@ -30,6 +30,7 @@ __all__ = [
     "draw_block",
     "draw_inputs",
     "path_key",
+    "sampled_values",
 ]
 
 #: Runs per child seed.  Part of the reproducibility contract: changing it
@@ -312,3 +313,13 @@ def draw_inputs(
         block = draw_block(compiled, root, b)
         parts.append(block.take(slice(lo, hi)))
     return parts[0] if len(parts) == 1 else RandomInputs.concatenate(parts)
+
+
+def sampled_values(
+    compiled: CompiledScenario, quantiles: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The uncertain parameters' values ``(n, P)`` from their quantiles."""
+    out = np.empty(quantiles.shape)
+    for p, dist in enumerate(compiled.uncertain_distributions):
+        out[:, p] = dist.ppf(quantiles[:, p])
+    return out

@@ -1,4 +1,4 @@
-"""Experiments: Monte Carlo simulation, backtests, comparisons, sweeps, sensitivity and scenario discovery."""
+"""Experiments: Monte Carlo simulation, replays, backtests, comparisons, sweeps, sensitivity and scenario discovery."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from basesim.experiments.backtest import (
 )
 from basesim.experiments.compare import ComparisonResult, compare, compare_models
 from basesim.experiments.discovery import DiscoveryResult, discover
+from basesim.experiments.replay import StanceReplay, replay_stances, stance_paths
 from basesim.experiments.sensitivity import SensitivityResult, sensitivity
 from basesim.experiments.simulate import simulate
 from basesim.experiments.sweep import SweepFailure, SweepResult, sweep
@@ -20,6 +21,7 @@ __all__ = [
     "DiscoveryResult",
     "EnsembleFit",
     "SensitivityResult",
+    "StanceReplay",
     "SweepFailure",
     "SweepResult",
     "backtest",
@@ -27,7 +29,9 @@ __all__ = [
     "compare_models",
     "cross_validate_ensemble",
     "discover",
+    "replay_stances",
     "sensitivity",
     "simulate",
+    "stance_paths",
     "sweep",
 ]

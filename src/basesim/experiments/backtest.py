@@ -593,13 +593,13 @@ def backtest(
     """
     from basesim import __version__
     from basesim.experiments.executors import check_executor
-    from basesim.experiments.simulate import _check_int, _progress_bar
+    from basesim.experiments.tasks import check_int, progress_bar
 
     pool = check_executor(executor)
     items = _check_cases(cases)
     chosen = _check_models(models)
-    runs = _check_int("n_runs", n_runs, 1)
-    boots = _check_int("n_boot", n_boot, 1)
+    runs = check_int("n_runs", n_runs, 1)
+    boots = check_int("n_boot", n_boot, 1)
     level = check_confidence_level(confidence_level)
     root = as_seed_sequence(rng)
     fresh = np.random.SeedSequence(
@@ -626,7 +626,7 @@ def backtest(
     crps = np.full_like(predictions, np.nan)
     failures: list[tuple[str, str, str]] = []
     outcomes = map(score_case, tasks) if pool is None else pool.map(score_case, tasks)
-    bar = _progress_bar(len(items), progress, "backtest")
+    bar = progress_bar(len(items), progress, "backtest")
     try:
         for i, (pred, score, refused) in enumerate(outcomes):
             predictions[:, i], crps[:, i] = pred, score

@@ -17,25 +17,21 @@ from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
-from basesim.experiments.executors import (
-    BlockTally,
-    check_executor,
-    provenance_of,
-    run_ordered,
-    tally_counts,
-)
-from basesim.experiments.simulate import (
-    _DEFAULT_BATCH,
+from basesim.experiments.executors import check_executor, run_ordered, tally_counts
+from basesim.experiments.tasks import (
+    DEFAULT_BATCH,
     ENGINES,
-    _check_int,
-    _progress_bar,
-    _Task,
+    BlockTally,
+    Task,
     batch_tasks,
+    check_int,
+    progress_bar,
+    provenance_of,
     run_task,
 )
-from basesim.outcomes import OutcomeTable
+from basesim.outcomes import OutcomeTable, Tally
 from basesim.protocols.registry import with_model
-from basesim.results import Provenance, SimulationResult, Tally
+from basesim.results import Provenance, SimulationResult
 from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -45,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["ComparisonResult", "compare", "compare_models"]
 
 
-def run_compare_task(tasks: tuple[_Task, ...]) -> list[tuple[BatchOutcome, BatchOutcome]]:
+def run_compare_task(tasks: tuple[Task, ...]) -> list[tuple[BatchOutcome, BatchOutcome]]:
     """One run range of every scenario: ``(outcomes without sampled values, kept head)`` each.
 
     Module-level so that executors can send it to other processes or machines.
@@ -505,14 +501,12 @@ def compare(
             "the scenarios share no outcome table (an issue with the same categories in "
             f"every scenario): {'; '.join(left_out)}"
         )
-    runs = _check_int("n_runs", n_runs, 2)
+    runs = check_int("n_runs", n_runs, 2)
     if engine not in ENGINES:
         raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
     check_confidence_level(confidence_level)
-    keep = _check_int("keep_runs", keep_runs, 0)
-    size = (
-        _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)
-    )
+    keep = check_int("keep_runs", keep_runs, 0)
+    size = DEFAULT_BATCH[engine] if batch_size is None else check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
 
     root = as_seed_sequence(rng)
@@ -540,7 +534,7 @@ def compare(
 
     same = np.zeros((len(scns), n_columns), dtype=np.int64)
 
-    def tasks() -> Iterator[tuple[_Task, ...]]:
+    def tasks() -> Iterator[tuple[Task, ...]]:
         per_scenario = [
             batch_tasks(text, root, engine=engine, start=0, stop=runs, size=size, keep=keep)
             for text in texts
@@ -548,7 +542,7 @@ def compare(
         # The same run range of every scenario goes together.
         return zip(*per_scenario, strict=True)
 
-    bar = _progress_bar(runs, progress, f"comparing {len(scns)} scenarios")
+    bar = progress_bar(runs, progress, f"comparing {len(scns)} scenarios")
     try:
         for batch in run_ordered(run_compare_task, tasks(), executor):
             ref_codes = shared_codes(ref, batch[ref][0])

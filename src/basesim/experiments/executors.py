@@ -7,6 +7,12 @@ process).  A task carries the scenario as TOML text and the root seed as plain
 numbers, so it pickles cheaply and runs the same in a process pool, on Dask or
 here; a worker function is module-level so that other processes can import it.
 
+The tasks of :func:`~basesim.simulate` and :func:`~basesim.compare` (run
+ranges), their seeds and provenance live in :mod:`basesim.experiments.tasks`
+(:class:`RootSeed`, :class:`BlockTally` and :func:`provenance_of` are
+re-exported here); this module holds the design-point tasks of sweeps and
+sensitivity, and the loops that hand tasks to an executor.
+
 Outcomes are counted into one layout of *outcome columns*, that of
 :class:`~basesim.outcomes.OutcomeTable` (re-exported here): the joint table
 (every combination of each issue's categories and ``"unsettled"``, the last
@@ -17,7 +23,6 @@ same tables as :meth:`basesim.SimulationResult.probabilities`.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,18 +35,17 @@ from numpy.typing import NDArray
 
 from basesim.engine.batch import run_batch
 from basesim.engine.compiled import (
-    BLOCK_SIZE,
     CompiledScenario,
     RandomInputs,
     RunParameters,
+    compile_scenario,
     draw_inputs,
 )
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError, SimulationError
-from basesim.experiments.simulate import _compiled_from_toml, _take
+from basesim.experiments.tasks import BlockTally, RootSeed, compiled_from_toml, provenance_of
 from basesim.expressions import RunOutcomes, parse_outcome
-from basesim.outcomes import OutcomeTable
-from basesim.results import Provenance, Tally
+from basesim.outcomes import OutcomeTable, Tally
 from basesim.scenario import Scenario
 
 __all__ = [
@@ -75,85 +79,6 @@ _RUNS_PER_CALL = 16_384
 def tally_counts(tally: Tally) -> NDArray[np.int64]:
     """A tally's counts in the column layout of :class:`~basesim.outcomes.OutcomeTable`."""
     return tally.counts()
-
-
-# -- seeds and tallies ------------------------------------------------------------------
-def provenance_of(root: np.random.SeedSequence, engine: str = "batch") -> Provenance:
-    """The provenance of a computation seeded by ``root``: version, engine, entropy, time."""
-    from basesim import __version__
-
-    raw: Any = root.entropy
-    entropy: int | list[int] = (
-        int(raw) if isinstance(raw, int | np.integer) else [int(e) for e in raw]
-    )
-    return Provenance(
-        basesim_version=__version__,
-        engine=engine,
-        entropy=entropy,
-        spawn_key=tuple(int(k) for k in root.spawn_key),
-        block_size=BLOCK_SIZE,
-        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class RootSeed:
-    """A root :class:`numpy.random.SeedSequence` as plain numbers (pickles anywhere)."""
-
-    entropy: Any
-    spawn_key: tuple[int, ...]
-    pool_size: int
-
-    @classmethod
-    def of(cls, root: np.random.SeedSequence) -> RootSeed:
-        """The plain form of ``root``."""
-        return cls(root.entropy, tuple(int(k) for k in root.spawn_key), root.pool_size)
-
-    def sequence(self, *key: int) -> np.random.SeedSequence:
-        """The root seed sequence, or its descendant at ``spawn_key + key``."""
-        return np.random.SeedSequence(
-            self.entropy, spawn_key=(*self.spawn_key, *key), pool_size=self.pool_size
-        )
-
-    def entropy_text(self) -> str | list[str]:
-        """The entropy as JSON-safe text (it may exceed 64 bits)."""
-        if isinstance(self.entropy, int | np.integer):
-            return str(int(self.entropy))
-        return [str(int(e)) for e in self.entropy]
-
-
-class BlockTally:
-    """Adds consecutive runs (from run 0 on) to a tally a whole :data:`BLOCK_SIZE` block at a time.
-
-    Counts do not care how runs are batched, but the tally's floating-point sums
-    do; adding whole blocks makes them the same bits whatever the batch size.
-    Call :meth:`finish` after the last batch.
-    """
-
-    def __init__(self, tally: Tally) -> None:
-        self.tally = tally
-        self._pending: list[BatchOutcome] = []
-        self._n_pending = 0
-
-    def add(self, outcome: BatchOutcome) -> None:
-        """Add the next batch of runs."""
-        lo = 0
-        while lo < outcome.n_runs:
-            take = min(outcome.n_runs - lo, BLOCK_SIZE - self._n_pending)
-            self._pending.append(_take(outcome, slice(lo, lo + take)))
-            self._n_pending += take
-            lo += take
-            if self._n_pending == BLOCK_SIZE:
-                self.finish()
-
-    def finish(self) -> Tally:
-        """Add the runs still pending (an incomplete last block); returns the tally."""
-        if self._pending:
-            parts = self._pending
-            self.tally.add(parts[0] if len(parts) == 1 else BatchOutcome.concatenate(parts))
-            self._pending = []
-            self._n_pending = 0
-        return self.tally
 
 
 # -- design points ------------------------------------------------------------------------
@@ -194,7 +119,7 @@ def run_points_task(task: PointsTask) -> PointsOutcome:
 
     Module-level so that executors can send it to other processes or machines.
     """
-    base = _compiled_from_toml(task.scenario_toml)
+    base = compiled_from_toml(task.scenario_toml)
     table = OutcomeTable.of(base.scenario)
     root = task.seed.sequence()
     m = len(task.points)
@@ -245,18 +170,6 @@ def run_points_task(task: PointsTask) -> PointsOutcome:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _StackedScenario(CompiledScenario):
-    """A compiled scenario whose runs' parameters are given row by row (variants stacked)."""
-
-    stacked: RunParameters
-
-    def parameters(self, quantiles: NDArray[np.float64]) -> RunParameters:
-        """The stacked parameters (``quantiles`` only gives the number of rows)."""
-        assert quantiles.shape[0] == self.stacked.n_runs
-        return self.stacked
-
-
 def _run_stacked(
     base: CompiledScenario,
     group: list[tuple[int, CompiledScenario]],
@@ -292,23 +205,22 @@ def _run_stacked(
             for name in RunParameters.__slots__
         }
     )
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
-    fields.update(uncertain_paths=(), uncertain_distributions=(), uncertain_slots=())
-    engine_input = _StackedScenario(**fields, stacked=stacked)
+    # No uncertain parameters left to draw: every run's parameters are given.
+    engine_input = dataclasses.replace(
+        base, uncertain_paths=(), uncertain_distributions=(), uncertain_slots=()
+    )
     inputs = RandomInputs(
         quantiles=np.empty((n * len(group), 0)),
         recognition=np.concatenate([shared.recognition] * len(group)),
         noise=np.concatenate([shared.noise] * len(group)),
     )
-    outcome = run_batch(engine_input, inputs)
-    return [_take(outcome, slice(i * n, (i + 1) * n)) for i in range(len(group))]
+    outcome = run_batch(engine_input, inputs, parameters=stacked)
+    return [outcome.take(slice(i * n, (i + 1) * n)) for i in range(len(group))]
 
 
 def _compile_variant(
     scenario: Scenario, paths: tuple[str, ...], values: NDArray[np.float64]
 ) -> CompiledScenario:
-    from basesim.engine.compiled import compile_scenario
-
     variant = scenario.replace({path: float(v) for path, v in zip(paths, values, strict=True)})
     return compile_scenario(variant)
 

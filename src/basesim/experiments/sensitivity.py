@@ -26,14 +26,8 @@ from basesim.experiments.executors import (
     run_points_task,
     run_unordered,
 )
-from basesim.experiments.simulate import _check_int, _progress_bar
-from basesim.experiments.sweep import (
-    _DEFAULT_BATCH,
-    SweptParameter,
-    _qmc_rng,
-    evaluate_points,
-    swept_parameters,
-)
+from basesim.experiments.sweep import SweptParameter, evaluate_points, swept_parameters
+from basesim.experiments.tasks import POINTS_BATCH, check_int, progress_bar, qmc_rng
 from basesim.expressions import parse_outcome
 from basesim.parameters import Distribution
 from basesim.protocols.registry import with_model
@@ -220,7 +214,7 @@ def sobol_sample(
     from scipy.stats import qmc
 
     d = len(parameters)
-    sample = qmc.Sobol(d=2 * d, bits=64, **_qmc_rng(qmc.Sobol, rng)).random(n).T.reshape(2, d, -1)
+    sample = qmc.Sobol(d=2 * d, bits=64, **qmc_rng(qmc.Sobol, rng)).random(n).T.reshape(2, d, -1)
     for k, p in enumerate(parameters):
         sample[:, k] = p.frozen.ppf(sample[:, k])
     a, b = sample[0], sample[1]
@@ -413,15 +407,15 @@ def sensitivity(
     params = swept_parameters(scenario, parameters)
     expression = parse_outcome(scenario, outcome)
     by_counts = expression.is_condition and expression.is_categorical
-    size = _check_int("n", n, 2)
+    size = check_int("n", n, 2)
     if size & (size - 1):
         raise SimulationError(
             f"n must be a power of 2 (the Sobol' sample's balance needs it) (got {n})"
         )
-    runs = _check_int("n_runs", n_runs, 1)
+    runs = check_int("n_runs", n_runs, 1)
     check_confidence_level(confidence_level)
-    resamples = _check_int("n_resamples", n_resamples, 1)
-    batch = _DEFAULT_BATCH if batch_size is None else _check_int("batch_size", batch_size, 1)
+    resamples = check_int("n_resamples", n_resamples, 1)
+    batch = POINTS_BATCH if batch_size is None else check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
 
     root = as_seed_sequence(rng)
@@ -549,7 +543,7 @@ def _evaluate_sums(
         )
         for chunk, vals in chunk_points(range(m), values, n_runs=n_runs, batch_size=batch_size)
     )
-    bar = _progress_bar(m * n_runs, progress, desc)
+    bar = progress_bar(m * n_runs, progress, desc)
     try:
         for out in run_unordered(run_points_task, tasks, executor):
             assert out.sums is not None

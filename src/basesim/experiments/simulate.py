@@ -2,118 +2,34 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
-
-import numpy as np
 
 from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
-from basesim.engine.batch import run_batch, run_mesa
-from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
+from basesim.engine.batch import ENGINES
+from basesim.engine.compiled import BLOCK_SIZE, compile_scenario
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
+from basesim.experiments.tasks import (
+    DEFAULT_BATCH,
+    BlockTally,
+    Task,
+    batch_tasks,
+    check_int,
+    progress_bar,
+    provenance_of,
+    run_task,
+)
+from basesim.outcomes import Tally
 from basesim.protocols.registry import with_model
-from basesim.results import Provenance, SimulationResult, Tally
+from basesim.results import SimulationResult
 from basesim.scenario import Scenario
 
 __all__ = ["simulate"]
 
-ENGINES = ("batch", "mesa")
-_DEFAULT_BATCH = {"batch": 16_384, "mesa": 256}
 _DEFAULT_CAP = 10_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class _Task:
-    """One batch of runs, in a form that pickles cheaply (for process pools and Dask)."""
-
-    scenario_toml: str
-    entropy: Any
-    spawn_key: tuple[int, ...]
-    pool_size: int
-    start: int
-    stop: int
-    engine: str
-    keep: int  # how many leading runs of the batch to return in full
-
-
-@lru_cache(maxsize=8)
-def _compiled_from_toml(text: str) -> CompiledScenario:
-    from basesim.scenarios.toml_io import read_scenario_text
-
-    return compile_scenario(read_scenario_text(text))
-
-
-def run_task(
-    task: _Task, compiled: CompiledScenario | None = None
-) -> tuple[BatchOutcome, BatchOutcome]:
-    """Simulate one batch: returns (all outcomes, the kept leading runs).
-
-    Module-level so that executors can send it to other processes or machines.
-    """
-    if compiled is None:
-        compiled = _compiled_from_toml(task.scenario_toml)
-    root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key, pool_size=task.pool_size)
-    inputs = draw_inputs(compiled, root, task.start, task.stop)
-    protocol = None  # the protocol the scenario names
-    runner = run_batch if task.engine == "batch" else run_mesa
-    outcome = runner(compiled, inputs, protocol)
-    return outcome, _take(outcome, slice(0, task.keep))
-
-
-def _take(outcome: BatchOutcome, rows: slice) -> BatchOutcome:
-    return outcome.take(rows)
-
-
-def batch_tasks(
-    scenario_toml: str,
-    root: np.random.SeedSequence,
-    *,
-    engine: str,
-    start: int,
-    stop: int,
-    size: int,
-    keep: int,
-) -> Iterator[_Task]:
-    """The tasks simulating runs ``start`` to ``stop - 1`` in batches of ``size``.
-
-    The first ``keep`` runs of the whole computation come back in full.
-    """
-    for lo in range(start, stop, size):
-        hi = min(lo + size, stop)
-        yield _Task(
-            scenario_toml=scenario_toml,
-            entropy=root.entropy,
-            spawn_key=tuple(root.spawn_key or ()),
-            pool_size=root.pool_size,
-            start=lo,
-            stop=hi,
-            engine=engine,
-            keep=max(0, min(keep - lo, hi - lo)),
-        )
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise SimulationError(f"{name} must be a whole number >= {minimum} (got {value!r})")
-    return int(value)
-
-
-def _progress_bar(total: int, enabled: bool | None, desc: str) -> Any:
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="run", unit_scale=True)
 
 
 def simulate(
@@ -202,16 +118,14 @@ def simulate(
             or not 0 < precision < 0.5
         ):
             raise SimulationError(f"precision must be a number in (0, 0.5) (got {precision!r})")
-        cap = _DEFAULT_CAP if n_runs is None else _check_int("n_runs", n_runs, 1)
+        cap = _DEFAULT_CAP if n_runs is None else check_int("n_runs", n_runs, 1)
     else:
         if n_runs is None:
             raise SimulationError("n_runs is required unless precision is given (got None)")
-        cap = _check_int("n_runs", n_runs, 1)
+        cap = check_int("n_runs", n_runs, 1)
     check_confidence_level(confidence_level)
-    size = (
-        _DEFAULT_BATCH[engine] if batch_size is None else _check_int("batch_size", batch_size, 1)
-    )
-    keep = _check_int("keep_runs", keep_runs, 0)
+    size = DEFAULT_BATCH[engine] if batch_size is None else check_int("batch_size", batch_size, 1)
+    keep = check_int("keep_runs", keep_runs, 0)
 
     root = as_seed_sequence(rng)
     compiled = compile_scenario(scenario)
@@ -219,20 +133,18 @@ def simulate(
     tally = Tally.empty(scenario)
     # Whole blocks at a time, so that the tally's float sums do not depend on
     # the batch size (the counts never do).
-    from basesim.experiments.executors import BlockTally
-
     blocks = BlockTally(tally)
     kept: list[BatchOutcome] = []
 
-    def tasks(start: int, stop: int) -> Iterator[_Task]:
+    def tasks(start: int, stop: int) -> Iterator[Task]:
         return batch_tasks(text, root, engine=engine, start=start, stop=stop, size=size, keep=keep)
 
-    def execute(batch: Iterable[_Task]) -> Iterator[tuple[BatchOutcome, BatchOutcome]]:
+    def execute(batch: Iterable[Task]) -> Iterator[tuple[BatchOutcome, BatchOutcome]]:
         if executor is None:
             return (run_task(task, compiled) for task in batch)
         return executor.map(run_task, list(batch))  # Dask maps over lists, not iterators
 
-    bar = _progress_bar(cap, progress, f"simulating {scenario.name}")
+    bar = progress_bar(cap, progress, f"simulating {scenario.name}")
     done = 0
     try:
         while done < cap:
@@ -255,18 +167,7 @@ def simulate(
     blocks.finish()
 
     runs = BatchOutcome.concatenate(kept) if kept else None
-    from basesim import __version__
-
-    provenance = Provenance(
-        basesim_version=__version__,
-        engine=engine,
-        entropy=root.entropy
-        if isinstance(root.entropy, int)
-        else [int(e) for e in root.entropy or ()],
-        spawn_key=tuple(int(k) for k in (root.spawn_key or ())),
-        block_size=BLOCK_SIZE,
-        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    )
+    provenance = provenance_of(root, engine)
     return SimulationResult(
         scenario=scenario,
         n_runs=done,

@@ -25,11 +25,11 @@ from basesim.experiments.executors import (
     run_points_task,
     run_unordered,
 )
-from basesim.experiments.simulate import _check_int, _progress_bar
-from basesim.outcomes import OutcomeTable
+from basesim.experiments.tasks import POINTS_BATCH, check_int, progress_bar, qmc_rng
+from basesim.outcomes import OutcomeTable, wilson_interval
 from basesim.parameters import Distribution, Parameter
 from basesim.protocols.registry import with_model
-from basesim.results import Provenance, wilson_interval
+from basesim.results import Provenance
 from basesim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["DESIGNS", "SweepFailure", "SweepResult", "SweptParameter", "sweep"]
 
 DESIGNS = ("lhs", "sobol", "grid")
-#: Default runs per task (whole design points): about half a second of work.
-_DEFAULT_BATCH = 4096
 #: Spawn-key word of the design's random stream; run blocks use small words.
 _DESIGN_STREAM = 2**32 - 1
 _MAX_GRID = 1_000_000
@@ -183,26 +181,19 @@ def design_unit(
 
     if design == "lhs":
         return np.asarray(
-            qmc.LatinHypercube(d, **_qmc_rng(qmc.LatinHypercube, rng)).random(n_points)
+            qmc.LatinHypercube(d, **qmc_rng(qmc.LatinHypercube, rng)).random(n_points)
         )
     if design == "sobol":
-        return np.asarray(qmc.Sobol(d, scramble=True, **_qmc_rng(qmc.Sobol, rng)).random(n_points))
+        return np.asarray(qmc.Sobol(d, scramble=True, **qmc_rng(qmc.Sobol, rng)).random(n_points))
     axis = np.linspace(0.0, 1.0, n_points) if n_points > 1 else np.array([0.5])
     # Row-major: the first parameter varies slowest, as in itertools.product.
     return np.stack(np.meshgrid(*[axis] * d, indexing="ij"), axis=-1).reshape(-1, d)
 
 
-def _qmc_rng(engine: Any, rng: np.random.Generator) -> dict[str, Any]:
-    # SciPy >= 1.15 calls the argument `rng`; older releases `seed`.
-    import inspect
-
-    return {"rng": rng} if "rng" in inspect.signature(engine).parameters else {"seed": rng}
-
-
 def _check_design(design: Any, n_points: Any, d: int) -> int:
     if design not in DESIGNS:
         raise SimulationError(f"design must be one of {', '.join(DESIGNS)} (got {design!r})")
-    n = _check_int("n_points", n_points, 1)
+    n = check_int("n_points", n_points, 1)
     if design == "sobol" and n & (n - 1):
         raise SimulationError(
             "n_points must be a power of 2 for design='sobol' (the sequence's balance needs "
@@ -260,7 +251,7 @@ def evaluate_points(
         )
         for chunk, vals in chunk_points(remaining, values, n_runs=n_runs, batch_size=batch_size)
     )
-    bar = _progress_bar(m * n_runs, progress, desc)
+    bar = progress_bar(m * n_runs, progress, desc)
     if bar is not None and done:
         bar.update(len(done) * n_runs)
     try:
@@ -575,8 +566,8 @@ def sweep(
     scenario = with_model(scenario, model)
     params = swept_parameters(scenario, parameters)
     n_design = _check_design(design, n_points, len(params))
-    runs = _check_int("n_runs", n_runs, 1)
-    size = _DEFAULT_BATCH if batch_size is None else _check_int("batch_size", batch_size, 1)
+    runs = check_int("n_runs", n_runs, 1)
+    size = POINTS_BATCH if batch_size is None else check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
     if checkpoint is not None and rng is None:
         raise SimulationError(

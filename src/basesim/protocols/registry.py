@@ -10,10 +10,13 @@ the script or notebook that starts them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from basesim.exceptions import ProtocolError
-from basesim.scenario import KNOWN_MODELS, Scenario, suggest
+from basesim.vocabulary import KNOWN_MODELS, suggest
+
+if TYPE_CHECKING:
+    from basesim.scenario import Scenario
 
 __all__ = ["component_names", "get", "names", "register", "unregister", "with_model"]
 

@@ -1,0 +1,227 @@
+"""Batch tasks and provenance, shared by every experiment.
+
+:func:`~basesim.simulate`, :func:`~basesim.compare`, :func:`~basesim.sweep`,
+:func:`~basesim.sensitivity` and :func:`~basesim.backtest` cut their work into
+tasks of many runs each.  A :class:`Task` carries the scenario as TOML text
+and the root seed as plain numbers, so it pickles cheaply and runs the same in
+a process pool, on Dask or in this process; :func:`run_task` is module-level so
+that other processes can import it.  Outcomes are added to a tally a whole
+:data:`~basesim.engine.compiled.BLOCK_SIZE` block at a time
+(:class:`BlockTally`), so the tally's sums do not depend on the batch size.
+:func:`provenance_of` records what a result needs to be replayed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from basesim.engine.batch import ENGINES, run_batch, run_mesa
+from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
+from basesim.engine.outcome import BatchOutcome
+from basesim.exceptions import SimulationError
+from basesim.outcomes import Tally
+from basesim.results import Provenance
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "ENGINES",
+    "POINTS_BATCH",
+    "BlockTally",
+    "RootSeed",
+    "Task",
+    "batch_tasks",
+    "check_int",
+    "compiled_from_toml",
+    "progress_bar",
+    "provenance_of",
+    "qmc_rng",
+    "run_task",
+]
+
+#: Default runs per task for :func:`~basesim.simulate` and :func:`~basesim.compare`, per engine.
+DEFAULT_BATCH = {"batch": 16_384, "mesa": 256}
+#: Default runs per task (whole design points) for sweeps and sensitivity:
+#: about half a second of work.
+POINTS_BATCH = 4096
+
+
+# -- checks and progress ---------------------------------------------------------------
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an ``int`` if it is a whole number ``>= minimum``, else a :class:`SimulationError`."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise SimulationError(f"{name} must be a whole number >= {minimum} (got {value!r})")
+    return int(value)
+
+
+def progress_bar(total: int, enabled: bool | None, desc: str) -> Any:
+    """A progress bar over ``total`` runs, or ``None`` (default: only when stderr is a terminal)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", unit_scale=True)
+
+
+# -- seeds and provenance --------------------------------------------------------------
+def provenance_of(root: np.random.SeedSequence, engine: str = "batch") -> Provenance:
+    """The provenance of a computation seeded by ``root``: version, engine, entropy, time."""
+    from basesim import __version__
+
+    raw: Any = root.entropy
+    entropy: int | list[int] = (
+        int(raw) if isinstance(raw, int | np.integer) else [int(e) for e in raw]
+    )
+    return Provenance(
+        basesim_version=__version__,
+        engine=engine,
+        entropy=entropy,
+        spawn_key=tuple(int(k) for k in root.spawn_key),
+        block_size=BLOCK_SIZE,
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RootSeed:
+    """A root :class:`numpy.random.SeedSequence` as plain numbers (pickles anywhere)."""
+
+    entropy: Any
+    spawn_key: tuple[int, ...]
+    pool_size: int
+
+    @classmethod
+    def of(cls, root: np.random.SeedSequence) -> RootSeed:
+        """The plain form of ``root``."""
+        return cls(root.entropy, tuple(int(k) for k in root.spawn_key), root.pool_size)
+
+    def sequence(self, *key: int) -> np.random.SeedSequence:
+        """The root seed sequence, or its descendant at ``spawn_key + key``."""
+        return np.random.SeedSequence(
+            self.entropy, spawn_key=(*self.spawn_key, *key), pool_size=self.pool_size
+        )
+
+    def entropy_text(self) -> str | list[str]:
+        """The entropy as JSON-safe text (it may exceed 64 bits)."""
+        if isinstance(self.entropy, int | np.integer):
+            return str(int(self.entropy))
+        return [str(int(e)) for e in self.entropy]
+
+
+def qmc_rng(engine: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """The keyword that seeds a :mod:`scipy.stats.qmc` ``engine`` with ``rng``.
+
+    SciPy >= 1.15 calls the argument ``rng``; older releases ``seed``.
+    """
+    return {"rng": rng} if "rng" in inspect.signature(engine).parameters else {"seed": rng}
+
+
+# -- run-range tasks -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One batch of runs, in a form that pickles cheaply (for process pools and Dask)."""
+
+    scenario_toml: str
+    entropy: Any
+    spawn_key: tuple[int, ...]
+    pool_size: int
+    start: int
+    stop: int
+    engine: str
+    keep: int  # how many leading runs of the batch to return in full
+
+
+@lru_cache(maxsize=8)
+def compiled_from_toml(text: str) -> CompiledScenario:
+    """The compiled scenario written as TOML ``text`` (the last few are cached)."""
+    from basesim.scenarios.toml_io import read_scenario_text
+
+    return compile_scenario(read_scenario_text(text))
+
+
+def run_task(
+    task: Task, compiled: CompiledScenario | None = None
+) -> tuple[BatchOutcome, BatchOutcome]:
+    """Simulate one batch: returns (all outcomes, the kept leading runs).
+
+    Module-level so that executors can send it to other processes or machines.
+    """
+    if compiled is None:
+        compiled = compiled_from_toml(task.scenario_toml)
+    root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key, pool_size=task.pool_size)
+    inputs = draw_inputs(compiled, root, task.start, task.stop)
+    protocol = None  # the protocol the scenario names
+    runner = run_batch if task.engine == "batch" else run_mesa
+    outcome = runner(compiled, inputs, protocol)
+    return outcome, outcome.take(slice(0, task.keep))
+
+
+def batch_tasks(
+    scenario_toml: str,
+    root: np.random.SeedSequence,
+    *,
+    engine: str,
+    start: int,
+    stop: int,
+    size: int,
+    keep: int,
+) -> Iterator[Task]:
+    """The tasks simulating runs ``start`` to ``stop - 1`` in batches of ``size``.
+
+    The first ``keep`` runs of the whole computation come back in full.
+    """
+    for lo in range(start, stop, size):
+        hi = min(lo + size, stop)
+        yield Task(
+            scenario_toml=scenario_toml,
+            entropy=root.entropy,
+            spawn_key=tuple(root.spawn_key or ()),
+            pool_size=root.pool_size,
+            start=lo,
+            stop=hi,
+            engine=engine,
+            keep=max(0, min(keep - lo, hi - lo)),
+        )
+
+
+class BlockTally:
+    """Adds consecutive runs (from run 0 on) to a tally a whole :data:`BLOCK_SIZE` block at a time.
+
+    Counts do not care how runs are batched, but the tally's floating-point sums
+    do; adding whole blocks makes them the same bits whatever the batch size.
+    Call :meth:`finish` after the last batch.
+    """
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self._pending: list[BatchOutcome] = []
+        self._n_pending = 0
+
+    def add(self, outcome: BatchOutcome) -> None:
+        """Add the next batch of runs."""
+        lo = 0
+        while lo < outcome.n_runs:
+            take = min(outcome.n_runs - lo, BLOCK_SIZE - self._n_pending)
+            self._pending.append(outcome.take(slice(lo, lo + take)))
+            self._n_pending += take
+            lo += take
+            if self._n_pending == BLOCK_SIZE:
+                self.finish()
+
+    def finish(self) -> Tally:
+        """Add the runs still pending (an incomplete last block); returns the tally."""
+        if self._pending:
+            parts = self._pending
+            self.tally.add(parts[0] if len(parts) == 1 else BatchOutcome.concatenate(parts))
+            self._pending = []
+            self._n_pending = 0
+        return self.tally
