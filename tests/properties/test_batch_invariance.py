@@ -32,7 +32,7 @@ UNCOMPARED = frozenset({"created"})
 
 def _simulate(scenario: basesim.Scenario, batch_size: int | None) -> Any:
     return basesim.simulate(
-        scenario, n_runs=2_100, keep_runs=2_100, rng=8, batch_size=batch_size, progress=False
+        scenario, n_runs=1_500, keep_runs=1_500, rng=8, batch_size=batch_size, progress=False
     )
 
 
@@ -54,7 +54,7 @@ def _sweep(scenario: basesim.Scenario, batch_size: int | None) -> Any:
         {POSITION: (0.0, 0.6), TURKEY: (0.0, 0.9)},
         design="sobol",
         n_points=16,
-        n_runs=60,
+        n_runs=30,
         rng=5,
         batch_size=batch_size,
         progress=False,
@@ -68,8 +68,8 @@ def _sensitivity(scenario: basesim.Scenario, batch_size: int | None) -> Any:
         scenario,
         {POSITION: (0.0, 0.6), "actors.russia.concession": (0.6, 3.0)},
         outcome="basing=reduced presence",
-        n=8,
-        n_runs=60,
+        n=4,
+        n_runs=40,
         n_resamples=99,
         rng=5,
         batch_size=batch_size,
@@ -80,7 +80,7 @@ def _sensitivity(scenario: basesim.Scenario, batch_size: int | None) -> Any:
 def _engine(scenario: basesim.Scenario, batch_size: int | None) -> Any:
     # The engine alone: one batch of every run, or a batch of one run and then
     # batches of ``batch_size``, joined.
-    n_runs = 2_100
+    n_runs = 1_100
     compiled = compile_scenario(scenario)
     root = np.random.SeedSequence(99)
     if batch_size is None:
@@ -105,10 +105,10 @@ ENTRY_POINTS: dict[str, Callable[[basesim.Scenario, int | None], Any]] = {
     "engine": _engine,
 }
 
-# Runs per batch (sweep and sensitivity: per task, in whole points of 60 runs:
-# 200 runs are three points, so the 16 points of the sweep make five tasks of
-# three and one of one; 100 runs are one point).  333 and 700 do not divide the
-# block of 1,024 runs, so batches start and end inside blocks.
+# Runs per batch (sweep and sensitivity: per task, in whole points: 200 runs
+# are six points of 30, so the 16 points of the sweep make tasks of 6, 6 and 4;
+# 100 runs are two points of 40).  333 and 700 do not divide the block of
+# 1,024 runs, so batches start and end inside blocks.
 CASES = [
     ("simulate", 333),
     ("compare", 700),
