@@ -1,6 +1,8 @@
-"""Same rng, same answer: serially, in a process pool, on Dask, whatever the batch size.
+"""Same rng, same answer: serially, in a process pool, on Dask.
 
-Every array of every result is compared exactly.
+Every array of every result is compared exactly.  The batch sizes differ
+between the serial and the parallel runs; the batch sizes alone are varied in
+tests/properties/test_batch_invariance.py.
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ import basesim
 
 POSITION = "actors.syria.basing.position"
 TURKEY = "actors.turkey.influence.syria"
-SCENARIO = basesim.load_scenario("syria-2025")
-QUIET = SCENARIO.replace({TURKEY: 0.0})
 
 
-def run_all(executor, *, compare_batch, sweep_batch):
+def run_all(scenario, executor, *, compare_batch, sweep_batch):
     """A simulation, a comparison, a sweep (with invalid points) and a sensitivity analysis."""
     simulation = basesim.simulate(
-        SCENARIO,
+        scenario,
         n_runs=1_500,
         keep_runs=150,
         batch_size=compare_batch,
@@ -31,7 +31,7 @@ def run_all(executor, *, compare_batch, sweep_batch):
         rng=5,
     )
     comparison = basesim.compare(
-        {"report": SCENARIO, "quiet": QUIET},
+        {"report": scenario, "quiet": scenario.replace({TURKEY: 0.0})},
         n_runs=1_200,
         keep_runs=150,
         batch_size=compare_batch,
@@ -40,7 +40,7 @@ def run_all(executor, *, compare_batch, sweep_batch):
         rng=5,
     )
     sweep = basesim.sweep(
-        SCENARIO,
+        scenario,
         {POSITION: (0.0, 0.6), TURKEY: (0.0, 0.9)},
         design="sobol",
         n_points=16,
@@ -51,7 +51,7 @@ def run_all(executor, *, compare_batch, sweep_batch):
         rng=5,
     )
     sensitivity = basesim.sensitivity(
-        SCENARIO,
+        scenario,
         {POSITION: (0.0, 0.6), "actors.russia.concession": (0.6, 3.0)},
         outcome="basing=reduced presence",
         n=8,
@@ -89,27 +89,23 @@ def assert_identical(a, b):
 
 
 @pytest.fixture(scope="module")
-def serial():
-    results = run_all(None, compare_batch=None, sweep_batch=None)
+def serial(scenario):
+    results = run_all(scenario, None, compare_batch=None, sweep_batch=None)
     # The sweep is not trivial: some points fail, the others differ.
     assert 0 < len(results[2].failures) < 16
     return results
 
 
-def test_batch_size_does_not_matter(serial):
-    assert_identical(serial, run_all(None, compare_batch=500, sweep_batch=100))
-
-
-def test_process_pool(serial):
+def test_process_pool(scenario, serial):
     # "spawn": a fresh interpreter per worker, as on macOS and Windows, and no
     # fork of a process that may already run threads.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        assert_identical(serial, run_all(pool, compare_batch=400, sweep_batch=120))
+        assert_identical(serial, run_all(scenario, pool, compare_batch=400, sweep_batch=120))
 
 
 @pytest.mark.slow
-def test_dask_local_cluster(serial):
+def test_dask_local_cluster(scenario, serial):
     distributed = pytest.importorskip("dask.distributed")
     with (
         distributed.LocalCluster(
@@ -118,4 +114,4 @@ def test_dask_local_cluster(serial):
         distributed.Client(cluster) as client,
     ):
         executor = client.get_executor()
-        assert_identical(serial, run_all(executor, compare_batch=400, sweep_batch=120))
+        assert_identical(serial, run_all(scenario, executor, compare_batch=400, sweep_batch=120))

@@ -26,15 +26,14 @@ def _same_runs(one, other) -> None:
         np.testing.assert_array_equal(getattr(one, field), getattr(other, field), err_msg=field)
 
 
-def test_the_model_keyword_overrides_the_scenario_and_the_result_names_it():
-    scn = basesim.load_scenario("syria-2025")
-    by_keyword = basesim.simulate(scn, n_runs=300, rng=5, model="nash")
-    by_scenario = basesim.simulate(scn.replace({"protocol.model": "nash"}), n_runs=300, rng=5)
+def test_the_model_keyword_overrides_the_scenario_and_the_result_names_it(scenario):
+    by_keyword = basesim.simulate(scenario, n_runs=300, rng=5, model="nash")
+    by_scenario = basesim.simulate(scenario.replace({"protocol.model": "nash"}), n_runs=300, rng=5)
     assert by_keyword.model == "nash" and by_keyword.scenario.protocol.model == "nash"
     _same_runs(by_keyword.runs, by_scenario.runs)
     assert "model='nash'" in repr(by_keyword)
     # None (the default) runs the scenario's own model.
-    assert basesim.simulate(scn, n_runs=10, rng=5).model == "bargaining"
+    assert basesim.simulate(scenario, n_runs=10, rng=5).model == "bargaining"
 
 
 def test_the_model_survives_saving_and_loading(tmp_path):
@@ -88,15 +87,14 @@ def test_compare_sweep_and_sensitivity_take_the_model():
 
 
 @pytest.mark.parametrize("model", ["compromise", "compromise-median", "nash", "nash-salience"])
-def test_the_mesa_model_matches_the_batch_engine_run_by_run(model):
-    scn = basesim.load_scenario("syria-2025")
-    batch = basesim.simulate(scn, n_runs=6, rng=11, model=model)
-    mesa = basesim.simulate(scn, n_runs=6, rng=11, model=model, engine="mesa")
+def test_the_mesa_model_matches_the_batch_engine_run_by_run(model, scenario):
+    batch = basesim.simulate(scenario, n_runs=6, rng=11, model=model)
+    mesa = basesim.simulate(scenario, n_runs=6, rng=11, model=model, engine="mesa")
     _same_runs(batch.runs, mesa.runs)
 
 
-def test_the_mesa_model_reads_a_month_without_a_proposer():
-    scn = basesim.load_scenario("syria-2025").replace({"protocol.model": "nash"})
+def test_the_mesa_model_reads_a_month_without_a_proposer(scenario):
+    scn = scenario.replace({"protocol.model": "nash"})
     model = basesim.NegotiationModel(scn, rng=3)
     model.run()
     assert model.round_index == 1 and model.proposer_name is None

@@ -54,8 +54,7 @@ def _best_common_gain(stances, salience, package, settles, needed) -> float:
     return float(res.x[-1]) if res.success else 0.0
 
 
-def test_no_agreed_package_is_dominated_for_the_actors_it_needed():
-    scenario = basesim.load_scenario("syria-2025")
+def test_no_agreed_package_is_dominated_for_the_actors_it_needed(scenario):
     checked = 0
     for seed in range(40):
         model = basesim.NegotiationModel(scenario, rng=seed)

@@ -51,9 +51,9 @@ class FrozenTalks:
 
 
 @pytest.fixture(scope="module")
-def frozen():
+def frozen(scenario):
     register("frozen-talks", FrozenTalks)
-    scn = basesim.load_scenario("syria-2025").replace(
+    scn = scenario.replace(
         {"protocol.model": "frozen-talks", "protocol.reservation": "concession"}
     )
     yield scn

@@ -70,11 +70,11 @@ def test_bundled_scenarios_run_by_run(pool, name):
 
 
 @pytest.mark.slow
-def test_syria_2025_equilibrium_run_by_run(pool):
+def test_syria_2025_equilibrium_run_by_run(pool, scenario):
     # The equilibrium form's backward induction makes the Mesa reference slow
     # (about a second a run): 12 runs here; the generated scenarios cover the
     # equilibrium form on many more, with short look-aheads.
-    scn = basesim.load_scenario("syria-2025").replace({"protocol.reservation": "equilibrium"})
+    scn = scenario.replace({"protocol.reservation": "equilibrium"})
     futures = [pool.submit(_chunk, scn, lo, lo + 6, 7) for lo in (0, 6)]
     assert sum(f.result() for f in futures) == 12
 
@@ -197,17 +197,3 @@ def test_generated_scenarios_run_by_run(pool, scenario, seed):
     # 60 scenarios x 40 runs = 2,400 runs compared run by run, half in each process.
     futures = [pool.submit(_chunk, scenario, lo, lo + 20, seed) for lo in (0, 20)]
     assert sum(f.result() for f in futures) == 40
-
-
-def test_same_rng_same_result_whatever_the_batch_size():
-    scn = basesim.load_scenario("syria-2025")
-    compiled = compile_scenario(scn)
-    root = np.random.SeedSequence(99)
-    whole = run_batch(compiled, draw_inputs(compiled, root, 0, 3_000))
-    parts = [
-        run_batch(compiled, draw_inputs(compiled, root, lo, hi))
-        for lo, hi in ((0, 1), (1, 1_500), (1_500, 2_048), (2_048, 3_000))
-    ]
-    for name in ("package", "settled", "settled_round", "settled_by", "proposals", "sampled"):
-        joined = np.concatenate([getattr(p, name) for p in parts])
-        np.testing.assert_array_equal(getattr(whole, name), joined)

@@ -20,16 +20,13 @@ from hypothesis import strategies as st
 
 import basesim
 from basesim.exceptions import ResultError
-from basesim.scenarios.toml_io import read_scenario_text
-from basesim.testing import SMALL_SCENARIO_TOML
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    scenario = read_scenario_text(SMALL_SCENARIO_TOML)
-    result = basesim.simulate(scenario, n_runs=40, keep_runs=8, rng=5)
+def saved(tmp_path_factory, small_scenario):
+    result = basesim.simulate(small_scenario, n_runs=40, keep_runs=8, rng=5)
     path = result.save(tmp_path_factory.mktemp("result") / "good.npz")
     with np.load(path) as data:
         arrays = {name: data[name] for name in data.files}

@@ -14,15 +14,10 @@ from basesim.experiments.executors import OutcomeTable, tally_counts
 
 
 @pytest.fixture(scope="module")
-def base():
-    return basesim.load_scenario("syria-2025")
-
-
-@pytest.fixture(scope="module")
-def nudged(base):
+def nudged(scenario):
     # A small change: the mode of Russia's concession exponent moves from 1.5 to
     # 1.7.  The parameter keeps its path, so both scenarios share its draws.
-    return base.replace(
+    return scenario.replace(
         {
             "actors.russia.concession": basesim.Distribution(
                 kind="triangular", low=0.6, mode=1.7, high=3.0
@@ -32,9 +27,13 @@ def nudged(base):
 
 
 @pytest.fixture(scope="module")
-def comparison(base, nudged):
+def comparison(scenario, nudged):
     return basesim.compare(
-        {"report": base, "nudged": nudged}, n_runs=3_000, keep_runs=3_000, rng=11, progress=False
+        {"report": scenario, "nudged": nudged},
+        n_runs=3_000,
+        keep_runs=3_000,
+        rng=11,
+        progress=False,
     )
 
 
@@ -42,9 +41,9 @@ def _counts(result):
     return tally_counts(result.tally)
 
 
-def test_each_scenario_is_what_simulate_gives(base, nudged, comparison):
+def test_each_scenario_is_what_simulate_gives(scenario, nudged, comparison):
     # Same root seed, same run range: compare adds no randomness of its own.
-    for name, scn in (("report", base), ("nudged", nudged)):
+    for name, scn in (("report", scenario), ("nudged", nudged)):
         alone = basesim.simulate(scn, n_runs=3_000, rng=11, progress=False)
         np.testing.assert_array_equal(_counts(comparison[name]), _counts(alone))
         np.testing.assert_array_equal(comparison[name].tally.rounds, alone.tally.rounds)
@@ -106,14 +105,14 @@ def test_differences_are_means_of_paired_indicator_differences(comparison):
         )
 
 
-def test_paired_interval_is_narrower_than_an_unpaired_one(base, nudged, comparison):
+def test_paired_interval_is_narrower_than_an_unpaired_one(scenario, nudged, comparison):
     diffs = comparison.differences()
     row = diffs[(diffs.table == "basing") & (diffs.outcome == "withdrawal")].iloc[0]
     paired_half = (row.ci_high - row.ci_low) / 2
     # The same difference from two independent samples of the same size
     # (different seeds): Wald interval of a difference of two proportions.
     n = comparison.n_runs
-    a = basesim.simulate(base, n_runs=n, rng=101, progress=False).probabilities()
+    a = basesim.simulate(scenario, n_runs=n, rng=101, progress=False).probabilities()
     b = basesim.simulate(nudged, n_runs=n, rng=202, progress=False).probabilities()
     pa = a[(a.table == "basing") & (a.outcome == "withdrawal")].probability.iloc[0]
     pb = b[(b.table == "basing") & (b.outcome == "withdrawal")].probability.iloc[0]
@@ -123,7 +122,7 @@ def test_paired_interval_is_narrower_than_an_unpaired_one(base, nudged, comparis
     assert row.se < 0.5 * row.se_independent
 
 
-def test_paired_standard_error_matches_the_spread_over_seeds(base, nudged):
+def test_paired_standard_error_matches_the_spread_over_seeds(scenario, nudged):
     # Replicate the comparison with 24 independent seeds: the spread of the
     # estimated differences is what the reported standard error claims.  With
     # 24 replicates the sample sd has relative error about 1 / sqrt(2 * 23) = 15 %;
@@ -131,7 +130,11 @@ def test_paired_standard_error_matches_the_spread_over_seeds(base, nudged):
     estimates, reported = [], []
     for seed in range(24):
         cmp = basesim.compare(
-            {"report": base, "nudged": nudged}, n_runs=400, keep_runs=0, rng=seed, progress=False
+            {"report": scenario, "nudged": nudged},
+            n_runs=400,
+            keep_runs=0,
+            rng=seed,
+            progress=False,
         )
         d = cmp.differences()
         row = d[(d.table == "basing") & (d.outcome == "withdrawal")].iloc[0]
@@ -141,31 +144,20 @@ def test_paired_standard_error_matches_the_spread_over_seeds(base, nudged):
     assert 0.5 < ratio < 1.6
 
 
-def test_identical_scenarios_differ_by_exactly_zero(base):
-    cmp = basesim.compare({"a": base, "b": base}, n_runs=500, keep_runs=0, rng=3, progress=False)
+def test_identical_scenarios_differ_by_exactly_zero(scenario):
+    cmp = basesim.compare(
+        {"a": scenario, "b": scenario}, n_runs=500, keep_runs=0, rng=3, progress=False
+    )
     d = cmp.differences()
     assert (d.difference == 0).all()
     assert (d.ci_low == 0).all() and (d.ci_high == 0).all()
 
 
-def test_results_do_not_depend_on_the_batch_size(base, nudged):
-    kwargs = {"n_runs": 2_500, "keep_runs": 300, "rng": 5, "progress": False}
-    a = basesim.compare({"r": base, "n": nudged}, batch_size=2_500, **kwargs)
-    b = basesim.compare({"r": base, "n": nudged}, batch_size=700, **kwargs)
-    np.testing.assert_array_equal(a.paired_sum, b.paired_sum)
-    np.testing.assert_array_equal(a.paired_sumsq, b.paired_sumsq)
-    for x, y in zip(a.results, b.results, strict=True):
-        for name, array in x.tally.arrays().items():
-            np.testing.assert_array_equal(array, y.tally.arrays()[name], err_msg=name)
-        np.testing.assert_array_equal(x.runs.package, y.runs.package)
-        np.testing.assert_array_equal(x.runs.sampled, y.runs.sampled)
-
-
-def test_mesa_engine_gives_the_same_counts(base, nudged):
+def test_mesa_engine_gives_the_same_counts(scenario, nudged):
     # Both engines play the same protocol on the same random inputs, run by run.
     kwargs = {"n_runs": 20, "keep_runs": 0, "rng": 8, "progress": False}
-    mesa = basesim.compare({"r": base, "n": nudged}, engine="mesa", **kwargs)
-    batch = basesim.compare({"r": base, "n": nudged}, engine="batch", **kwargs)
+    mesa = basesim.compare({"r": scenario, "n": nudged}, engine="mesa", **kwargs)
+    batch = basesim.compare({"r": scenario, "n": nudged}, engine="batch", **kwargs)
     assert mesa.provenance.engine == "mesa"
     np.testing.assert_array_equal(mesa.paired_sum, batch.paired_sum)
     np.testing.assert_array_equal(mesa.paired_sumsq, batch.paired_sumsq)
@@ -210,26 +202,26 @@ def test_reference_and_frames(comparison):
         comparison["other"]
 
 
-def test_bad_arguments(base):
+def test_bad_arguments(scenario):
     with pytest.raises(basesim.BasesimError, match="at least two names"):
-        basesim.compare({"only": base}, n_runs=10)
+        basesim.compare({"only": scenario}, n_runs=10)
     with pytest.raises(
         basesim.BasesimError, match=r"reference must be one of 'a', 'b' \(got 'c'\)"
     ):
-        basesim.compare({"a": base, "b": base}, n_runs=10, reference="c")
+        basesim.compare({"a": scenario, "b": scenario}, n_runs=10, reference="c")
     with pytest.raises(basesim.BasesimError, match=r"scenarios\['b'\] must be a basesim.Scenario"):
-        basesim.compare({"a": base, "b": "syria-2025"}, n_runs=10)
+        basesim.compare({"a": scenario, "b": "syria-2025"}, n_runs=10)
     with pytest.raises(
         basesim.BasesimError, match=r"n_runs must be a whole number >= 2 \(got 1\)"
     ):
-        basesim.compare({"a": base, "b": base}, n_runs=1)
+        basesim.compare({"a": scenario, "b": scenario}, n_runs=1)
     with pytest.raises(basesim.BasesimError, match="engine must be one of batch, mesa"):
-        basesim.compare({"a": base, "b": base}, n_runs=10, engine="fast")
+        basesim.compare({"a": scenario, "b": scenario}, n_runs=10, engine="fast")
     with pytest.raises(
         basesim.BasesimError, match=r"executor must be a concurrent\.futures\.Executor"
     ):
-        basesim.compare({"a": base, "b": base}, n_runs=10, executor=4)
-    both = base.replace(
+        basesim.compare({"a": scenario, "b": scenario}, n_runs=10, executor=4)
+    both = scenario.replace(
         {
             "issues.basing.categories": ("out", "in"),
             "issues.basing.cuts": (0.5,),
@@ -243,7 +235,7 @@ def test_bad_arguments(base):
         r"categories differ\); basing \(its categories differ between the scenarios\); "
         r"sanctions_relief \(its categories differ",
     ):
-        basesim.compare({"a": base, "b": both}, n_runs=10)
+        basesim.compare({"a": scenario, "b": both}, n_runs=10)
 
 
 def _repr_blocks(text):
@@ -288,15 +280,15 @@ def test_repr_shows_every_outcome_any_scenario_reaches(comparison):
 
 
 @pytest.fixture(scope="module")
-def extra_issue(base):
+def extra_issue(scenario):
     # The report scenario's two issues and a third, russian_package.
     return basesim.load_scenario("syria-2025-russian-offer")
 
 
-def test_scenarios_with_different_issues_compare_the_tables_they_share(base, extra_issue):
+def test_scenarios_with_different_issues_compare_the_tables_they_share(scenario, extra_issue):
     n = 200
     cmp = basesim.compare(
-        {"report": base, "offer": extra_issue}, n_runs=n, keep_runs=n, rng=3, progress=False
+        {"report": scenario, "offer": extra_issue}, n_runs=n, keep_runs=n, rng=3, progress=False
     )
     assert cmp.tables == ("basing", "sanctions_relief")
     assert cmp.left_out == (
@@ -308,7 +300,7 @@ def test_scenarios_with_different_issues_compare_the_tables_they_share(base, ext
         repr(cmp)
     )
     # Each scenario's numbers are its own simulation's, table by table.
-    for name, scn in (("report", base), ("offer", extra_issue)):
+    for name, scn in (("report", scenario), ("offer", extra_issue)):
         alone = basesim.simulate(scn, n_runs=n, rng=3, progress=False).probabilities()
         mine = cmp.probabilities()
         mine = mine[mine.scenario == name].drop(columns="scenario").reset_index(drop=True)
@@ -332,9 +324,11 @@ def _issue_rows(result, issue):
     return rows[:, result.scenario.issue_names.index(issue)]
 
 
-def test_compare_leaves_out_an_issue_whose_categories_differ(base):
-    other = base.replace({"issues.basing.categories": ("out", "in"), "issues.basing.cuts": (0.5,)})
-    cmp = basesim.compare({"a": base, "b": other}, n_runs=20, rng=1, progress=False)
+def test_compare_leaves_out_an_issue_whose_categories_differ(scenario):
+    other = scenario.replace(
+        {"issues.basing.categories": ("out", "in"), "issues.basing.cuts": (0.5,)}
+    )
+    cmp = basesim.compare({"a": scenario, "b": other}, n_runs=20, rng=1, progress=False)
     assert cmp.tables == ("sanctions_relief",)
     assert cmp.left_out == (
         "joint (the scenarios' issues or categories differ)",

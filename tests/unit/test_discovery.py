@@ -116,10 +116,8 @@ def test_unreachable_threshold_is_said_not_hidden():
 
 
 @pytest.fixture(scope="module")
-def syria_runs():
-    return basesim.simulate(
-        basesim.load_scenario("syria-2025"), n_runs=3_000, rng=2, progress=False
-    )
+def syria_runs(scenario):
+    return basesim.simulate(scenario, n_runs=3_000, rng=2, progress=False)
 
 
 def test_on_simulated_runs(syria_runs):
@@ -142,8 +140,8 @@ def test_on_simulated_runs(syria_runs):
     )
 
 
-def test_on_a_sweep():
-    scn = basesim.load_scenario("syria-2025")
+def test_on_a_sweep(scenario):
+    scn = scenario
     res = basesim.sweep(
         scn,
         {"actors.syria.basing.position": (0.0, 0.6), "actors.turkey.basing.salience": (0.4, 0.9)},
@@ -189,7 +187,7 @@ def test_unsettled_outcomes_in_a_frame():
     assert abs(box.loc["a", "low"] - 0.7) < 0.05 and abs(box.loc["b", "low"] - 0.5) < 0.05
 
 
-def test_unsettled_outcome_over_kept_runs():
+def test_unsettled_outcome_over_kept_runs(scenario):
     # Five hand-made runs of syria-2025; basing is unsettled in runs 2 and 3, the
     # runs with the two largest values of the first uncertain parameter.  Each
     # peel removes one run, the lowest (its mean rises: 2/4, 2/3, 2/2): the
@@ -197,7 +195,7 @@ def test_unsettled_outcome_over_kept_runs():
     from basesim.engine.outcome import BatchOutcome
     from basesim.results import Provenance, Tally
 
-    scn = basesim.load_scenario("syria-2025")
+    scn = scenario
     sampled = np.full((5, len(scn.uncertain_parameters())), 0.5)
     sampled[:, 0] = [0.1, 0.2, 0.8, 0.9, 0.3]
     outcome = BatchOutcome(

@@ -57,24 +57,22 @@ def test_each_run_is_one_components_run_in_proportion_to_the_weights(heavy):
     assert frame["model"].tolist() == [("compromise", "nash")[c] for c in component[: len(frame)]]
 
 
-def test_a_static_components_runs_are_that_models_runs_on_the_same_rng():
-    scn = basesim.load_scenario("syria-2025")
-    mixed = basesim.simulate(scn, n_runs=400, rng=4, model="ensemble").runs
+def test_a_static_components_runs_are_that_models_runs_on_the_same_rng(scenario):
+    mixed = basesim.simulate(scenario, n_runs=400, rng=4, model="ensemble").runs
     assert set(np.unique(mixed.component)) == set(range(len(DEFAULT_COMPONENTS)))
     for c, name in enumerate(DEFAULT_COMPONENTS):
         if name == "bargaining":  # its month-1 draw is the stretched one: a different run
             continue
-        alone = basesim.simulate(scn, n_runs=400, rng=4, model=name).runs
+        alone = basesim.simulate(scenario, n_runs=400, rng=4, model=name).runs
         rows = mixed.component == c
         np.testing.assert_array_equal(mixed.package[rows], alone.package[rows])
         np.testing.assert_array_equal(mixed.settled[rows], alone.settled[rows])
 
 
-def test_the_ensemble_is_the_same_in_any_batch_and_under_the_mesa_model():
-    scn = basesim.load_scenario("syria-2025")
-    whole = basesim.simulate(scn, n_runs=40, rng=9, model="ensemble").runs
-    chunked = basesim.simulate(scn, n_runs=40, rng=9, model="ensemble", batch_size=7).runs
-    mesa = basesim.simulate(scn, n_runs=12, rng=9, model="ensemble", engine="mesa").runs
+def test_the_ensemble_is_the_same_in_any_batch_and_under_the_mesa_model(scenario):
+    whole = basesim.simulate(scenario, n_runs=40, rng=9, model="ensemble").runs
+    chunked = basesim.simulate(scenario, n_runs=40, rng=9, model="ensemble", batch_size=7).runs
+    mesa = basesim.simulate(scenario, n_runs=12, rng=9, model="ensemble", engine="mesa").runs
     for field in ("package", "settled", "settled_round", "settled_by", "proposals", "component"):
         np.testing.assert_array_equal(getattr(whole, field), getattr(chunked, field))
         np.testing.assert_array_equal(getattr(whole, field)[:12], getattr(mesa, field))

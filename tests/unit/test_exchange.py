@@ -327,16 +327,16 @@ def test_with_one_issue_the_model_is_the_weighted_mean():
     np.testing.assert_allclose(res.runs.package, [[11 / 18], [11 / 18]], rtol=0, atol=TIGHT)
 
 
-def test_the_mesa_engine_agrees_with_the_batch_engine_run_by_run():
-    scn = basesim.load_scenario("syria-2025").replace({"protocol.model": "exchange"})
+def test_the_mesa_engine_agrees_with_the_batch_engine_run_by_run(scenario):
+    scn = scenario.replace({"protocol.model": "exchange"})
     batch = basesim.simulate(scn, n_runs=12, rng=3, keep_runs=12)
     mesa = basesim.simulate(scn, n_runs=12, rng=3, keep_runs=12, engine="mesa")
     np.testing.assert_array_equal(batch.runs.package, mesa.runs.package)
     np.testing.assert_array_equal(batch.runs.settled_round, mesa.runs.settled_round)
 
 
-def test_the_mesa_model_records_month_one_with_nobody_proposing():
-    scn = basesim.load_scenario("syria-2025").replace({"protocol.model": "exchange"})
+def test_the_mesa_model_records_month_one_with_nobody_proposing(scenario):
+    scn = scenario.replace({"protocol.model": "exchange"})
     model = basesim.NegotiationModel(scn, rng=7)
     outcome = model.run()
     frame = model.datacollector.get_model_vars_dataframe()

@@ -13,8 +13,6 @@ import pytest
 import basesim
 from basesim.exceptions import BasesimError
 from basesim.exports import read_table, table_provenance, write_table
-from basesim.scenarios.toml_io import read_scenario_text
-from basesim.testing import SMALL_SCENARIO_TOML
 
 FRAME = pd.DataFrame(
     {
@@ -38,13 +36,8 @@ AWKWARD = {
 
 
 @pytest.fixture(scope="module")
-def scenario():
-    return read_scenario_text(SMALL_SCENARIO_TOML)
-
-
-@pytest.fixture(scope="module")
-def result(scenario):
-    return basesim.simulate(scenario, n_runs=50, rng=11)
+def result(small_scenario):
+    return basesim.simulate(small_scenario, n_runs=50, rng=11)
 
 
 def test_csv_header_round_trips_awkward_values(tmp_path):
@@ -113,14 +106,14 @@ def test_malformed_tables_are_refused(tmp_path, name, content, message):
         read_table(path)
 
 
-def test_provenance_of_a_simulation(result, scenario):
+def test_provenance_of_a_simulation(result, small_scenario):
     info = table_provenance(result)
     assert info == {
         "basesim_version": basesim.__version__,
         "scenario": "mini",
         # The SHA-256 of the scenario's canonical TOML, as save_scenario writes it.
-        "scenario_sha256": hashlib.sha256(scenario.to_toml().encode("utf-8")).hexdigest(),
-        "model": scenario.protocol.model,
+        "scenario_sha256": hashlib.sha256(small_scenario.to_toml().encode("utf-8")).hexdigest(),
+        "model": small_scenario.protocol.model,
         "engine": "batch",
         "rng": "11",
         "n_runs": 50,
@@ -128,20 +121,20 @@ def test_provenance_of_a_simulation(result, scenario):
     }
 
 
-def test_provenance_of_a_scenario_alone(scenario):
-    assert table_provenance(scenario) == {
+def test_provenance_of_a_scenario_alone(small_scenario):
+    assert table_provenance(small_scenario) == {
         "basesim_version": basesim.__version__,
         "scenario": "mini",
-        "scenario_sha256": hashlib.sha256(scenario.to_toml().encode("utf-8")).hexdigest(),
-        "model": scenario.protocol.model,
+        "scenario_sha256": hashlib.sha256(small_scenario.to_toml().encode("utf-8")).hexdigest(),
+        "model": small_scenario.protocol.model,
     }
     with pytest.raises(BasesimError, match="provenance must be a basesim result or Scenario"):
         table_provenance(42)
 
 
-def test_a_spawned_seed_is_recorded(scenario):
+def test_a_spawned_seed_is_recorded(small_scenario):
     child = np.random.SeedSequence(5).spawn(2)[1]
-    info = table_provenance(basesim.simulate(scenario, n_runs=10, rng=child))
+    info = table_provenance(basesim.simulate(small_scenario, n_runs=10, rng=child))
     assert info["rng"] == "5" and info["rng_spawn_key"] == [1]
 
 

@@ -13,11 +13,6 @@ SCN = "syria-2025"
 
 
 @pytest.fixture(scope="module")
-def scenario() -> basesim.Scenario:
-    return basesim.load_scenario(SCN)
-
-
-@pytest.fixture(scope="module")
 def simulated(scenario) -> basesim.SimulationResult:
     return basesim.simulate(scenario, n_runs=3, keep_runs=3, rng=7, progress=False)
 

@@ -37,11 +37,6 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def scenario() -> basesim.Scenario:
-    return basesim.load_scenario("syria-2025")
-
-
-@pytest.fixture(scope="module")
 def result(scenario) -> basesim.SimulationResult:
     return basesim.simulate(scenario, n_runs=2_000, rng=3, keep_runs=0)
 
@@ -1049,18 +1044,17 @@ def test_plot_sensitivity_of_a_sensitivity_result(scenario):
     render(ax)
 
 
-def test_experiment_results_draw_themselves():
+def test_experiment_results_draw_themselves(scenario):
     import matplotlib.pyplot as plt
 
-    scn = basesim.load_scenario("syria-2025")
     comparison = basesim.compare(
-        {"base": scn, "hedging": scn.replace({"actors.syria.basing.position": 0.6})},
+        {"base": scenario, "hedging": scenario.replace({"actors.syria.basing.position": 0.6})},
         n_runs=300,
         rng=1,
     )
     x, y = "actors.syria.basing.position", "actors.russia.concession"
     swept = basesim.sweep(
-        scn, {x: (0.0, 0.6), y: (0.6, 3.0)}, design="grid", n_points=3, n_runs=100, rng=1
+        scenario, {x: (0.0, 0.6), y: (0.6, 3.0)}, design="grid", n_points=3, n_runs=100, rng=1
     )
     axes = [comparison.plot(), swept.plot(x=x, y=y, outcome="basing=withdrawal")]
     for ax in axes:

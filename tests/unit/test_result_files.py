@@ -13,14 +13,12 @@ import basesim
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import ResultError
 from basesim.results import Provenance, SimulationResult, Tally, scenario_digest
-from basesim.scenarios.toml_io import read_scenario_text
-from basesim.testing import SMALL_SCENARIO_TOML
 
 
 @pytest.fixture(scope="module")
-def small() -> SimulationResult:
+def small(small_scenario) -> SimulationResult:
     """Three hand-made runs of the small scenario, all kept (a file of a few kilobytes)."""
-    scenario = read_scenario_text(SMALL_SCENARIO_TOML)
+    scenario = small_scenario
     k, n = len(scenario.issues), len(scenario.actors)
     outcome = BatchOutcome(
         package=np.full((3, k), 0.25),

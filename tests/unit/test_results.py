@@ -16,11 +16,6 @@ from basesim.results import Provenance, SimulationResult, Tally, wilson_interval
 
 
 @pytest.fixture(scope="module")
-def scenario() -> basesim.Scenario:
-    return basesim.load_scenario("syria-2025")
-
-
-@pytest.fixture(scope="module")
 def result(scenario) -> basesim.SimulationResult:
     return basesim.simulate(scenario, n_runs=3_000, rng=3, keep_runs=1_000)
 
@@ -276,21 +271,6 @@ def test_simulate_rejects_bad_arguments(scenario, kwargs, message):
 def test_simulate_rejects_a_non_scenario():
     with pytest.raises(SimulationError, match=r"scenario must be a basesim\.Scenario"):
         basesim.simulate("syria-2025", n_runs=10, rng=1)
-
-
-def test_batch_size_does_not_change_results(scenario):
-    a = basesim.simulate(scenario, n_runs=2_100, rng=8, batch_size=2_100)
-    b = basesim.simulate(scenario, n_runs=2_100, rng=8, batch_size=333)
-    assert np.array_equal(a.runs.package, b.runs.package)
-    assert np.array_equal(a.runs.round, b.runs.round)
-    assert np.array_equal(a.runs.settled_round, b.runs.settled_round)
-    assert np.array_equal(a.tally.joint, b.tally.joint)
-    assert np.array_equal(a.tally.settlement_rounds, b.tally.settlement_rounds)
-    # The float sums behind package_summary() too, to the bit.
-    assert np.array_equal(a.tally.package_sum, b.tally.package_sum)
-    assert np.array_equal(a.tally.package_sumsq, b.tally.package_sumsq)
-    assert np.array_equal(a.tally.settled_package_sum, b.tally.settled_package_sum)
-    assert a.package_summary().equals(b.package_summary())
 
 
 # -- partial settlements, by hand -----------------------------------------------------------
@@ -715,21 +695,25 @@ def test_bad_metadata_and_old_formats_are_refused(partial, tmp_path):
         basesim.load_result(_write(tmp_path / "fewer.npz", arrays, n_runs=4))
 
 
-def test_a_bad_confidence_level_raises_one_error_everywhere():
+def test_a_bad_confidence_level_raises_one_error_everywhere(scenario):
     # It used to be a BasesimError from results, a ResultError from compare and
     # sweep results and a SimulationError from the experiments.
-    scn = basesim.load_scenario("syria-2025")
-    res = basesim.simulate(scn, n_runs=20, rng=1)
-    variant = scn.replace({"actors.syria.basing.position": 0.5})
-    cmp = basesim.compare({"a": scn, "b": variant}, n_runs=20, rng=1)
+    res = basesim.simulate(scenario, n_runs=20, rng=1)
+    variant = scenario.replace({"actors.syria.basing.position": 0.5})
+    cmp = basesim.compare({"a": scenario, "b": variant}, n_runs=20, rng=1)
     sw = basesim.sweep(
-        scn, {"actors.syria.basing.position": (0, 1)}, n_points=2, n_runs=5, rng=1, progress=False
+        scenario,
+        {"actors.syria.basing.position": (0, 1)},
+        n_points=2,
+        n_runs=5,
+        rng=1,
+        progress=False,
     )
     calls = [
         lambda: res.probabilities(confidence_level=1.5),
         lambda: cmp.to_frame(confidence_level=1.5),
         lambda: sw.to_frame(confidence_level=1.5),
-        lambda: basesim.simulate(scn, n_runs=5, rng=1, confidence_level=1.5),
+        lambda: basesim.simulate(scenario, n_runs=5, rng=1, confidence_level=1.5),
     ]
     for call in calls:
         with pytest.raises(basesim.SimulationError, match=r"a number in \(0, 1\) \(got 1.5\)"):

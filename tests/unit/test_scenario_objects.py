@@ -352,11 +352,10 @@ def test_explain_has_a_row_per_parameter(scn: Scenario) -> None:
     assert rows.loc["actors.russia.capability", "uncertainty"] == "fixed"
 
 
-def test_explain_of_bundled_scenario_covers_its_parameters() -> None:
-    scn = basesim.load_scenario("syria-2025")
-    table = scn.explain()
+def test_explain_of_bundled_scenario_covers_its_parameters(scenario: Scenario) -> None:
+    table = scenario.explain()
     assert list(table.columns) == EXPLAIN_COLUMNS
-    assert table["path"].tolist() == [path for path, _ in scn.parameters()]
+    assert table["path"].tolist() == [path for path, _ in scenario.parameters()]
     assert table["path"].is_unique
 
 
@@ -906,17 +905,15 @@ def test_protocol_settings_defaults() -> None:
     ids=["non-string-path", "not-a-mapping", "veto-string", "voters-string"],
 )
 def test_replace_with_the_wrong_kind_of_argument_is_a_scenario_error(
-    call: Callable[[Scenario], Scenario], expected: str
+    call: Callable[[Scenario], Scenario], expected: str, scenario: Scenario
 ) -> None:
-    scn = basesim.load_scenario("syria-2025")
     with pytest.raises(ScenarioError, match=expected):
-        call(scn)
+        call(scenario)
 
 
-def test_evidence_sources_given_as_one_string_are_refused_not_split() -> None:
-    scn = basesim.load_scenario("syria-2025")
+def test_evidence_sources_given_as_one_string_are_refused_not_split(scenario: Scenario) -> None:
     param = basesim.Parameter(value=0.5, evidence=basesim.Evidence(sources="S1"))  # type: ignore[arg-type]
     with pytest.raises(
         ScenarioError, match=r"must be a list of source identifiers .*got str: 'S1'"
     ):
-        scn.replace({"actors.syria.basing.position": param})
+        scenario.replace({"actors.syria.basing.position": param})

@@ -1446,7 +1446,6 @@ def test_a_file_name_with_a_newline_gives_a_one_line_error(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("rng", [-1, 3.5, True, "7"], ids=["negative", "float", "bool", "str"])
-def test_a_bad_rng_is_a_basesim_error_naming_it(rng: Any) -> None:
-    scn = basesim.load_scenario("syria-2025")
+def test_a_bad_rng_is_a_basesim_error_naming_it(rng: Any, scenario: Scenario) -> None:
     with pytest.raises(basesim.BasesimError, match=r"rng must be"):
-        basesim.simulate(scn, n_runs=10, rng=rng)
+        basesim.simulate(scenario, n_runs=10, rng=rng)

@@ -100,9 +100,9 @@ def test_bootstrap_intervals_cover_the_ishigami_indices():
 
 
 @pytest.fixture(scope="module")
-def syria_sensitivity():
+def syria_sensitivity(scenario):
     return basesim.sensitivity(
-        basesim.load_scenario("syria-2025"),
+        scenario,
         {POSITION: (0.0, 0.6), INERT: (0.9, 0.99)},
         outcome="basing=withdrawal",
         n=16,
@@ -167,8 +167,8 @@ def test_result_is_reproducible_and_tidy(syria_sensitivity):
     assert "<table" in res._repr_html_()
 
 
-def test_bad_arguments():
-    scn = basesim.load_scenario("syria-2025")
+def test_bad_arguments(scenario):
+    scn = scenario
 
     def run(**kwargs):
         args = {
@@ -202,7 +202,7 @@ def test_bad_arguments():
         run(parameters={"actors.turkey.influence.syria": (0.0, 0.9)})
 
 
-def test_an_unsettled_outcome_is_read_from_its_own_column(monkeypatch):
+def test_an_unsettled_outcome_is_read_from_its_own_column(monkeypatch, scenario):
     # Stand in for the simulations: at each point, the share of runs that leave
     # basing unsettled is the Syrian position / 0.6 (so only the position
     # matters), and every other column is 0 -- so a wrong column would give the
@@ -214,7 +214,7 @@ def test_an_unsettled_outcome_is_read_from_its_own_column(monkeypatch):
     # (basesim.experiments.sensitivity is also the name of the function.)
     module = importlib.import_module("basesim.experiments.sensitivity")
 
-    scn = basesim.load_scenario("syria-2025")
+    scn = scenario
     table = OutcomeTable.of(scn)
     column = table.index("basing=unsettled")
     n_runs = 600

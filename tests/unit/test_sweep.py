@@ -17,14 +17,9 @@ TURKEY = "actors.turkey.influence.syria"
 
 
 @pytest.fixture(scope="module")
-def scn():
-    return basesim.load_scenario("syria-2025")
-
-
-@pytest.fixture(scope="module")
-def grid(scn):
+def grid(scenario):
     return basesim.sweep(
-        scn,
+        scenario,
         {POSITION: (0.0, 0.6), TURKEY: (0.0, 0.9)},
         design="grid",
         n_points=3,
@@ -66,11 +61,11 @@ def test_invalid_points_are_recorded_and_the_sweep_goes_on(grid):
     assert "3 point(s) failed" in repr(grid)
 
 
-def test_each_point_is_what_simulate_gives_for_its_variant(scn, grid):
+def test_each_point_is_what_simulate_gives_for_its_variant(scenario, grid):
     # Every point runs runs 0 .. n_runs - 1 of the same seed as simulate would.
     for point in (0, 4):
         values = dict(zip(grid.parameter_names, grid.points[point], strict=True))
-        variant = scn.replace({k: float(v) for k, v in values.items()})
+        variant = scenario.replace({k: float(v) for k, v in values.items()})
         alone = basesim.simulate(variant, n_runs=grid.n_runs, rng=4, progress=False)
         np.testing.assert_array_equal(grid.counts[point], tally_counts(alone.tally))
 
@@ -129,9 +124,9 @@ def test_to_frame_is_tidy(grid):
     assert "<table" in grid._repr_html_()
 
 
-def test_lhs_design_has_one_point_per_stratum(scn):
+def test_lhs_design_has_one_point_per_stratum(scenario):
     res = basesim.sweep(
-        scn,
+        scenario,
         {POSITION: (0.0, 0.6), "actors.syria.basing.salience": (0.2, 0.8)},
         design="lhs",
         n_points=8,
@@ -145,21 +140,21 @@ def test_lhs_design_has_one_point_per_stratum(scn):
         assert sorted(np.floor(unit[:, k] * 8).astype(int)) == list(range(8))
 
 
-def test_designs_are_seeded_by_rng(scn):
+def test_designs_are_seeded_by_rng(scenario):
     params = {POSITION: (0.0, 0.6)}
     kwargs = {"design": "sobol", "n_points": 4, "n_runs": 10, "progress": False}
-    a = basesim.sweep(scn, params, rng=1, **kwargs)
-    b = basesim.sweep(scn, params, rng=1, **kwargs)
-    c = basesim.sweep(scn, params, rng=2, **kwargs)
+    a = basesim.sweep(scenario, params, rng=1, **kwargs)
+    b = basesim.sweep(scenario, params, rng=1, **kwargs)
+    c = basesim.sweep(scenario, params, rng=2, **kwargs)
     np.testing.assert_array_equal(a.points, b.points)
     np.testing.assert_array_equal(a.counts, b.counts)
     assert not np.array_equal(a.points, c.points)
 
 
-def test_distribution_ranges_go_through_the_quantile_function(scn):
+def test_distribution_ranges_go_through_the_quantile_function(scenario):
     dist = basesim.Distribution(kind="triangular", low=0.1, mode=0.1, high=0.5)
     res = basesim.sweep(
-        scn, {POSITION: dist}, design="grid", n_points=3, n_runs=10, rng=1, progress=False
+        scenario, {POSITION: dist}, design="grid", n_points=3, n_runs=10, rng=1, progress=False
     )
     # Grid quantiles 0, 0.5, 1 of the triangular(0.1, 0.1, 0.5): 0.1, the median
     # 0.5 - 0.4 * sqrt(0.5), and 0.5.
@@ -167,10 +162,10 @@ def test_distribution_ranges_go_through_the_quantile_function(scn):
     assert "triangular(0.1, 0.1, 0.5)" in repr(res)
 
 
-def test_bad_arguments(scn):
+def test_bad_arguments(scenario):
     def sweep(params, **kwargs):
         args = {"n_points": 4, "n_runs": 10, "rng": 1, "progress": False, **kwargs}
-        return basesim.sweep(scn, params, **args)
+        return basesim.sweep(scenario, params, **args)
 
     with pytest.raises(basesim.BasesimError, match=r"no actor 'syri' \(did you mean 'syria'\?\)"):
         sweep({"actors.syri.basing.position": (0, 1)})
@@ -195,7 +190,7 @@ def test_bad_arguments(scn):
     ):
         sweep({POSITION: (0, 1)}, n_runs=0)
     with pytest.raises(basesim.BasesimError, match=r"outcome must be one of .*'basing=retention'"):
-        basesim.sweep(scn, {POSITION: (0, 1)}, n_points=2, n_runs=5, rng=1).probability(
+        basesim.sweep(scenario, {POSITION: (0, 1)}, n_points=2, n_runs=5, rng=1).probability(
             "retention"
         )
 
@@ -204,7 +199,7 @@ def test_bad_arguments(scn):
 SMALL = {POSITION: (0.0, 0.6), TURKEY: (0.0, 0.9)}
 
 
-def _small(scn, checkpoint=None, **kwargs):
+def _small(scenario, checkpoint=None, **kwargs):
     args = {
         "design": "lhs",
         "n_points": 12,
@@ -214,7 +209,7 @@ def _small(scn, checkpoint=None, **kwargs):
         "progress": False,
         **kwargs,
     }
-    return basesim.sweep(scn, SMALL, checkpoint=checkpoint, **args)
+    return basesim.sweep(scenario, SMALL, checkpoint=checkpoint, **args)
 
 
 def _assert_same(a, b):
@@ -223,53 +218,53 @@ def _assert_same(a, b):
     assert a.failures == b.failures
 
 
-def test_checkpoint_resumes_only_what_is_missing(scn, tmp_path):
-    plain = _small(scn)
-    full = _small(scn, checkpoint=tmp_path)
+def test_checkpoint_resumes_only_what_is_missing(scenario, tmp_path):
+    plain = _small(scenario)
+    full = _small(scenario, checkpoint=tmp_path)
     _assert_same(plain, full)
     chunks = sorted(tmp_path.glob("chunk-*.npz"))
     assert len(chunks) == 6
     manifest = json.loads((tmp_path / "sweep.json").read_text())
     assert manifest["n_runs"] == 40
     # The checkpoint records the layout of its counts, unsettled rows included.
-    assert manifest["outcomes"] == list(OutcomeTable.of(scn).names)
+    assert manifest["outcomes"] == list(OutcomeTable.of(scenario).names)
     assert "basing=unsettled" in manifest["outcomes"]
     # Lose two chunks (four points); the rerun simulates just those.
     chunks[1].unlink()
     chunks[4].unlink()
     kept = {p: p.stat().st_mtime_ns for p in tmp_path.glob("chunk-*.npz")}
-    again = _small(scn, checkpoint=tmp_path, batch_size=40)  # another chunking: still fine
+    again = _small(scenario, checkpoint=tmp_path, batch_size=40)  # another chunking: still fine
     _assert_same(plain, again)
     assert again.resumed_points == 8
     assert {p: p.stat().st_mtime_ns for p in kept} == kept
     # Everything is there now: a third run simulates nothing.
-    assert _small(scn, checkpoint=tmp_path).resumed_points == 12
+    assert _small(scenario, checkpoint=tmp_path).resumed_points == 12
 
 
-def test_checkpoint_of_another_sweep_is_refused(scn, tmp_path):
-    _small(scn, checkpoint=tmp_path)
+def test_checkpoint_of_another_sweep_is_refused(scenario, tmp_path):
+    _small(scenario, checkpoint=tmp_path)
     with pytest.raises(CheckpointError, match=r"n_runs differs \(checkpoint 40, now 41\)"):
-        _small(scn, checkpoint=tmp_path, n_runs=41)
+        _small(scenario, checkpoint=tmp_path, n_runs=41)
     with pytest.raises(CheckpointError, match="rng entropy differs"):
-        _small(scn, checkpoint=tmp_path, rng=10)
+        _small(scenario, checkpoint=tmp_path, rng=10)
     with pytest.raises(CheckpointError, match="scenario differs"):
-        _small(scn.replace(horizon=12), checkpoint=tmp_path)
+        _small(scenario.replace(horizon=12), checkpoint=tmp_path)
     with pytest.raises(CheckpointError, match="design differs"):
-        _small(scn, checkpoint=tmp_path, design="sobol", n_points=16)
+        _small(scenario, checkpoint=tmp_path, design="sobol", n_points=16)
     assert issubclass(CheckpointError, basesim.BasesimError)
 
 
-def test_damaged_chunk_is_reported(scn, tmp_path):
-    _small(scn, checkpoint=tmp_path)
+def test_damaged_chunk_is_reported(scenario, tmp_path):
+    _small(scenario, checkpoint=tmp_path)
     chunk = sorted(tmp_path.glob("chunk-*.npz"))[0]
     chunk.write_bytes(b"not an npz file")
     with pytest.raises(
         CheckpointError, match=r"not a readable checkpoint chunk .* delete the file"
     ):
-        _small(scn, checkpoint=tmp_path)
+        _small(scenario, checkpoint=tmp_path)
 
 
-def test_a_range_outside_the_fields_domain_is_refused_before_any_run(scn, monkeypatch):
+def test_a_range_outside_the_fields_domain_is_refused_before_any_run(scenario, monkeypatch):
     # A capability range [-1, 0] used to run every point, fail them all and
     # exit 0 with an empty table.
     sweep_module = importlib.import_module("basesim.experiments.sweep")
@@ -284,9 +279,14 @@ def test_a_range_outside_the_fields_domain_is_refused_before_any_run(scn, monkey
         r"domain: actors.syria.capability must be > 0 \(got -1\)",
     ):
         basesim.sweep(
-            scn, {"actors.syria.capability": (-1, 0)}, design="grid", n_points=3, n_runs=5, rng=1
+            scenario,
+            {"actors.syria.capability": (-1, 0)},
+            design="grid",
+            n_points=3,
+            n_runs=5,
+            rng=1,
         )
     with pytest.raises(basesim.SimulationError, match=r"salience must be in \[0, 1\] \(got 1.5\)"):
         basesim.sweep(
-            scn, {"actors.syria.basing.salience": (0.5, 1.5)}, n_points=2, n_runs=5, rng=1
+            scenario, {"actors.syria.basing.salience": (0.5, 1.5)}, n_points=2, n_runs=5, rng=1
         )
