@@ -1013,6 +1013,23 @@ def test_plot_sweep_surface_of_a_sweep_result(scenario):
         assert f"probability of {label or outcome}\n" in ax.get_title()
 
 
+def test_plot_sensitivity_of_a_continuous_outcome_speaks_of_its_mean(scenario):
+    result = basesim.sensitivity(
+        scenario,
+        {"actors.syria.basing.position": (0.0, 0.6), "actors.russia.concession": (0.6, 3.0)},
+        outcome="value:basing",
+        n=8,
+        n_runs=16,
+        n_resamples=49,
+        rng=1,
+    )
+    assert not result.is_probability
+    ax = plotting.plot_sensitivity(result)
+    assert "share of the mean's variance" in ax.get_xlabel()
+    assert "drive the mean of value:basing" in ax.get_title()
+    render(ax)
+
+
 def test_plot_sensitivity_of_a_sensitivity_result(scenario):
     result = basesim.sensitivity(
         scenario,

@@ -144,12 +144,14 @@ def plot_sensitivity(
     ax.axvline(0, color="black", linewidth=0.8)
     level = getattr(sensitivity, "confidence_level", None)
     interval = f"{level:.0%} confidence interval" if level else "confidence interval"
-    ax.set_xlabel(f"Sobol' index: share of the probability's variance\n(bars: {interval})")
+    # A continuous outcome (value:, month:) is analysed through its per-point mean.
+    quantity = "probability" if getattr(sensitivity, "is_probability", True) else "mean"
+    ax.set_xlabel(f"Sobol' index: share of the {quantity}'s variance\n(bars: {interval})")
     ax.set_ylabel("")
     what = outcome if outcome is not None else getattr(sensitivity, "outcome", None)
     where = f"{scenario.name}: " if scenario is not None else ""
     ax.set_title(
-        f"{where}which parameters drive the probability" + (f" of {what}" if what else ""),
+        f"{where}which parameters drive the {quantity}" + (f" of {what}" if what else ""),
         fontsize=10,
     )
     ax.legend(loc="lower right", frameon=True, framealpha=0.9)
