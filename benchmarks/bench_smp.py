@@ -58,7 +58,8 @@ SOE = [
     [20.0, 20, 47.4, 30, 40.6],
     [40.0, 15, 49.0, 60, 46.0],
 ]
-# KTAB seconds per run (ktab-timings: -O2, logging off, median on a 2-core machine).
+# KTAB seconds per run: its command-line model built with -O2, database logging off,
+# median wall time on a 2-core machine.
 KTAB_SECONDS = {"7x3": 0.025, "13x2": 0.127, "40x1": 2.7, "80x1": 37.0}
 # Turns of KTAB's timed run of each size.
 KTAB_TURNS = {"7x3": 10, "13x2": 27, "40x1": 20, "80x1": 17}

@@ -52,6 +52,7 @@ _EXPORTS = {
     "compare_models": "basesim.experiments",
     "cross_validate_ensemble": "basesim.experiments",
     "discover": "basesim.experiments",
+    "kfold_by_proposal": "basesim.experiments",
     "list_scenarios": "basesim.scenarios",
     "load_result": "basesim.results",
     "load_scenario": "basesim.scenarios",

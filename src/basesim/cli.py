@@ -149,11 +149,16 @@ def _save_plot(draw: Any, out: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from basesim._io import write_atomic_with
+
     ax = draw()
+    path = Path(out)
+    # The temporary file's name does not end in the format's suffix: name it.
+    kind = path.suffix.lstrip(".").lower() or "png"
     try:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ax.figure.savefig(path, dpi=150, bbox_inches="tight")
+        write_atomic_with(
+            path, lambda tmp: ax.figure.savefig(tmp, dpi=150, bbox_inches="tight", format=kind)
+        )
     except OSError as exc:
         raise BasesimError(f"cannot write --plot {out!r}: {exc.strerror or exc}") from None
     finally:

@@ -340,6 +340,10 @@ def _tokenize(text: str, table: OutcomeTable, argument: str) -> list[_Token]:
     return tokens
 
 
+#: The deepest nesting of parentheses and ``not`` an expression may have.
+MAX_NESTING = 100
+
+
 class _Parser:
     def __init__(self, text: str, table: OutcomeTable, argument: str) -> None:
         self.text = text
@@ -347,6 +351,16 @@ class _Parser:
         self.argument = argument
         self.tokens = _tokenize(text, table, argument)
         self.i = 0
+        self.depth = 0
+
+    def nest(self, token: _Token) -> None:
+        """One more level of ``(`` or ``not``: refused past :data:`MAX_NESTING`."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(
+                f"{token.text!r} at position {token.position} nests deeper than "
+                f"{MAX_NESTING} levels of parentheses and 'not'"
+            )
 
     def fail(self, message: str) -> SimulationError:
         return SimulationError(f"{self.argument} {self.text!r}: {message}")
@@ -399,7 +413,10 @@ class _Parser:
         token = self.peek()
         if token is not None and token.kind == "keyword" and token.text == "not":
             self.take()
-            return _Not(self.condition(self.parse_not(), token, "not"))
+            self.nest(token)
+            node = _Not(self.condition(self.parse_not(), token, "not"))
+            self.depth -= 1
+            return node
         return self.parse_compare()
 
     def parse_compare(self) -> _Node:
@@ -429,11 +446,13 @@ class _Parser:
     def parse_primary(self) -> _Node:
         token = self.take()
         if token.kind == "(":
+            self.nest(token)
             node = self.parse_or()
             close = self.peek()
             if close is None or close.kind != ")":
                 raise self.fail(f"the '(' at position {token.position} is never closed")
             self.take()
+            self.depth -= 1
             return node
         if token.kind == "number":
             value = float(token.text)

@@ -189,3 +189,25 @@ def test_the_comparison_covers_every_field():
             (outcome, outcome),
             (outcome, dataclasses.replace(outcome, proposals=1 + outcome.proposals)),
         )
+
+
+MODELS = [m for m in basesim.scenario.KNOWN_MODELS if m != "bargaining"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_gives_the_same_runs_whatever_the_batch_size(scenario, model):
+    # The other models chunk, iterate or mix runs in their own ways (smp in
+    # cache-sized chunks, nash by Newton steps, ensemble by components): run i
+    # must still come out the same in any batch.
+    def run(batch_size: int | None) -> Any:
+        return basesim.simulate(
+            scenario,
+            model=model,
+            n_runs=200,
+            keep_runs=200,
+            rng=3,
+            batch_size=batch_size,
+            progress=False,
+        )
+
+    assert_identical(run(None), run(37))

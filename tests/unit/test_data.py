@@ -395,3 +395,18 @@ def test_from_frame_errors_name_the_row_and_column():
     )
     with pytest.raises(basesim.DataError, match=r"row 'a', column 'capability' must be > 0"):
         from_frame(frame, status_quo=0.0)
+
+
+def test_from_frame_arguments_that_are_not_numbers_are_named():
+    # A string status quo used to raise a bare ValueError from float().
+    frame = pd.DataFrame(
+        {"actor": ["a", "b"], "capability": [1.0, 1.0], "position": [0.2, 0.8], "salience": [1, 1]}
+    )
+    with pytest.raises(
+        basesim.DataError, match=r"status_quo of issue 'issue' must be a finite number \(got 'x'\)"
+    ):
+        from_frame(frame, status_quo="x")
+    with pytest.raises(basesim.DataError, match=r"scale\[1\] must be a finite number"):
+        from_frame(frame, status_quo=0.0, scale=(0, "100"))
+    with pytest.raises(basesim.DataError, match=r"threshold of issue 'issue' must be a finite"):
+        from_frame(frame, status_quo=0.0, rule="qualified", threshold="most")

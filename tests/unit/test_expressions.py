@@ -170,10 +170,13 @@ BAD = [
     ("__import__('os').system('x')", r"unknown outcome"),
     ("i0=low & i1=low", r"unexpected '& i1=low' at position 7 \(combine conditions with "
      r"and, or, not\)"),
+    # 5,000 levels used to raise a bare RecursionError.
+    ("(" * 5000 + "i0=low" + ")" * 5000, r"nests deeper than 100 levels"),
+    ("not " * 5000 + "i0=low", r"'not' at position 400 nests deeper than 100 levels"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "message"), BAD, ids=[t for t, _ in BAD])
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[t[:40] for t, _ in BAD])
 def test_bad_expressions_name_the_token(text, message):
     with pytest.raises(basesim.BasesimError, match=message) as info:
         parse_outcome(_two_issues(), text)

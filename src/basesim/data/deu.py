@@ -184,7 +184,11 @@ def read_deu(
         The fewest actors with a position and a salience a case needs.
     repair_dates
         Read ``YYYY-MM-DD`` dates as turned-around ``DD-MM-YY`` ones (see
-        :func:`parse_deu_date`).
+        :func:`parse_deu_date`), the defect of the public DEU III files.  A
+        damaged value cannot be told from a genuine ISO date (``2014-11-04`` is
+        14 November 2004 there), so a file whose dates are genuine ISO dates
+        needs ``repair_dates=False``, or its dates (and the Council rules they
+        select) are misread.
     horizon
         Months simulated (the scenarios' horizon).
 

@@ -54,6 +54,14 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+def _argument(value: Any, what: str) -> float:
+    """An argument that must be a finite number, or a :class:`DataError` naming it."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(float(value)):
+        raise DataError(f"{what} must be a finite number (got {value!r})")
+    return float(value)
+
+
 def _flag(value: Any, actor: str) -> bool:
     """A true/false cell: a boolean, 0 or 1, or the words true and false."""
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -170,10 +178,12 @@ def scenario_from_frame(
 
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"frame must be a pandas DataFrame (got {type(frame).__name__})")
-    low, high = (float(scale[0]), float(scale[1]))
+    if not isinstance(scale, tuple | list) or len(scale) != 2:
+        raise DataError(f"scale must be (low, high) (got {scale!r})")
+    low, high = (_argument(scale[0], "scale[0]"), _argument(scale[1], "scale[1]"))
     if not high > low:
         raise DataError(f"scale must be (low, high) with low < high (got {tuple(scale)!r})")
-    if not salience_scale > 0:
+    if not _argument(salience_scale, "salience_scale") > 0:
         raise DataError(f"salience_scale must be > 0 (got {salience_scale!r})")
     columns = [str(c) for c in frame.columns]
     if "capability" not in columns:
@@ -203,7 +213,7 @@ def scenario_from_frame(
 
     status: dict[str, float] = {}
     for k in issues:
-        q = float(_per_issue(status_quo, k, "status_quo"))
+        q = _argument(_per_issue(status_quo, k, "status_quo"), f"status_quo of issue {k!r}")
         if not low <= q <= high:
             raise DataError(
                 f"status_quo of issue {k!r} must be in [{low:g}, {high:g}] (got {q:g})"
@@ -286,8 +296,16 @@ def scenario_from_frame(
                 status_quo=Parameter(value=status[k]),
                 rule=how,
                 voters=who,
-                threshold=float(th) if qualified and th is not None else None,
-                min_voter_share=float(ms) if qualified and ms is not None else None,
+                threshold=(
+                    _argument(th, f"threshold of issue {k!r}")
+                    if qualified and th is not None
+                    else None
+                ),
+                min_voter_share=(
+                    _argument(ms, f"min_voter_share of issue {k!r}")
+                    if qualified and ms is not None
+                    else None
+                ),
             )
         )
     if not actors:

@@ -7,6 +7,7 @@ from basesim.experiments.backtest import (
     EnsembleFit,
     backtest,
     cross_validate_ensemble,
+    kfold_by_proposal,
 )
 from basesim.experiments.compare import ComparisonResult, compare, compare_models
 from basesim.experiments.discovery import DiscoveryResult, discover
@@ -29,6 +30,7 @@ __all__ = [
     "compare_models",
     "cross_validate_ensemble",
     "discover",
+    "kfold_by_proposal",
     "replay_stances",
     "sensitivity",
     "simulate",

@@ -149,7 +149,7 @@ def baseline_predictions(case: Case) -> dict[str, float]:
 
 
 def kfold_by_proposal(
-    proposals: Sequence[str], k: int = 5, *, rng: RNGLike = None
+    proposals: Sequence[str], *, k: int = 5, rng: RNGLike = None
 ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """``k`` folds of cases that keep each proposal's issues together.
 
@@ -795,6 +795,10 @@ def cross_validate_ensemble(
         raise SimulationError(
             f"statistic must be one of {', '.join(STATISTICS)} (got {statistic!r})"
         )
+    if not isinstance(result, BacktestResult):
+        raise SimulationError(
+            f"result must be a BacktestResult from basesim.backtest (got {type(result).__name__})"
+        )
     rows = {pred: i for i, pred in enumerate(result.predictors)}
     if models is None:
         # Every model that ran every case, except fixed mixtures (a mixture of
@@ -819,7 +823,7 @@ def cross_validate_ensemble(
             f"an ensemble needs at least two models that ran every case (got {chosen})"
         )
     preds = result.predictions[[rows[(m, statistic)] for m in chosen]]
-    folds = kfold_by_proposal(result.proposal, k, rng=rng)
+    folds = kfold_by_proposal(result.proposal, k=k, rng=rng)
     out_of_sample = np.empty(result.n_cases)
     fold_weights = np.empty((len(folds), len(chosen)))
     for f, (train, test) in enumerate(folds):

@@ -38,9 +38,11 @@ parameters (KTAB's deterministic state transitions); spread across runs comes
 from the scenario's uncertain parameters.  Status quo, decision rules,
 behaviour parameters and influence play no part.
 
-Arithmetic follows KTAB's reference implementation step by step, with sums
-and products accumulated in the same order, so that its published reference
-runs are reproduced to the printed digits.
+This is an independent reimplementation in NumPy, vectorised over runs,
+written from KTAB's documentation and a reading of its source (MIT licence,
+copyright KAPSARC); no KTAB code is included.  Its arithmetic takes the same
+steps as KTAB's, with sums and products accumulated in the same order, so
+that KTAB's published reference runs are reproduced to the printed digits.
 
 References
 ----------
