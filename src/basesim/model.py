@@ -124,7 +124,7 @@ class NegotiationModel(mesa.Model):
     >>> import mesa
     >>> rows = mesa.batch_run(
     ...     basesim.NegotiationModel,
-    ...     parameters={"scenario": "syria-2025", "run": [0, 1], "rng": 7},
+    ...     parameters={"scenario": "syria-2025", "run": [0, 1]},
     ...     display_progress=False,
     ... )
     >>> sorted({(row["scenario"], row["run"]) for row in rows})

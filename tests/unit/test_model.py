@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import mesa
 import numpy as np
 import pytest
@@ -40,10 +42,16 @@ def test_frames_carry_the_run_and_the_scenario(scenario):
 
 
 def test_batch_run_rows_name_the_scenario_and_the_run(simulated):
+    # Mesa 3.5 seeds through batch_run's own rng argument (it overwrites an
+    # "rng" parameter with it); Mesa 3.3 takes the seed as a parameter.
+    parameters: dict[str, object] = {"scenario": SCN, "run": [0, 1, 2]}
+    seed: dict[str, object] = {}
+    if "rng" in inspect.signature(mesa.batch_run).parameters:
+        seed["rng"] = 7
+    else:
+        parameters["rng"] = 7
     rows = mesa.batch_run(
-        basesim.NegotiationModel,
-        parameters={"scenario": SCN, "run": [0, 1, 2], "rng": 7},
-        display_progress=False,
+        basesim.NegotiationModel, parameters=parameters, display_progress=False, **seed
     )
     # One row per actor at the last month of each run; every cell a short
     # scalar: the scenario by its name, never the whole Scenario.
