@@ -444,24 +444,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         _save_plot(lambda: plot_sensitivity(result), args.plot)
 
 
-_BACKTEST_COLUMNS = [
-    "model",
-    "statistic",
-    "n",
-    "mae",
-    "mae_low",
-    "mae_high",
-    "rmse",
-    "median_ae",
-    "r",
-    "beats_weighted_mean",
-    "mae_vs_weighted_mean",
-    "diff_low",
-    "diff_high",
-    "crps",
-]
-
-
 def _print_scores(frame: Any) -> None:
     """A backtest table with two decimals (the share of cases too), blanks for NaN."""
     shown = frame.copy()
@@ -504,7 +486,7 @@ def _cmd_backtest(args: argparse.Namespace) -> None:
         fit = cross_validate_ensemble(result, k=args.ensemble, rng=args.rng)
         result = fit.backtest
     table = result.to_frame()
-    _print_scores(table[_BACKTEST_COLUMNS])
+    _print_scores(table)
     if args.ensemble is not None:
         print()
         print(
@@ -517,7 +499,7 @@ def _cmd_backtest(args: argparse.Namespace) -> None:
     for by in args.by or ():
         print()
         print(f"by {by}:")
-        _print_scores(result.breakdown(by)[[by, *_BACKTEST_COLUMNS]])
+        _print_scores(result.breakdown(by))
     if result.failures:
         print()
         print(f"{len(result.failures)} (model, case) pairs were refused; first: ")
