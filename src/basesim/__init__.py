@@ -32,6 +32,7 @@ _EXPORTS = {
     "DiscoveryResult": "basesim.experiments",
     "Distribution": "basesim.parameters",
     "EnsembleFit": "basesim.experiments",
+    "Event": "basesim.events",
     "Evidence": "basesim.parameters",
     "Issue": "basesim.issues",
     "NegotiationModel": "basesim.model",

@@ -99,6 +99,8 @@ def scenario_to_toml(scn: Scenario) -> str:
     out.append(f"horizon = {scn.horizon}")
     if scn.start is not None:
         out.append(f"start = {_value(scn.start)}")
+    if scn.as_of is not None:
+        out.append(f"as_of = {_value(scn.as_of)}")
     p = scn.protocol
     out += [
         "",
@@ -167,4 +169,24 @@ def scenario_to_toml(scn: Scenario) -> str:
                 f"position = {_param(stance.position)}",
                 f"salience = {_param(stance.salience)}",
             ]
+    for event in scn.events:
+        out += ["", "[[events]]", f"name = {_value(event.name)}", f"kind = {_value(event.kind)}"]
+        out.append(f"target = {_value(event.target)}")
+        if event.date is not None:
+            out.append(f"date = {_value(event.date)}")
+        if event.month is not None:
+            out.append(f"month = {_param(event.month)}")
+        if event.value is not None:
+            out.append(f"value = {_param(event.value)}")
+        for key in ("rule", "voters", "threshold", "min_voter_share", "authority", "proposer"):
+            item: Any = getattr(event, key)
+            if isinstance(item, tuple):
+                item = list(item)
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                item = float(item)
+            if item is not None:
+                out.append(f"{key} = {_value(item)}")
+        if event.description:
+            out.append(f"description = {_value(event.description)}")
+        out += [f"{k} = {_value(v)}" for k, v in _evidence_items(event.evidence)]
     return "\n".join(out) + "\n"

@@ -24,6 +24,7 @@ from basesim.engine.compiled import (
     draw_inputs,
     sampled_values,
 )
+from basesim.engine.events import EventRunner
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError
 from basesim.protocols.registry import get as get_protocol
@@ -168,6 +169,11 @@ class NegotiationModel(mesa.Model):
         self.inputs = inputs
         self.parameters = self.compiled.parameters(inputs.quantiles)
         self.state = self.protocol.start(self.compiled, self.parameters)
+        self.events = (
+            EventRunner(self.compiled, self.protocol, self.tables, inputs.quantiles)
+            if self.compiled.scenario.events
+            else None
+        )
         self.round_index = 0
         self.record: Any = None
         self.actor_agents = [ActorAgent(self, index=i) for i in range(self.compiled.n_actors)]
@@ -241,15 +247,32 @@ class NegotiationModel(mesa.Model):
         t = self.round_index + 1
         self.round_index = t
         self.state.stances = self.stances()[None]
+        compiled, tables = self.compiled, self.tables
+        if self.events is not None:
+            # The month's events come first (as in the batch engine); if they
+            # leave nothing to negotiate, no round is played.
+            run = np.zeros(1, dtype=np.intp)
+            self.events.apply(t, self.parameters, self.state, run)
+            if bool(self.protocol.finished(self.state)[0]):
+                self.record = None
+                for agent in self.actor_agents:
+                    agent.stance = self.state.stances[0, agent.index].copy()
+                    agent.proposed, agent.accepted = False, None
+                self.running = False
+                self.datacollector.collect(self)
+                return
+            _, compiled, tables = self.events.regimes(run)[0]
         self.record = self.protocol.play_round(
-            self.compiled,
-            self.tables,
+            compiled,
+            tables,
             self.parameters,
             self.state,
             t,
             self.inputs.recognition[:, t - 1],
             self.inputs.noise[:, t - 1],
         )
+        if self.events is not None:
+            self.events.reassert(self.state, np.zeros(1, dtype=np.intp))
         for agent in self.actor_agents:
             agent.observe(
                 self.record,

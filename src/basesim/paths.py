@@ -17,6 +17,7 @@ from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
 from basesim.vocabulary import RESERVATION_FORMS, suggest
 
 if TYPE_CHECKING:
+    from basesim.events import Event
     from basesim.scenario import ProtocolSettings, Scenario
 
 __all__ = ["as_parameter", "as_reservation", "get_value", "replace_values"]
@@ -116,6 +117,11 @@ def get_value(scenario: Scenario, path: str) -> Any:
         return _field(actor, parts[2], path)
     if parts[0] == "protocol" and len(parts) == 2:
         return _field(scenario.protocol, parts[1], path)
+    if parts[0] == "events" and len(parts) == 3:
+        event = _event(scenario, parts[1], path)
+        if parts[2] == "month":
+            return event.month_parameter(scenario)
+        return _field(event, parts[2], path)
     if parts[0] == "budgets" and len(parts) == 3:
         return _field(_budget(scenario, parts[1], path), parts[2], path)
     if len(parts) == 1 or (parts[0] == "scenario" and len(parts) == 2):
@@ -129,6 +135,14 @@ def _budget(scenario: Scenario, name: str, path: str) -> Budget:
             return budget
     names = [b.name for b in scenario.budgets]
     raise ScenarioError(f"{path}: no budget {name!r}{suggest(name, names)}")
+
+
+def _event(scenario: Scenario, name: str, path: str) -> Event:
+    for event in scenario.events:
+        if event.name == name:
+            return event
+    names = [e.name for e in scenario.events]
+    raise ScenarioError(f"{path}: no event {name!r}{suggest(name, names)}")
 
 
 def _field(obj: Any, name: str, path: str) -> Any:
@@ -184,6 +198,7 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     issues = {i.name: i for i in scenario.issues}
     actors = {a.name: a for a in scenario.actors}
     budgets = {b.name: b for b in scenario.budgets}
+    events = {e.name: e for e in scenario.events}
     for path, value in changes.items():
         parts = path.split(".")
         if parts[0] == "issues" and len(parts) == 3:
@@ -203,6 +218,19 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
             if name not in actors:
                 raise ScenarioError(f"{path}: no actor {name!r}{suggest(name, actors)}")
             actors[name] = _replace_actor(actors[name], parts[2:], value, path, scenario)
+        elif parts[0] == "events" and len(parts) == 3:
+            event = _event(scenario, parts[1], path)
+            field = parts[2]
+            _field(event, field, path)
+            event = events[event.name]
+            if field == "month":
+                old_month = event.month_parameter(scenario)
+                value = as_parameter(value, path=path, old=old_month)
+                events[event.name] = dataclasses.replace(event, month=value, date=None)
+                continue
+            if field == "value" and event.value is not None:
+                value = as_parameter(value, path=path, old=event.value)
+            events[event.name] = dataclasses.replace(event, **{field: value})
         elif parts[0] == "budgets" and len(parts) == 3:
             budget = _budget(scenario, parts[1], path)
             _field(budget, parts[2], path)
@@ -229,6 +257,7 @@ def replace_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         actors=tuple(actors.values()),
         protocol=new_protocol,
         budgets=top.pop("budgets", tuple(budgets.values())),
+        events=top.pop("events", tuple(events.values())),
         **top,
     )
 

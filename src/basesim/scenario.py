@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from basesim._toml_text import scenario_to_toml
 from basesim.actors import BEHAVIOUR_FIELDS, Actor, BehaviourField, Stance
+from basesim.events import Event, check_events
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, CONFIDENCE_LEVELS, DISTRIBUTION_KINDS, Evidence, Parameter
@@ -216,6 +217,13 @@ class Scenario:
         Groups of issues whose values must sum to at most a total
         (:class:`~basesim.Budget`); ``model = "bargaining"`` with
         ``utility_exponent = 1`` only.
+    events
+        Known events on the timeline (:class:`~basesim.Event`), applied by
+        the engines at the start of their month.
+    as_of
+        The date (``"YYYY-MM-DD"`` or ``"YYYY-MM"``) of the newest evidence
+        the scenario may use: validation refuses a cited source dated after
+        it (:data:`basesim.sources.SOURCE_DATES`).  ``None``: not checked.
     """
 
     name: str
@@ -227,12 +235,16 @@ class Scenario:
     start: str | None = None
     protocol: ProtocolSettings = field(default_factory=ProtocolSettings)
     budgets: tuple[Budget, ...] = ()
+    events: tuple[Event, ...] = ()
+    as_of: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issues", tuple(self.issues))
         object.__setattr__(self, "actors", tuple(self.actors))
         if isinstance(self.budgets, list):
             object.__setattr__(self, "budgets", tuple(self.budgets))
+        if isinstance(self.events, list):
+            object.__setattr__(self, "events", tuple(self.events))
         _check_scenario(self)
 
     # -- access -----------------------------------------------------------------
@@ -303,6 +315,10 @@ class Scenario:
                 yield f"{base}.influence.{target}", weight
         if isinstance(self.protocol.reservation, Parameter):
             yield "protocol.reservation", self.protocol.reservation
+        for event in self.events:
+            yield f"events.{event.name}.month", event.month_parameter(self)
+            if event.value is not None:
+                yield f"events.{event.name}.value", event.value
 
     def uncertain_parameters(self) -> tuple[str, ...]:
         """Paths of the parameters that runs draw from a distribution."""
@@ -329,6 +345,17 @@ class Scenario:
             parts = path.split(".")
             if parts[0] == "protocol":
                 actor, issue, name = "", "", parts[1]
+            elif parts[0] == "events":
+                event = next(e for e in self.events if e.name == parts[1])
+                on_issue = event.kind in ("settle", "rule") or event.target.startswith("issues.")
+                on_actor = event.kind == "table" or event.target.startswith("actors.")
+                where = event.target.split(".")
+                actor = (where[1] if len(where) > 1 else where[0]) if on_actor else ""
+                issue = (where[1] if len(where) > 1 else where[0]) if on_issue else ""
+                if on_actor and len(where) == 4 and where[2] in self.issue_names:
+                    issue = where[2]
+                name = f"event {event.name}: {parts[2]} ({event.kind} {event.target})"
+
             elif parts[0] == "issues":
                 actor, issue, name = "", parts[1], parts[2]
             elif len(parts) == 4 and parts[2] == "influence":
@@ -744,12 +771,42 @@ def _check_scenario(scn: Scenario) -> None:
             f"protocol.utility_exponent must be 1 or 2 (got {proto.utility_exponent!r})"
         )
     _check_budgets(scn)
+    check_events(scn)
+    _check_as_of(scn)
     if proto.utility_exponent == 1 and len(scn.issues) > 1 and proto.model != "bargaining":
         raise ScenarioError(
             f"protocol.utility_exponent = 1 (linear loss) needs a single issue unless "
             f"protocol.model = 'bargaining' (got {len(scn.issues)} issues with model "
             f"{proto.model!r})"
         )
+
+
+def _cited(scn: Scenario) -> Iterator[tuple[str, Evidence]]:
+    """Every evidence record of the scenario, with the path it belongs to."""
+    for path, param in scn.parameters():
+        yield path, param.evidence
+    for issue in scn.issues:
+        yield f"issues.{issue.name}", issue.evidence
+    for event in scn.events:
+        yield f"events.{event.name}", event.evidence
+
+
+def _check_as_of(scn: Scenario) -> None:
+    """No cited source may be dated after ``as_of``."""
+    if scn.as_of is None:
+        return
+    from basesim.sources import parse_date, source_date
+
+    as_of = parse_date(scn.as_of, field="scenario.as_of")
+    for path, evidence in _cited(scn):
+        for source in evidence.sources:
+            dated = source_date(source)
+            if dated is not None and dated > as_of:
+                raise ScenarioError(
+                    f"{path}.evidence cites {source}, dated {dated.isoformat()}, after the "
+                    f"scenario's as_of {scn.as_of} (a scenario may only use what was known by "
+                    f"its as_of date; move as_of later to use hindsight)"
+                )
 
 
 def _check_budgets(scn: Scenario) -> None:

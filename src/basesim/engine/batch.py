@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from basesim.engine.compiled import CompiledScenario, RandomInputs, RunParameters, sampled_values
+from basesim.engine.events import EventRunner
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 
@@ -55,29 +56,64 @@ def run_batch(
                 f"parameters must have one row per run ({inputs.n_runs}; got {parameters.n_runs})"
             )
         params = parameters
+    events = (
+        EventRunner(compiled, protocol, tables, inputs.quantiles)
+        if compiled.scenario.events
+        else None
+    )
+    if events is not None and parameters is not None:
+        params = params.take(np.arange(params.n_runs))  # events change parameters: copy them
     state = protocol.start(compiled, params)
     # ``work`` holds the runs still negotiating (``active``); finished runs are
     # written back to ``state`` and dropped from it.
     work, work_params = state, params
     active = np.arange(inputs.n_runs)
-    for month in range(1, compiled.horizon + 1):
-        if active.size == 0:
-            break
-        protocol.play_round(
-            compiled,
-            tables,
-            work_params,
-            work,
-            month,
-            inputs.recognition[active, month - 1],
-            inputs.noise[active, month - 1],
-        )
+
+    def retire() -> None:
+        nonlocal work, work_params, active
         done = protocol.finished(work)
         if done.any():
             if work is not state:
                 state.put(active[done], work.take(np.flatnonzero(done)))
             keep = np.flatnonzero(~done)
             work, work_params, active = work.take(keep), work_params.take(keep), active[keep]
+
+    for month in range(1, compiled.horizon + 1):
+        if active.size == 0:
+            break
+        recognition = inputs.recognition[active, month - 1]
+        noise = inputs.noise[active, month - 1]
+        if events is None:
+            protocol.play_round(compiled, tables, work_params, work, month, recognition, noise)
+        else:
+            # The month's events come first; a run they finish plays no round.
+            if events.apply(month, work_params, work, active).any():
+                retire()
+                if active.size == 0:
+                    break
+                recognition = inputs.recognition[active, month - 1]
+                noise = inputs.noise[active, month - 1]
+            regimes = events.regimes(active)
+            if len(regimes) == 1:
+                _, regime_compiled, regime_tables = regimes[0]
+                protocol.play_round(
+                    regime_compiled, regime_tables, work_params, work, month, recognition, noise
+                )
+            else:
+                for rows, regime_compiled, regime_tables in regimes:
+                    part = work.take(rows)
+                    protocol.play_round(
+                        regime_compiled,
+                        regime_tables,
+                        work_params.take(rows),
+                        part,
+                        month,
+                        recognition[rows],
+                        noise[rows],
+                    )
+                    work.put(rows, part)
+            events.reassert(work, active)
+        retire()
     if work is not state and active.size:
         state.put(active, work)
     outcome: BatchOutcome = protocol.outcome(state, sampled_values(compiled, inputs.quantiles))

@@ -220,6 +220,13 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         for target, weight in actor.influence.items():
             put(f"{base}.influence.{target}", weight, ("influence", (a_index[target], i)))
 
+    for event in scenario.events:
+        # Events' months and values are drawn like any parameter; the engines
+        # read them through basesim.engine.events, not through RunParameters.
+        put(f"events.{event.name}.month", event.month_parameter(scenario))
+        if event.value is not None:
+            put(f"events.{event.name}.value", event.value)
+
     proto = scenario.protocol
     forms: tuple[str, ...]
     reservation = proto.reservation

@@ -504,6 +504,11 @@ class Bargaining:
         for actor in scenario.actors:
             for target, weight in actor.influence.items():
                 influenced[a_index[target]] |= weight.support[1] > 0
+        for event in scenario.events:
+            parts = event.target.split(".")
+            if event.kind == "set" and len(parts) == 4 and parts[2] == "influence":
+                assert event.value is not None  # validated: a "set" event has a value
+                influenced[a_index[parts[3]]] |= event.value.support[1] > 0
         influenced.setflags(write=False)
         k_index = {name: k for k, name in enumerate(compiled.issue_names)}
         budgets = np.zeros((len(scenario.budgets), compiled.n_issues), dtype=bool)

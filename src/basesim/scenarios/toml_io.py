@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from basesim._toml_text import scenario_to_toml
 from basesim.actors import Actor, Stance
+from basesim.events import Event
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
@@ -30,9 +31,9 @@ __all__ = ["parse_scenario", "read_scenario_text", "scenario_to_toml"]
 
 T = TypeVar("T")
 
-_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors")
+_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors", "events")
 _BUDGET_KEYS = ("issues", "total", "description")
-_SCENARIO_KEYS = ("name", "title", "description", "horizon", "start")
+_SCENARIO_KEYS = ("name", "title", "description", "horizon", "start", "as_of")
 _PROTOCOL_KEYS = (
     "model",
     "recognition",
@@ -60,6 +61,22 @@ _ISSUE_KEYS = (
 )
 _PARAM_KEYS = ("value", "dist", "low", "high", "mode", "a", "b", "mean", "sd", *_EVIDENCE_KEYS)
 _CHOICE_KEYS = ("value", "dist", "weights", *_EVIDENCE_KEYS)
+_EVENT_KEYS = (
+    "name",
+    "kind",
+    "target",
+    "month",
+    "date",
+    "value",
+    "rule",
+    "voters",
+    "threshold",
+    "min_voter_share",
+    "authority",
+    "proposer",
+    "description",
+    *_EVIDENCE_KEYS,
+)
 _DEFAULT_RESERVATION: str | Parameter = "concession"
 _STANCE_KEYS = ("position", "salience")
 
@@ -378,6 +395,11 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
             )
         )
 
+    raw_events = data.get("events", [])
+    if not isinstance(raw_events, list):
+        raise _bad_type("events", "an array of tables ([[events]])", raw_events)
+    events = [_event(f"events[{i}]", raw) for i, raw in enumerate(raw_events)]
+
     return Scenario(
         name=_str("scenario.name", _require("scenario", meta, "name")),
         title=_get("scenario", meta, "title", _str, ""),
@@ -388,4 +410,30 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         actors=tuple(actors),
         protocol=protocol,
         budgets=tuple(budgets),
+        events=tuple(events),
+        as_of=_get("scenario", meta, "as_of", _str, None),
+    )
+
+
+def _event(where: str, raw: Any) -> Event:
+    """One ``[[events]]`` table; its path is ``events.<name>`` once the name is known."""
+    table = _table(where, raw)
+    name = _str(f"{where}.name", _require(where, table, "name"))
+    path = f"events.{name}"
+    _check_keys(path, table, _EVENT_KEYS)
+    return Event(
+        name=name,
+        kind=_str(f"{path}.kind", _require(path, table, "kind")),
+        target=_str(f"{path}.target", _require(path, table, "target")),
+        month=_get(path, table, "month", _parameter, None),
+        date=_get(path, table, "date", _str, None),
+        value=_get(path, table, "value", _parameter, None),
+        rule=_get(path, table, "rule", _str, None),
+        voters=_get(path, table, "voters", lambda p, v: _list(p, v, _str), None),
+        threshold=_get(path, table, "threshold", _number, None),
+        min_voter_share=_get(path, table, "min_voter_share", _number, None),
+        authority=_get(path, table, "authority", _str, None),
+        proposer=_get(path, table, "proposer", _bool, None),
+        description=_get(path, table, "description", _str, ""),
+        evidence=_evidence(path, table),
     )
