@@ -196,10 +196,17 @@ def _check_month(scn: Scenario, event: Event, path: str) -> None:
     param = event.month
     if not isinstance(param, Parameter):
         raise ScenarioError(f"{path}.month must be a number or a Parameter (got {param!r})")
-    # floor(m) must be a month of the horizon: 1 <= m < horizon + 1.
-    _check_parameter(f"{path}.month", param, (1.0, scn.horizon + 1.0, True, False))
-    if param.distribution is None and param.value != math.floor(param.value):
-        raise ScenarioError(f"{path}.month must be a whole month when fixed (got {param.value!r})")
+    if param.distribution is None:
+        value = param.value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            math.isfinite(value) and value == math.floor(value) and 1 <= value <= scn.horizon
+        ):
+            raise ScenarioError(
+                f"{path}.month must be a whole month in [1, {scn.horizon}] (the horizon) "
+                f"when fixed (got {value!r})"
+            )
+    # A drawn month m means month floor(m): draws must fall in [1, horizon + 1].
+    _check_parameter(f"{path}.month", param, (1.0, scn.horizon + 1.0, True, True))
 
 
 def _check_change(scn: Scenario, event: Event, path: str, check_parameter: Any) -> None:

@@ -67,6 +67,8 @@ def parse_date(text: object, *, field: str) -> _dt.date:
         if m is None:
             raise ValueError
         year, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError
         if m.group(3) is None:
             nxt = _dt.date(year + month // 12, month % 12 + 1, 1)
             return nxt - _dt.timedelta(days=1)

@@ -67,7 +67,8 @@ def event_months(compiled: CompiledScenario, quantiles: FloatArray) -> IntArray:
     for e, event in enumerate(scenario.events):
         nominal = event.month_parameter(scenario).value
         drawn = _drawn(compiled, quantiles, f"events.{event.name}.month", nominal)
-        out[:, e] = np.floor(drawn).astype(np.int64)
+        # A draw at the very top of [1, horizon + 1] still means the last month.
+        out[:, e] = np.minimum(np.floor(drawn), scenario.horizon).astype(np.int64)
     return out
 
 
