@@ -198,8 +198,12 @@ def _check_month(scn: Scenario, event: Event, path: str) -> None:
         raise ScenarioError(f"{path}.month must be a number or a Parameter (got {param!r})")
     if param.distribution is None:
         value = param.value
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            math.isfinite(value) and value == math.floor(value) and 1 <= value <= scn.horizon
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (
+                math.isfinite(value) and value == math.floor(value) and 1 <= value <= scn.horizon
+            )
         ):
             raise ScenarioError(
                 f"{path}.month must be a whole month in [1, {scn.horizon}] (the horizon) "

@@ -170,7 +170,7 @@ class NegotiationModel(mesa.Model):
         self.parameters = self.compiled.parameters(inputs.quantiles)
         self.state = self.protocol.start(self.compiled, self.parameters)
         self.events = (
-            EventRunner(self.compiled, self.protocol, self.tables, inputs.quantiles)
+            EventRunner(self.compiled, self.protocol, self.tables, self.parameters)
             if self.compiled.scenario.events
             else None
         )

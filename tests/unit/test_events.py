@@ -19,6 +19,20 @@ from basesim.scenarios.toml_io import read_scenario_text
 ROOT = np.random.SeedSequence(20251128)
 
 
+@pytest.fixture(scope="module")
+def undated(scenario: Scenario) -> Scenario:
+    """The report scenario without its as_of date, to take later evidence."""
+    return dataclasses.replace(scenario, as_of=None)
+
+
+def test_report_scenario_refuses_later_evidence(scenario: Scenario) -> None:
+    late = Parameter(value=0.4, evidence=Evidence(sources=("E4",)))
+    with pytest.raises(
+        ScenarioError, match=r"cites E4, dated 2025-02-06, after .* as_of 2025-01-29"
+    ):
+        scenario.replace({"actors.syria.basing.position": late})
+
+
 def with_events(scn: Scenario, *events: Event) -> Scenario:
     return dataclasses.replace(scn, events=tuple(events))
 
@@ -109,7 +123,7 @@ def test_uncertain_month_is_the_floor_of_its_draw(small_scenario: Scenario) -> N
     p = compiled.uncertain_paths.index("events.relief_eased.month")
     q = np.full((6, compiled.n_uncertain), 0.5)
     q[:, p] = [0.0, 0.3, 1 / 3 + 1e-9, 0.6, 2 / 3 + 1e-9, 0.999]
-    assert event_months(compiled, q)[:, 0].tolist() == [1, 1, 2, 2, 3, 3]
+    assert event_months(compiled, compiled.parameters(q))[:, 0].tolist() == [1, 1, 2, 2, 3, 3]
 
 
 def test_date_counts_months_from_start(scenario: Scenario) -> None:
@@ -275,7 +289,8 @@ def _settle(**changes: object) -> Event:
         (_settle(evidence=Evidence(sources=("E10",))), None),
     ],
 )
-def test_bad_event(scenario: Scenario, event: Event, expected: str | None) -> None:
+def test_bad_event(undated: Scenario, event: Event, expected: str | None) -> None:
+    scenario = undated
     if expected is None:  # the control: a valid event
         with_events(scenario, event)
         return
@@ -284,7 +299,7 @@ def test_bad_event(scenario: Scenario, event: Event, expected: str | None) -> No
 
 
 def test_duplicate_event_names(scenario: Scenario) -> None:
-    with pytest.raises(ScenarioError, match="events.relief is defined twice"):
+    with pytest.raises(ScenarioError, match=r"events\.relief is defined twice"):
         with_events(scenario, _settle(), _settle())
 
 
@@ -299,23 +314,26 @@ def test_rule_and_table_events_together_must_be_valid(small_scenario: Scenario) 
         with_events(scn, *out)
 
 
-def test_evidence_after_as_of_is_refused(scenario: Scenario) -> None:
+def test_evidence_after_as_of_is_refused(undated: Scenario) -> None:
+    scenario = undated
     event = _settle(evidence=Evidence(sources=("E11",)))
     with pytest.raises(ScenarioError, match=r"events.relief.evidence cites E11, dated 2025-06-30"):
         dataclasses.replace(with_events(scenario, event), as_of="2025-05-31")
     dataclasses.replace(with_events(scenario, event), as_of="2025-06-30")  # known by then
 
 
-def test_parameter_evidence_after_as_of_is_refused(scenario: Scenario) -> None:
+def test_parameter_evidence_after_as_of_is_refused(undated: Scenario) -> None:
     late = Parameter(value=0.4, evidence=Evidence(sources=("E14",)))
-    scn = scenario.replace({"actors.syria.basing.position": late})
-    with pytest.raises(ScenarioError, match="actors.syria.basing.position.evidence cites E14"):
+    scn = undated.replace({"actors.syria.basing.position": late})
+    with pytest.raises(
+        ScenarioError, match=r"actors\.syria\.basing\.position\.evidence cites E14"
+    ):
         dataclasses.replace(scn, as_of="2025-01")
 
 
 @pytest.mark.parametrize("bad", ["2025", "2025-13", "2025-02-30", "soon"])
 def test_bad_as_of(scenario: Scenario, bad: str) -> None:
-    with pytest.raises(ScenarioError, match="scenario.as_of must be a date"):
+    with pytest.raises(ScenarioError, match=r"scenario\.as_of must be a date"):
         dataclasses.replace(scenario, as_of=bad)
 
 
@@ -324,5 +342,27 @@ def test_bad_event_in_a_file(small_scenario: Scenario) -> None:
         small_scenario.to_toml()
         + '\n[[events]]\nname = "x"\nkind = "settle"\ntarget = "relief"\nmonth = 2\nvalu = 0.5\n'
     )
-    with pytest.raises(ScenarioError, match="events.x.valu is not a known field"):
+    with pytest.raises(ScenarioError, match=r"events\.x\.valu is not a known field"):
         read_scenario_text(text)
+
+
+def test_sweep_sets_event_months(small_scenario: Scenario) -> None:
+    """Event months and values are parameters: a sweep that moves them moves the outcome."""
+    event = Event(
+        name="relief_lifted",
+        kind="settle",
+        target="relief",
+        month=Parameter.fixed(1),
+        value=Parameter.fixed(0.9),
+    )
+    scn = with_events(small_scenario, dataclasses.replace(event, value=Parameter.fixed(0.1)))
+    result = basesim.sweep(
+        scn,
+        {"events.relief_lifted.month": [1.0, 5.0]},
+        n_runs=200,
+        design="grid",
+        n_points=2,
+        rng=1,
+    )
+    little = result.probability("relief=little")
+    assert little[0] == 1.0 > little[1]

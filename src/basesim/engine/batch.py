@@ -56,11 +56,7 @@ def run_batch(
                 f"parameters must have one row per run ({inputs.n_runs}; got {parameters.n_runs})"
             )
         params = parameters
-    events = (
-        EventRunner(compiled, protocol, tables, inputs.quantiles)
-        if compiled.scenario.events
-        else None
-    )
+    events = EventRunner(compiled, protocol, tables, params) if compiled.scenario.events else None
     if events is not None and parameters is not None:
         params = params.take(np.arange(params.n_runs))  # events change parameters: copy them
     state = protocol.start(compiled, params)

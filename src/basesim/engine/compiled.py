@@ -12,7 +12,7 @@ it is simulated in, serially or in parallel.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,10 @@ class RunParameters:
     breakdown: FloatArray  # (n, K)
     drift: FloatArray  # (n, K) monthly share of the gap to the breakdown value that closes
     reservation_form: FloatArray  # (n,) index of each run's form in RESERVATION_FORMS
+    # The scenario's events (E of them): each run's month (before flooring) and new value
+    # (NaN for events without one); see basesim.engine.events.
+    event_month: FloatArray = field(default_factory=lambda: np.zeros((1, 0)))  # (n, E)
+    event_value: FloatArray = field(default_factory=lambda: np.zeros((1, 0)))  # (n, E)
 
     @property
     def n_runs(self) -> int:
@@ -183,6 +187,8 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         "breakdown": np.zeros((1, n_iss)),
         "drift": np.zeros((1, n_iss)),
         "reservation_form": np.zeros(1),
+        "event_month": np.zeros((1, len(scenario.events))),
+        "event_value": np.full((1, len(scenario.events)), np.nan),
     }
     paths: list[str] = []
     dists: list[Distribution] = []
@@ -220,12 +226,11 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         for target, weight in actor.influence.items():
             put(f"{base}.influence.{target}", weight, ("influence", (a_index[target], i)))
 
-    for event in scenario.events:
-        # Events' months and values are drawn like any parameter; the engines
-        # read them through basesim.engine.events, not through RunParameters.
-        put(f"events.{event.name}.month", event.month_parameter(scenario))
+    for e, event in enumerate(scenario.events):
+        # Events' months and values are drawn like any parameter.
+        put(f"events.{event.name}.month", event.month_parameter(scenario), ("event_month", (e,)))
         if event.value is not None:
-            put(f"events.{event.name}.value", event.value)
+            put(f"events.{event.name}.value", event.value, ("event_value", (e,)))
 
     proto = scenario.protocol
     forms: tuple[str, ...]

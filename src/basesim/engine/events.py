@@ -4,8 +4,9 @@ Both engines build one :class:`EventRunner` per batch (the batch engine) or
 per run (the Mesa model) and call :meth:`EventRunner.apply` at the start of
 every month, before the month's round, so an event does the same thing to a
 run in either engine.  Each run's event months and values come from its own
-quantiles (``events.<name>.month`` and ``events.<name>.value`` are uncertain
-parameters like any other), so run ``i`` meets the same events in any batch.
+parameters (``events.<name>.month`` and ``events.<name>.value`` are
+parameters like any other, in :class:`RunParameters`), so run ``i`` meets the
+same events in any batch, and a sweep can set them.
 
 Changes of decision rule or of who is at the table make the rules differ
 between runs: each run carries a *regime*, the set of such events it has met
@@ -27,30 +28,13 @@ from basesim.engine.compiled import CompiledScenario, RunParameters
 from basesim.events import SETTLED_BY_EVENT, Event
 from basesim.exceptions import SimulationError
 
-__all__ = ["EventRunner", "event_months", "event_values"]
+__all__ = ["EventRunner", "event_months", "structural_variant"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def _column(compiled: CompiledScenario, path: str) -> int | None:
-    try:
-        return compiled.uncertain_paths.index(path)
-    except ValueError:
-        return None
-
-
-def _drawn(
-    compiled: CompiledScenario, quantiles: FloatArray, path: str, nominal: float
-) -> FloatArray:
-    p = _column(compiled, path)
-    if p is None:
-        return np.full(quantiles.shape[0], nominal)
-    values: FloatArray = compiled.uncertain_distributions[p].ppf(quantiles[:, p])
-    return values
-
-
-def event_months(compiled: CompiledScenario, quantiles: FloatArray) -> IntArray:
+def event_months(compiled: CompiledScenario, params: RunParameters) -> IntArray:
     """Each run's month ``(n, E)`` of each event: ``floor`` of its drawn or fixed month.
 
     Examples
@@ -58,29 +42,14 @@ def event_months(compiled: CompiledScenario, quantiles: FloatArray) -> IntArray:
     >>> import basesim
     >>> from basesim.engine.compiled import compile_scenario
     >>> scn = basesim.load_scenario("syria-2025-events")
-    >>> months = event_months(compile_scenario(scn), np.full((1, 100), 0.5))
-    >>> months.shape[1] == len(scn.events)
-    True
+    >>> compiled = compile_scenario(scn)
+    >>> event_months(compiled, compiled.nominal).tolist()
+    [[1, 5]]
     """
-    scenario = compiled.scenario
-    out = np.empty((quantiles.shape[0], len(scenario.events)), dtype=np.int64)
-    for e, event in enumerate(scenario.events):
-        nominal = event.month_parameter(scenario).value
-        drawn = _drawn(compiled, quantiles, f"events.{event.name}.month", nominal)
-        # A draw at the very top of [1, horizon + 1] still means the last month.
-        out[:, e] = np.minimum(np.floor(drawn), scenario.horizon).astype(np.int64)
-    return out
-
-
-def event_values(compiled: CompiledScenario, quantiles: FloatArray) -> FloatArray:
-    """Each run's new value ``(n, E)`` of each event (NaN for events without one)."""
-    scenario = compiled.scenario
-    out = np.full((quantiles.shape[0], len(scenario.events)), math.nan)
-    for e, event in enumerate(scenario.events):
-        if event.value is not None:
-            path = f"events.{event.name}.value"
-            out[:, e] = _drawn(compiled, quantiles, path, event.value.value)
-    return out
+    # A draw at the very top of [1, horizon + 1] still means the last month.
+    months = np.minimum(np.floor(params.event_month), compiled.scenario.horizon)
+    result: IntArray = months.astype(np.int64)
+    return result
 
 
 def _targets(compiled: CompiledScenario, event: Event) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -137,19 +106,19 @@ class EventRunner:
     protocol, tables
         The protocol playing the runs and its tables for the scenario as
         written (regime 0).
-    quantiles
-        The runs' quantiles ``(n, P)``: the event months and values.
+    params
+        The runs' parameters, with their event months and values.
     """
 
     def __init__(
-        self, compiled: CompiledScenario, protocol: Any, tables: Any, quantiles: FloatArray
+        self, compiled: CompiledScenario, protocol: Any, tables: Any, params: RunParameters
     ) -> None:
         self.compiled = compiled
         self.protocol = protocol
         self.events = compiled.scenario.events
-        self.months = event_months(compiled, quantiles)
-        self.values = event_values(compiled, quantiles)
-        self.regime = np.zeros(quantiles.shape[0], dtype=np.int64)
+        self.months = event_months(compiled, params)
+        self.values = params.event_value.copy()
+        self.regime = np.zeros(params.n_runs, dtype=np.int64)
         self._structural = [e for e, ev in enumerate(self.events) if ev.kind in ("rule", "table")]
         if len(self._structural) > 62:
             raise SimulationError(
@@ -163,7 +132,7 @@ class EventRunner:
         self._k = {name: k for k, name in enumerate(compiled.issue_names)}
         self._regimes: dict[int, tuple[CompiledScenario, Any]] = {0: (compiled, tables)}
         # Issues settled by an event: their value and month, NaN / 0 elsewhere.
-        n, n_iss = quantiles.shape[0], compiled.n_issues
+        n, n_iss = params.n_runs, compiled.n_issues
         self.forced_value = np.full((n, n_iss), math.nan)
         self.forced_month = np.zeros((n, n_iss), dtype=np.int64)
 
