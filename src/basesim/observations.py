@@ -369,7 +369,9 @@ class RunObservations:
         ``(n, O)`` whether the issue was settled by the end of the month.
     settled_round
         ``(n, O)`` the month the issue was settled in, over the whole
-        horizon; 0 if it never was.
+        horizon; 0 if it never was.  Computed only when some observation is
+        about settlement (it needs a run to the full horizon); zeros
+        otherwise.
     """
 
     observations: tuple[Observation, ...]
