@@ -1,7 +1,7 @@
 """The ``basesim`` command line.
 
 Commands: ``list``, ``explain``, ``validate``, ``run``, ``compare``, ``sweep``,
-``sensitivity`` and ``backtest``; ``basesim COMMAND --help`` describes each.
+``sensitivity``, ``backtest`` and ``score``; ``basesim COMMAND --help`` describes each.
 
 Bad input (an unknown scenario, a malformed file, a bad option, a malformed
 ``--param``, an unknown field path) exits with status 2 and one line on
@@ -519,6 +519,31 @@ def _cmd_backtest(args: argparse.Namespace) -> None:
         _save_plot(result.plot, args.plot)
 
 
+def _cmd_score(args: argparse.Namespace) -> None:
+    from basesim.observations import read_observations, score
+    from basesim.scenarios import load_scenario
+
+    scn = load_scenario(args.scenario)
+    observations = read_observations(args.observations)
+    result = score(scn, observations, n_runs=args.n_runs, model=args.model, rng=args.rng)
+    print(result.headline() + f"; rng {args.rng}")
+    print()
+    frame = result.to_frame().drop(columns=["issue", "kind", "month"])
+    for column in ("probability", "ci_low", "ci_high", "upper_bound_if_none"):
+        frame[column] = frame[column].map(lambda v: "" if v != v else f"{v:.4f}")
+    _print_scores(frame)
+    print()
+    print("mean scores per issue (lower is better):")
+    _print_scores(result.issue_scores())
+    print()
+    print("does the model beat each baseline?")
+    _print_scores(result.summary())
+    note = result.notes()
+    if note:
+        print()
+        print(note)
+
+
 # -- the parser ---------------------------------------------------------------------------
 def _add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="bundled scenario name or path of a .toml file")
@@ -780,6 +805,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a progress bar (default: only when stderr is a terminal)",
     )
     p.set_defaults(func=_cmd_backtest)
+
+    p = sub.add_parser(
+        "score", help="score a scenario's forecast of observations (a TOML file) against baselines"
+    )
+    _add_scenario(p)
+    p.add_argument("observations", help="path of a TOML file of [[observations]] tables")
+    p.add_argument(
+        "--runs",
+        "--n-runs",
+        dest="n_runs",
+        type=_positive_int,
+        default=10_000,
+        metavar="N",
+        help="runs to simulate (default 10000)",
+    )
+    p.add_argument("--rng", type=_seed, default=1, metavar="SEED", help="seed (default 1)")
+    p.add_argument(
+        "--model", metavar="M", help="registered model to run instead of the scenario's own"
+    )
+    p.set_defaults(func=_cmd_score)
     return parser
 
 

@@ -11,6 +11,7 @@ __all__ = [
     "BasesimError",
     "CheckpointError",
     "DataError",
+    "ObservationError",
     "ProtocolError",
     "ResultError",
     "ScenarioError",
@@ -62,4 +63,11 @@ class DataError(BasesimError, ValueError):
     """A data table (a DataFrame or a data file) cannot be read as scenarios.
 
     The message names the row and the column, the rule and the bad value.
+    """
+
+
+class ObservationError(BasesimError, ValueError):
+    """An observation (object or file) is malformed, or does not fit the scenario it is scored on.
+
+    The message names the field, the rule and the bad value.
     """

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
+    from basesim.observations import Observation, ScoreResult
+
 __all__ = [
     "EVERY_ISSUE",
     "NOT_FULLY_SETTLED",
@@ -524,6 +526,46 @@ class SimulationResult:
             f"basesim {self.provenance.basesim_version}</p>"
         )
         return head + str(probs.to_html(index=False, float_format=lambda x: f"{x:.4f}"))
+
+    def score(
+        self,
+        observations: Sequence[Observation] | str | PathLike[str],
+        *,
+        n_runs: int | None = None,
+        confidence_level: float = 0.95,
+    ) -> ScoreResult:
+        """Score this result's forecast of what was observed, on this result's own runs.
+
+        The runs are re-simulated from the result's provenance (its root
+        seed's entropy and spawn key) with the batch engine, so run ``i``
+        is the result's run ``i`` (the engines agree run by run): the score
+        of the first ``n_runs`` runs (default: all :attr:`n_runs`) with the
+        model that produced them.  See :func:`basesim.score`.
+
+        Examples
+        --------
+        >>> import basesim
+        >>> res = basesim.simulate(basesim.load_scenario("syria-2025"), n_runs=300, rng=7)
+        >>> obs = [basesim.Observation(by="2025-12", issue="sanctions_relief", state="substantial")]
+        >>> res.score(obs).n_runs
+        300
+        """
+        from basesim.engine.compiled import BLOCK_SIZE
+        from basesim.observations import score
+
+        if self.provenance.block_size != BLOCK_SIZE:
+            raise ResultError(
+                f"provenance.block_size must be {BLOCK_SIZE} to re-simulate this result's runs "
+                f"(got {self.provenance.block_size})"
+            )
+        root = np.random.SeedSequence(self.provenance.entropy, spawn_key=self.provenance.spawn_key)
+        return score(
+            self.scenario,
+            observations,
+            n_runs=self.n_runs if n_runs is None else n_runs,
+            confidence_level=confidence_level,
+            rng=root,
+        )
 
     def plot(self, *, ax: Axes | None = None, confidence_level: float = 0.95) -> Axes:
         """Bar chart of the joint outcome probabilities with interval bars; returns the Axes."""

@@ -49,7 +49,7 @@ def scenario_file(tmp_path_factory) -> Path:
 # -- commands -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "command",
-    ["list", "explain", "validate", "run", "compare", "sweep", "sensitivity", "backtest"],
+    ["list", "explain", "validate", "run", "compare", "sweep", "sensitivity", "backtest", "score"],
 )
 def test_help_of_every_command(capsys, command):
     status, out, _ = run_cli(capsys, command, "--help")
@@ -69,6 +69,7 @@ def test_top_level_help_and_version(capsys):
         "sweep",
         "sensitivity",
         "backtest",
+        "score",
     )
     for command in commands:
         assert command in out
