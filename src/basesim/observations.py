@@ -940,7 +940,11 @@ def parse_observations_text(text: str, *, source: str | None = None) -> tuple[Ob
 
 
 def read_observations(path: str | PathLike[str]) -> tuple[Observation, ...]:
-    """Read observations from a TOML file of ``[[observations]]`` tables.
+    """Read observations from a TOML file of ``[[observations]]`` tables, or a bundled record.
+
+    A name without ``/`` or ``.toml`` names a record bundled with basesim:
+    ``"syria-2025-record"`` is what happened to the issues of the
+    ``syria-2025`` scenarios from February 2025 to January 2026.
 
     Each table has ``by`` and ``issue``, then ``state`` or ``low`` and
     ``high``, and optionally ``evidence`` (a list of strings) and ``note``.
@@ -960,7 +964,20 @@ def read_observations(path: str | PathLike[str]) -> tuple[Observation, ...]:
     ... )
     >>> read_observations(folder / "obs.toml")[0].state
     'unsettled'
+    >>> len(read_observations("syria-2025-record"))
+    6
     """
+    text_name = str(path)
+    if not isinstance(path, PathLike) and "/" not in text_name and not text_name.endswith(".toml"):
+        from importlib import resources
+
+        bundled = resources.files("basesim.scenarios") / "records" / f"{text_name}.toml"
+        if not bundled.is_file():
+            raise ObservationError(
+                f"no bundled record named {text_name!r} (bundled: syria-2025-record); "
+                "give the path of a .toml file for one's own"
+            )
+        return parse_observations_text(bundled.read_text(encoding="utf-8"), source=text_name)
     path = Path(path)
     raw = read_regular_file(path, error=ObservationError, what="observations file")
     try:
