@@ -619,6 +619,11 @@ class ScoreResult:
         Of the Wilson intervals.
     provenance
         Seed entropy and spawn key of the runs (as a simulation's).
+    given
+        The observations the runs were conditioned on (empty: none); then
+        ``n_runs`` counts the runs that met them, out of ``n_simulated``.
+    n_simulated
+        Runs simulated (``n_runs`` unless conditioned).
     """
 
     scenario: Scenario
@@ -630,6 +635,8 @@ class ScoreResult:
     joint_count: int
     confidence_level: float
     provenance: Provenance
+    given: tuple[Observation, ...] = ()
+    n_simulated: int | None = None
 
     @property
     def model(self) -> str:
@@ -751,6 +758,11 @@ class ScoreResult:
             f"{self.n_runs:,} runs, model {self.model}; all observations met in "
             f"{self.joint_count:,} runs: p = {p:.4f} [{lo:.4f}, {hi:.4f}]"
         )
+        if self.given:
+            text += (
+                f"; given {len(self.given)} earlier observations, met by {self.n_runs:,} "
+                f"of {self.n_simulated or self.n_runs:,} simulated runs"
+            )
         if self.joint_count == 0:
             text += f", at most {self._rule_of_three(0):.2g} (rule of three)"
         return text
@@ -809,6 +821,7 @@ def score(
     observations: Sequence[Observation] | str | PathLike[str],
     *,
     n_runs: int = 10_000,
+    given: Sequence[Observation] | str | PathLike[str] | None = None,
     model: str | None = None,
     confidence_level: float = 0.95,
     rng: RNGLike = None,
@@ -830,6 +843,13 @@ def score(
         (:func:`read_observations`).
     n_runs
         Runs to simulate.
+    given
+        Observations to condition on: only the runs that meet every one of
+        them count, so the scores are those of the forecast given what was
+        seen (for earlier months: the posterior predictive of rejection
+        calibration on ``given``, with the same runs).  ``n_runs`` is then
+        the number of runs simulated; the result's ``n_runs`` is the number
+        that met ``given``.
     model
         The registered model to run instead of the scenario's own.
     confidence_level
@@ -840,6 +860,12 @@ def score(
     Returns
     -------
     ScoreResult
+
+    Raises
+    ------
+    ObservationError
+        For observations that do not fit the scenario, or when no run meets
+        ``given`` (with the closest summed distance reached).
 
     Examples
     --------
@@ -864,13 +890,30 @@ def score(
     level = check_confidence_level(confidence_level)
     scenario = with_model(scenario, model)
     obs = check_observations(scenario, observations)
+    if isinstance(given, str | PathLike):
+        given = read_observations(given)
+    condition = None if given is None else check_observations(scenario, given)
     root = as_seed_sequence(rng)
     compiled = compile_scenario(scenario)
     parts = []
+    closest = math.inf
     for start in range(0, n, _CHUNK):
         inputs = _draw_inputs(compiled, root, start, min(start + _CHUNK, n))
+        if condition is not None:
+            past = observe(compiled, inputs, condition)
+            closest = min(closest, float(past.distance.sum(axis=1).min()))
+            inputs = inputs.take(np.flatnonzero(past.met_all))
         parts.append(observe(compiled, inputs, obs))
     runs = parts[0] if len(parts) == 1 else RunObservations.concatenate(parts)
+    if condition is not None:
+        n = runs.n_runs
+        if n == 0:
+            raise ObservationError(
+                f"given: no run of {n_runs} met every given observation "
+                f"({'; '.join(o.label() for o in condition)}); the closest run's summed "
+                f"distance to them was {closest:.4g} (0 would meet them): simulate more runs "
+                "or check the observations"
+            )
     counts = []
     for j, o in enumerate(obs):
         issue = scenario.issue(o.issue)
@@ -893,6 +936,8 @@ def score(
         joint_count=int(runs.met_all.sum()),
         confidence_level=level,
         provenance=provenance_of(root),
+        given=() if condition is None else condition,
+        n_simulated=int(n_runs),
     )
 
 

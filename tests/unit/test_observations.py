@@ -266,3 +266,25 @@ def test_cli_score_prints_the_tables(tmp_path, capsys, known):
     assert "i0 'low' by month 1" in out and "status quo" in out
     assert main(["score", str(scn), str(tmp_path / "none.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_score_given_earlier_observations_is_the_conditional_forecast() -> None:
+    """Scoring given earlier observations counts only the runs that met them: the same
+    counts as filtering the unconditioned runs by hand."""
+    scn = basesim.load_scenario("syria-2025")
+    early = [basesim.Observation(by=5, issue="basing", state="unsettled")]
+    late = [basesim.Observation(by=12, issue="basing", low=0.25, high=1.0)]
+    both = basesim.score(scn, [*early, *late], n_runs=600, rng=4)
+    cond = basesim.score(scn, late, given=early, n_runs=600, rng=4)
+    assert cond.n_runs == int(both.met_count[0]) < 600
+    assert cond.n_simulated == 600
+    assert int(cond.met_count[0]) == both.joint_count
+    assert "given 1 earlier observations" in repr(cond)
+
+
+def test_score_given_that_no_run_meets_is_an_error() -> None:
+    scn = basesim.load_scenario("syria-2025")
+    never = [basesim.Observation(by=1, issue="sanctions_relief", low=0.0, high=0.0)]
+    late = [basesim.Observation(by=12, issue="basing", state="unsettled")]
+    with pytest.raises(basesim.ObservationError, match="no run of 50 met every given observation"):
+        basesim.score(scn, late, given=never, n_runs=50, rng=1)
