@@ -167,4 +167,8 @@ def scenario_to_toml(scn: Scenario) -> str:
                 f"position = {_param(stance.position)}",
                 f"salience = {_param(stance.salience)}",
             ]
+    if scn.posterior is not None:
+        from basesim.posterior_sample import posterior_toml_lines
+
+        out += ["", *posterior_toml_lines(scn.posterior)]
     return "\n".join(out) + "\n"

@@ -14,6 +14,7 @@ from basesim.actors import BEHAVIOUR_FIELDS, Actor, BehaviourField, Stance
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, CONFIDENCE_LEVELS, DISTRIBUTION_KINDS, Evidence, Parameter
+from basesim.posterior_sample import PARTICLE_PATH, PosteriorSample, check_posterior
 from basesim.vocabulary import (
     DECISION_RULES,
     KNOWN_MODELS,
@@ -216,6 +217,12 @@ class Scenario:
         Groups of issues whose values must sum to at most a total
         (:class:`~basesim.Budget`); ``model = "bargaining"`` with
         ``utility_exponent = 1`` only.
+    posterior
+        Weighted particles over some uncertain parameters
+        (:class:`~basesim.posterior_sample.PosteriorSample`, made by
+        :meth:`basesim.Posterior.scenario`): runs draw a particle and those
+        parameters take its values, jointly.  ``None`` (default): every
+        uncertain parameter follows its own distribution.
     """
 
     name: str
@@ -227,6 +234,7 @@ class Scenario:
     start: str | None = None
     protocol: ProtocolSettings = field(default_factory=ProtocolSettings)
     budgets: tuple[Budget, ...] = ()
+    posterior: PosteriorSample | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issues", tuple(self.issues))
@@ -234,6 +242,7 @@ class Scenario:
         if isinstance(self.budgets, list):
             object.__setattr__(self, "budgets", tuple(self.budgets))
         _check_scenario(self)
+        check_posterior(self)
 
     # -- access -----------------------------------------------------------------
     @property
@@ -305,8 +314,13 @@ class Scenario:
             yield "protocol.reservation", self.protocol.reservation
 
     def uncertain_parameters(self) -> tuple[str, ...]:
-        """Paths of the parameters that runs draw from a distribution."""
-        return tuple(path for path, p in self.parameters() if p.is_uncertain)
+        """Paths of the parameters that runs draw from a distribution.
+
+        With a ``posterior``, the last is ``posterior.particle``, the choice of
+        each run's particle.
+        """
+        paths = tuple(path for path, p in self.parameters() if p.is_uncertain)
+        return paths if self.posterior is None else (*paths, PARTICLE_PATH)
 
     # -- presentation -----------------------------------------------------------
     def explain(self) -> pd.DataFrame:

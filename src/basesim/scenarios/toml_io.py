@@ -17,6 +17,7 @@ from basesim.actors import Actor, Stance
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
+from basesim.posterior_sample import parse_posterior
 from basesim.scenario import (
     ACTOR_FIELDS,
     BEHAVIOUR_FIELDS,
@@ -30,7 +31,7 @@ __all__ = ["parse_scenario", "read_scenario_text", "scenario_to_toml"]
 
 T = TypeVar("T")
 
-_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors")
+_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors", "posterior")
 _BUDGET_KEYS = ("issues", "total", "description")
 _SCENARIO_KEYS = ("name", "title", "description", "horizon", "start")
 _PROTOCOL_KEYS = (
@@ -388,4 +389,5 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         actors=tuple(actors),
         protocol=protocol,
         budgets=tuple(budgets),
+        posterior=parse_posterior(data["posterior"]) if "posterior" in data else None,
     )
