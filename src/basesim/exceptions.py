@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BasesimError",
+    "CalibrationError",
     "CheckpointError",
     "DataError",
     "ProtocolError",
@@ -62,4 +63,12 @@ class DataError(BasesimError, ValueError):
     """A data table (a DataFrame or a data file) cannot be read as scenarios.
 
     The message names the row and the column, the rule and the bad value.
+    """
+
+
+class CalibrationError(BasesimError, ValueError):
+    """A calibration cannot produce a posterior (no run meets the observations, or bad arguments).
+
+    The message says why: for observations no run met, the closest summed
+    distance any run reached.
     """
