@@ -189,4 +189,8 @@ def scenario_to_toml(scn: Scenario) -> str:
         if event.description:
             out.append(f"description = {_value(event.description)}")
         out += [f"{k} = {_value(v)}" for k, v in _evidence_items(event.evidence)]
+    if scn.posterior is not None:
+        from basesim.posterior_sample import posterior_toml_lines
+
+        out += ["", *posterior_toml_lines(scn.posterior)]
     return "\n".join(out) + "\n"

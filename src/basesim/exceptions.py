@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BasesimError",
+    "CalibrationError",
     "CheckpointError",
     "DataError",
     "ObservationError",
@@ -70,4 +71,12 @@ class ObservationError(BasesimError, ValueError):
     """An observation (object or file) is malformed, or does not fit the scenario it is scored on.
 
     The message names the field, the rule and the bad value.
+    """
+
+
+class CalibrationError(BasesimError, ValueError):
+    """A calibration cannot produce a posterior (no run meets the observations, or bad arguments).
+
+    The message says why: for observations no run met, the closest summed
+    distance any run reached.
     """

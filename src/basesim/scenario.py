@@ -15,6 +15,7 @@ from basesim.events import Event, check_events
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, CONFIDENCE_LEVELS, DISTRIBUTION_KINDS, Evidence, Parameter
+from basesim.posterior_sample import PARTICLE_PATH, PosteriorSample, check_posterior
 from basesim.vocabulary import (
     DECISION_RULES,
     KNOWN_MODELS,
@@ -224,6 +225,12 @@ class Scenario:
         The date (``"YYYY-MM-DD"`` or ``"YYYY-MM"``) of the newest evidence
         the scenario may use: validation refuses a cited source dated after
         it (:data:`basesim.sources.SOURCE_DATES`).  ``None``: not checked.
+    posterior
+        Weighted particles over some uncertain parameters
+        (:class:`~basesim.posterior_sample.PosteriorSample`, made by
+        :meth:`basesim.Posterior.scenario`): runs draw a particle and those
+        parameters take its values, jointly.  ``None`` (default): every
+        uncertain parameter follows its own distribution.
     """
 
     name: str
@@ -237,6 +244,7 @@ class Scenario:
     budgets: tuple[Budget, ...] = ()
     events: tuple[Event, ...] = ()
     as_of: str | None = None
+    posterior: PosteriorSample | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issues", tuple(self.issues))
@@ -246,6 +254,7 @@ class Scenario:
         if isinstance(self.events, list):
             object.__setattr__(self, "events", tuple(self.events))
         _check_scenario(self)
+        check_posterior(self)
 
     # -- access -----------------------------------------------------------------
     @property
@@ -321,8 +330,13 @@ class Scenario:
                 yield f"events.{event.name}.value", event.value
 
     def uncertain_parameters(self) -> tuple[str, ...]:
-        """Paths of the parameters that runs draw from a distribution."""
-        return tuple(path for path, p in self.parameters() if p.is_uncertain)
+        """Paths of the parameters that runs draw from a distribution.
+
+        With a ``posterior``, the last is ``posterior.particle``, the choice of
+        each run's particle.
+        """
+        paths = tuple(path for path, p in self.parameters() if p.is_uncertain)
+        return paths if self.posterior is None else (*paths, PARTICLE_PATH)
 
     # -- presentation -----------------------------------------------------------
     def explain(self) -> pd.DataFrame:

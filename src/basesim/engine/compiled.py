@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from basesim.parameters import Distribution, Parameter
+from basesim.parameters import CHOICE, Distribution, Parameter
+from basesim.posterior_sample import PARTICLE_PATH
 from basesim.scenario import BEHAVIOUR_FIELDS, RESERVATION_FORMS, Scenario
 
 __all__ = [
@@ -130,6 +131,8 @@ class CompiledScenario:
     uncertain_paths: tuple[str, ...]
     uncertain_distributions: tuple[Distribution, ...]
     uncertain_slots: tuple[_Slot, ...]
+    # The scenario's posterior particles ``(M, len(posterior.paths))``, if it has one.
+    posterior_values: FloatArray | None = None
 
     @property
     def n_actors(self) -> int:
@@ -153,13 +156,11 @@ class CompiledScenario:
             name: np.repeat(getattr(self.nominal, name), n, axis=0)
             for name in RunParameters.__slots__
         }
-        for p, (targets, dist) in enumerate(
-            zip(self.uncertain_slots, self.uncertain_distributions, strict=True)
-        ):
-            values = dist.ppf(quantiles[:, p])
+        values = sampled_values(self, quantiles)
+        for p, targets in enumerate(self.uncertain_slots):
             for name, index in targets:
                 key: tuple[Any, ...] = (slice(None), *index)
-                arrays[name][key] = values
+                arrays[name][key] = values[:, p]
         return RunParameters(**arrays)
 
 
@@ -243,6 +244,15 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         forms = (reservation,)
     can_propose = np.array([a.proposer for a in actors], dtype=bool)
     can_propose.setflags(write=False)
+    posterior_values = None
+    if scenario.posterior is not None:
+        # One choice parameter picks each run's particle; the calibrated
+        # paths take its values (see sampled_values).
+        paths.append(PARTICLE_PATH)
+        dists.append(Distribution(kind=CHOICE, weights=scenario.posterior.weights))
+        slots.append(())
+        posterior_values = np.array(scenario.posterior.values, dtype=np.float64)
+        posterior_values.setflags(write=False)
     return CompiledScenario(
         scenario=scenario,
         actor_names=scenario.actor_names,
@@ -259,6 +269,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         uncertain_paths=tuple(paths),
         uncertain_distributions=tuple(dists),
         uncertain_slots=tuple(slots),
+        posterior_values=posterior_values,
     )
 
 
@@ -330,8 +341,20 @@ def draw_inputs(
 def sampled_values(
     compiled: CompiledScenario, quantiles: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """The uncertain parameters' values ``(n, P)`` from their quantiles."""
+    """The uncertain parameters' values ``(n, P)`` from their quantiles.
+
+    In a scenario with a posterior, the ``posterior.particle`` column picks
+    each run's particle and the calibrated paths take its values (their own
+    quantiles are ignored).
+    """
     out = np.empty(quantiles.shape)
     for p, dist in enumerate(compiled.uncertain_distributions):
         out[:, p] = dist.ppf(quantiles[:, p])
+    posterior = compiled.scenario.posterior
+    table = compiled.posterior_values
+    if posterior is not None and table is not None and PARTICLE_PATH in compiled.uncertain_paths:
+        column = {path: p for p, path in enumerate(compiled.uncertain_paths)}
+        particle = out[:, column[PARTICLE_PATH]].astype(np.intp)
+        for j, path in enumerate(posterior.paths):
+            out[:, column[path]] = table[particle, j]
     return out

@@ -18,6 +18,7 @@ from basesim.events import Event
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
+from basesim.posterior_sample import parse_posterior
 from basesim.scenario import (
     ACTOR_FIELDS,
     BEHAVIOUR_FIELDS,
@@ -31,7 +32,7 @@ __all__ = ["parse_scenario", "read_scenario_text", "scenario_to_toml"]
 
 T = TypeVar("T")
 
-_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors", "events")
+_TOP_KEYS = ("scenario", "protocol", "issues", "budgets", "actors", "events", "posterior")
 _BUDGET_KEYS = ("issues", "total", "description")
 _SCENARIO_KEYS = ("name", "title", "description", "horizon", "start", "as_of")
 _PROTOCOL_KEYS = (
@@ -412,6 +413,7 @@ def _parse(data: Mapping[str, Any]) -> Scenario:
         budgets=tuple(budgets),
         events=tuple(events),
         as_of=_get("scenario", meta, "as_of", _str, None),
+        posterior=parse_posterior(data["posterior"]) if "posterior" in data else None,
     )
 
 
