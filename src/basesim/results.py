@@ -1011,9 +1011,9 @@ def _runs_from(
             f"{path}: runs_settled_round must be 0 exactly where runs_settled is false"
         )
     n_actors = len(scenario.actors)
-    if np.any((settled_by < -1) | (settled_by >= n_actors)):
-        raise ResultError(f"{path}: runs_settled_by must lie in [-1, {n_actors - 1}]")
-    # An issue settled by nobody's proposal (a static model) has -1 too.
+    if np.any((settled_by < -2) | (settled_by >= n_actors)):
+        raise ResultError(f"{path}: runs_settled_by must lie in [-2, {n_actors - 1}]")
+    # An issue settled by nobody's proposal (a static model) has -1 too; by an event, -2.
     if np.any((settled_by != -1) & ~settled):
         raise ResultError(f"{path}: runs_settled_by must be -1 where runs_settled is false")
     if np.any(proposals < 0) or np.any(proposals.sum(axis=1) > horizon):

@@ -366,3 +366,15 @@ def test_sweep_sets_event_months(small_scenario: Scenario) -> None:
     )
     little = result.probability("relief=little")
     assert little[0] == 1.0 > little[1]
+
+
+def test_event_parameters_in_scenario_order(tmp_path) -> None:
+    """The engine's uncertain columns follow Scenario.uncertain_parameters(), which saved
+    results rely on; a result of a scenario with events saves and loads back."""
+    scn = basesim.load_scenario("syria-2025-events")
+    assert compile_scenario(scn).uncertain_paths == scn.uncertain_parameters()
+    result = basesim.simulate(scn, n_runs=50, rng=2)
+    loaded = basesim.load_result(result.save(tmp_path / "events.npz"))
+    assert loaded.runs is not None and result.runs is not None
+    np.testing.assert_array_equal(loaded.runs.sampled, result.runs.sampled)
+    np.testing.assert_array_equal(loaded.runs.settled_by, result.runs.settled_by)

@@ -617,7 +617,7 @@ def _shift(array, index, to):
         ),
         (
             lambda a: {"runs_settled_by": _set(a["runs_settled_by"], (0, 0), 4)},
-            r"runs_settled_by must lie in \[-1, 3\]",
+            r"runs_settled_by must lie in \[-2, 3\]",
         ),
         (
             lambda a: {"runs_proposals": _set(a["runs_proposals"], (0, 0), 30)},

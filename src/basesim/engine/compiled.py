@@ -227,12 +227,6 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         for target, weight in actor.influence.items():
             put(f"{base}.influence.{target}", weight, ("influence", (a_index[target], i)))
 
-    for e, event in enumerate(scenario.events):
-        # Events' months and values are drawn like any parameter.
-        put(f"events.{event.name}.month", event.month_parameter(scenario), ("event_month", (e,)))
-        if event.value is not None:
-            put(f"events.{event.name}.value", event.value, ("event_value", (e,)))
-
     proto = scenario.protocol
     forms: tuple[str, ...]
     reservation = proto.reservation
@@ -242,6 +236,13 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     else:
         arrays["reservation_form"][0] = RESERVATION_FORMS.index(reservation)
         forms = (reservation,)
+    for e, event in enumerate(scenario.events):
+        # Events' months and values are drawn like any parameter (after the
+        # reservation form: the order of Scenario.parameters()).
+        put(f"events.{event.name}.month", event.month_parameter(scenario), ("event_month", (e,)))
+        if event.value is not None:
+            put(f"events.{event.name}.value", event.value, ("event_value", (e,)))
+
     can_propose = np.array([a.proposer for a in actors], dtype=bool)
     can_propose.setflags(write=False)
     posterior_values = None

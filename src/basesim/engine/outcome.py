@@ -32,7 +32,8 @@ class BatchOutcome:
         0 if it was not.
     settled_by
         ``(n, K)`` index of the actor whose proposal settled each issue, -1 if
-        none.
+        none (unsettled, or decided by a model without proposals), -2 if an
+        event settled it (:data:`basesim.events.SETTLED_BY_EVENT`).
     proposals
         ``(n, N)`` how many rounds each actor was recognised to propose in.
     sampled
@@ -81,13 +82,17 @@ class BatchOutcome:
 
     @property
     def proposer(self) -> NDArray[np.int64]:
-        """``(n,)`` the proposer of the last agreement of a fully settled run, -1 otherwise."""
+        """``(n,)`` the proposer of the last agreement of a fully settled run, -1 otherwise.
+
+        -1 too where the last settlement was nobody's proposal (a static
+        model's decision, or an event).
+        """
         n, k = self.settled_round.shape
         if k == 0:
             return np.full(n, -1, dtype=np.int64)
         last = np.argmax(self.settled_round, axis=1)
         who = self.settled_by[np.arange(n), last]
-        result: NDArray[np.int64] = np.where(self.agreed, who, -1).astype(np.int64)
+        result: NDArray[np.int64] = np.where(self.agreed & (who >= 0), who, -1).astype(np.int64)
         return result
 
     def take(self, rows: NDArray[np.intp] | slice) -> BatchOutcome:
