@@ -1,7 +1,8 @@
 """Observations of what happened, and how well a scenario forecast them.
 
-An :class:`Observation` says where an issue stood at the end of a month: in a
-named category, inside a range of values, settled, or still unsettled.
+An :class:`Observation` says where an issue stood at the end of a month (in a
+named category, inside a range of values, settled, or still unsettled), or
+whether one of the scenario's events had occurred by then.
 :func:`observe` evaluates observations on simulated runs (which run met which
 observation, and how far the others were from meeting it); :func:`score` turns
 that into the probability the scenario gave each observation, with Brier and
@@ -23,6 +24,12 @@ the first months of a run do not depend on the horizon).
 - ``low``, ``high``: the value lies in ``[low, high]`` (inclusive).
 - ``state = "settled"`` / ``"unsettled"``: an agreement has / has not settled the
   issue by the end of the month.
+- ``event = "<name>"``, ``occurred = true`` / ``false``: the scenario's event
+  (:class:`~basesim.Event`) has / has not happened by the end of the month.  An
+  event of a run's month ``e`` (its drawn or fixed month, see
+  :func:`~basesim.engine.events.event_months`) has occurred by month ``m`` iff
+  ``e <= m``.  Every event happens in every run, at some month of the
+  horizon; whether the run had already ended does not matter.
 
 Distances (:attr:`RunObservations.distance`) are 0 for a run that meets the
 observation and in ``(0, 1]`` for one that does not:
@@ -36,9 +43,17 @@ observation and in ``(0, 1]`` for one that does not:
 - ``"unsettled"``: a run that settled the issue in month ``s <= m`` is
   ``(m + 1 - s) / horizon`` away (it would have had to settle ``m + 1 - s``
   months later).
+- an event that ``occurred``: a run whose event month ``e`` is later than
+  ``m`` is ``(e - m) / horizon`` away;
+- an event that did not occur: a run whose event month is ``e <= m`` is
+  ``(m + 1 - e) / horizon`` away (it would have had to happen ``m + 1 - e``
+  months later), as for ``"unsettled"``.
 
 So a distance never decreases as a run's value moves away from the interval
-or its settlement month moves away from the observed side of ``m``.
+or its settlement or event month moves away from the observed side of ``m``.
+An event observation has no value: in :class:`RunObservations` its ``value``
+is NaN, its ``category`` -1, ``settled`` false and ``settled_round`` 0, and
+``event_month`` holds each run's month of the event.
 
 Examples
 --------
@@ -48,6 +63,8 @@ Examples
 'category'
 >>> basesim.Observation(by=3, issue="basing", low=0.25, high=0.75).kind
 'range'
+>>> basesim.Observation(by="2025-07", event="west_lifts_economic_sanctions", occurred=True).kind
+'event'
 """
 
 from __future__ import annotations
@@ -83,6 +100,7 @@ if TYPE_CHECKING:
     from basesim.results import Provenance
 
 __all__ = [
+    "EVENT_STATES",
     "FORECASTERS",
     "KINDS",
     "MIN_DISTANCE",
@@ -100,8 +118,10 @@ __all__ = [
 
 #: The states that speak of settlement rather than of a category.
 SETTLEMENT_STATES = ("settled", "unsettled")
-#: The kinds of observation: a category, a value range, settled or unsettled.
-KINDS = ("category", "range", "settlement")
+#: The outcomes of an event observation: the event has or has not happened by the month.
+EVENT_STATES = ("occurred", "did not occur")
+#: The kinds of observation: a category, a value range, settled or unsettled, an event.
+KINDS = ("category", "range", "settlement", "event")
 #: The forecasters a :class:`ScoreResult` scores: the scenario and two baselines.
 FORECASTERS = ("model", "uniform", "status quo")
 #: The distance of an unmet observation whose value lies on the interval's open end.
@@ -109,7 +129,7 @@ MIN_DISTANCE = float(np.finfo(np.float64).eps)
 #: Runs simulated at a time by :func:`score`.
 _CHUNK = 16 * BLOCK_SIZE
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_KEYS = ("by", "issue", "state", "low", "high", "evidence", "note")
+_KEYS = ("by", "issue", "state", "low", "high", "event", "occurred", "evidence", "note")
 
 
 def _number(value: Any) -> bool:
@@ -122,7 +142,10 @@ def _number(value: Any) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Observation:
-    """Where an issue stood at the end of a month.
+    """Where an issue stood at the end of a month, or whether an event had occurred by then.
+
+    Give exactly one of ``issue`` (with ``state`` or ``low`` and ``high``)
+    and ``event`` (with ``occurred``).
 
     Parameters
     ----------
@@ -138,6 +161,11 @@ class Observation:
         ``low`` and ``high``.
     low, high
         The value lies in ``[low, high]``, inside ``[0, 1]``.
+    event
+        The name of one of the scenario's events (:class:`~basesim.Event`).
+    occurred
+        With ``event`` (and only then; required): whether the event had
+        happened by the end of the month (``True``) or not (``False``).
     evidence
         Identifiers of the sources the observation rests on (``"E12"``).
     note
@@ -146,15 +174,19 @@ class Observation:
     Raises
     ------
     ObservationError
-        If a field has the wrong type, both or neither of ``state`` and a
-        range are given, or ``low > high``.  Whether the issue, category and
-        month exist is checked against a scenario by
-        :func:`check_observations`.
+        If a field has the wrong type, both or neither of ``issue`` and
+        ``event`` are given, both or neither of ``state`` and a range are
+        given for an issue, ``low > high``, ``occurred`` is missing for an
+        event, or ``occurred`` / ``state`` / a range come with the wrong one.
+        Whether the issue, category, event and month exist is checked against
+        a scenario by :func:`check_observations`.
 
     Examples
     --------
     >>> Observation(by="2025-07", issue="basing", state="unsettled", evidence=("E12",)).kind
     'settlement'
+    >>> Observation(by="2025-06", event="west_lifts_economic_sanctions", occurred=True).label()
+    'event west_lifts_economic_sanctions occurred by 2025-06'
     >>> Observation(by=1, issue="basing", state="settled", low=0.0, high=1.0)
     Traceback (most recent call last):
     ...
@@ -162,10 +194,12 @@ class Observation:
     """
 
     by: str | int
-    issue: str
+    issue: str | None = None
     state: str | None = None
     low: float | None = None
     high: float | None = None
+    event: str | None = None
+    occurred: bool | None = None
     evidence: tuple[str, ...] = ()
     note: str = ""
 
@@ -183,8 +217,49 @@ class Observation:
             if by < 1:
                 raise ObservationError(f"by must be a month number >= 1 (got {int(by)})")
             object.__setattr__(self, "by", int(by))
+        if self.issue is not None and self.event is not None:
+            raise ObservationError(
+                "issue and event are exclusive: give one of them "
+                f"(got issue={self.issue!r}, event={self.event!r})"
+            )
+        if self.issue is None and self.event is None:
+            raise ObservationError("an observation needs an issue or an event (got neither)")
+        if self.event is not None:
+            self._check_event()
+        else:
+            self._check_issue()
+        if not isinstance(self.evidence, tuple) or not all(
+            isinstance(e, str) for e in self.evidence
+        ):
+            raise ObservationError(f"evidence must be a list of strings (got {self.evidence!r})")
+        if not isinstance(self.note, str):
+            raise ObservationError(f"note must be a string (got {self.note!r})")
+
+    def _check_event(self) -> None:
+        if not isinstance(self.event, str) or not self.event:
+            raise ObservationError(f"event must be a non-empty string (got {self.event!r})")
+        for name in ("state", "low", "high"):
+            value = getattr(self, name)
+            if value is not None:
+                raise ObservationError(
+                    f"{name} does not belong to an event observation "
+                    f"(it takes occurred) (got {name}={value!r})"
+                )
+        occurred = self.occurred
+        if not isinstance(occurred, bool | np.bool_):
+            raise ObservationError(
+                f"occurred must be true or false for an event observation (got {occurred!r})"
+            )
+        object.__setattr__(self, "occurred", bool(occurred))
+
+    def _check_issue(self) -> None:
         if not isinstance(self.issue, str) or not self.issue:
             raise ObservationError(f"issue must be a non-empty string (got {self.issue!r})")
+        if self.occurred is not None:
+            raise ObservationError(
+                "occurred belongs to an event observation only: give event, not issue "
+                f"(got issue={self.issue!r}, occurred={self.occurred!r})"
+            )
         if self.state is not None and not isinstance(self.state, str):
             raise ObservationError(
                 f"state must be a category name, 'settled' or 'unsettled' (got {self.state!r})"
@@ -212,39 +287,51 @@ class Observation:
                 raise ObservationError(
                     f"low must be at most high (got low={self.low!r}, high={self.high!r})"
                 )
-        if not isinstance(self.evidence, tuple) or not all(
-            isinstance(e, str) for e in self.evidence
-        ):
-            raise ObservationError(f"evidence must be a list of strings (got {self.evidence!r})")
-        if not isinstance(self.note, str):
-            raise ObservationError(f"note must be a string (got {self.note!r})")
 
     @property
     def kind(self) -> str:
-        """``"category"``, ``"range"`` or ``"settlement"``."""
+        """``"category"``, ``"range"``, ``"settlement"`` or ``"event"``."""
+        if self.event is not None:
+            return "event"
         if self.state is None:
             return "range"
         return "settlement" if self.state in SETTLEMENT_STATES else "category"
 
     def label(self) -> str:
-        """A short description: ``"basing unsettled by 2026-01"``."""
+        """A short description: ``"basing unsettled by 2026-01"``, ``"event x occurred by month 4"``."""
+        when = self.by if isinstance(self.by, str) else f"month {self.by}"
+        if self.kind == "event":
+            return f"event {self.event} {self._event_state} by {when}"
         if self.kind == "range":
             what = f"in [{self.low:g}, {self.high:g}]"
         elif self.kind == "settlement":
             what = str(self.state)
         else:
             what = f"{self.state!r}"
-        when = self.by if isinstance(self.by, str) else f"month {self.by}"
         return f"{self.issue} {what} by {when}"
+
+    @property
+    def _event_state(self) -> str:
+        return EVENT_STATES[0] if self.occurred else EVENT_STATES[1]
+
+    @property
+    def subject(self) -> str:
+        """What the observation is about: the issue's name, or ``"event <name>"``."""
+        return f"event {self.event}" if self.event is not None else str(self.issue)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields that differ from their defaults, as a TOML table would hold them."""
-        out: dict[str, Any] = {"by": self.by, "issue": self.issue}
-        if self.state is not None:
-            out["state"] = self.state
+        out: dict[str, Any] = {"by": self.by}
+        if self.event is not None:
+            out["event"] = self.event
+            out["occurred"] = self.occurred
         else:
-            out["low"] = self.low
-            out["high"] = self.high
+            out["issue"] = self.issue
+            if self.state is not None:
+                out["state"] = self.state
+            else:
+                out["low"] = self.low
+                out["high"] = self.high
         if self.evidence:
             out["evidence"] = list(self.evidence)
         if self.note:
@@ -313,31 +400,43 @@ def check_observations(
     ------
     ObservationError
         Naming ``observations[i].<field>``, the rule and the bad value: an
-        unknown issue, a state that is neither a category of the issue nor
-        ``"settled"``/``"unsettled"``, or a month outside ``1..horizon``.
+        unknown issue or event, a state that is neither a category of the
+        issue nor ``"settled"``/``"unsettled"``, or a month outside
+        ``1..horizon``.
     """
     out = tuple(observations)
     if not out:
         raise ObservationError("observations must hold at least one observation (got none)")
     names = scenario.issue_names
+    events = tuple(e.name for e in scenario.events)
     for i, obs in enumerate(out):
         where = f"observations[{i}]"
         if not isinstance(obs, Observation):
             raise ObservationError(
                 f"{where} must be a basesim.Observation (got {type(obs).__name__})"
             )
-        if obs.issue not in names:
+        if obs.event is not None:
+            if obs.event not in events:
+                from basesim.vocabulary import suggest
+
+                known = f"({', '.join(events)})" if events else "(it has none)"
+                raise ObservationError(
+                    f"{where}.event must be an event of scenario {scenario.name!r} "
+                    f"{known} (got {obs.event!r}){suggest(obs.event, events)}"
+                )
+        elif obs.issue not in names:
             raise ObservationError(
                 f"{where}.issue must be an issue of scenario {scenario.name!r} "
                 f"({', '.join(names)}) (got {obs.issue!r})"
             )
-        issue = scenario.issue(obs.issue)
-        if obs.kind == "category" and obs.state not in issue.categories:
-            allowed = ", ".join(repr(c) for c in (*issue.categories, *SETTLEMENT_STATES))
-            raise ObservationError(
-                f"{where}.state must be a category of issue {obs.issue!r} or settled/unsettled "
-                f"({allowed}) (got {obs.state!r})"
-            )
+        if obs.kind == "category":
+            issue = scenario.issue(str(obs.issue))
+            if obs.state not in issue.categories:
+                allowed = ", ".join(repr(c) for c in (*issue.categories, *SETTLEMENT_STATES))
+                raise ObservationError(
+                    f"{where}.state must be a category of issue {obs.issue!r} or "
+                    f"settled/unsettled ({allowed}) (got {obs.state!r})"
+                )
         try:
             observation_month(scenario, obs.by)
         except ObservationError as exc:
@@ -362,16 +461,23 @@ class RunObservations:
         ``(n, O)`` how far the run is from meeting it: 0 iff met, else in
         ``(0, 1]`` (see the module's notes).
     value
-        ``(n, O)`` the issue's value at the end of the observation's month.
+        ``(n, O)`` the issue's value at the end of the observation's month
+        (NaN for an event observation).
     category
-        ``(n, O)`` the index of that value's category in ``issue.categories``.
+        ``(n, O)`` the index of that value's category in ``issue.categories``
+        (-1 for an event observation).
     settled
-        ``(n, O)`` whether the issue was settled by the end of the month.
+        ``(n, O)`` whether the issue was settled by the end of the month
+        (false for an event observation).
     settled_round
         ``(n, O)`` the month the issue was settled in, over the whole
         horizon; 0 if it never was.  Computed only when some observation is
         about settlement (it needs a run to the full horizon); zeros
-        otherwise.
+        otherwise (and for an event observation).
+    event_month
+        ``(n, O)`` for an event observation, the month the event happens in
+        the run (:func:`~basesim.engine.events.event_months`); 0 for the
+        others.
     """
 
     observations: tuple[Observation, ...]
@@ -382,6 +488,7 @@ class RunObservations:
     category: NDArray[np.intp]
     settled: NDArray[np.bool_]
     settled_round: NDArray[np.int64]
+    event_month: NDArray[np.int64]
 
     @property
     def n_runs(self) -> int:
@@ -400,7 +507,15 @@ class RunObservations:
         first = parts[0]
         arrays = {
             name: np.concatenate([getattr(p, name) for p in parts])
-            for name in ("met", "distance", "value", "category", "settled", "settled_round")
+            for name in (
+                "met",
+                "distance",
+                "value",
+                "category",
+                "settled",
+                "settled_round",
+                "event_month",
+            )
         }
         return RunObservations(observations=first.observations, months=first.months, **arrays)
 
@@ -424,11 +539,12 @@ def observe(
 ) -> RunObservations:
     """Evaluate observations on the runs of ``inputs``.
 
-    Runs :func:`~basesim.engine.batch.run_batch` once per distinct
-    observation month with the horizon cut to that month (the same inputs:
-    the first months of a run do not depend on the horizon), and once to the
-    full horizon when a settlement observation needs the month a run settled
-    in.
+    Runs :func:`~basesim.engine.batch.run_batch` once per distinct month of
+    an issue's observation with the horizon cut to that month (the same
+    inputs: the first months of a run do not depend on the horizon), and once
+    to the full horizon when a settlement observation needs the month a run
+    settled in.  An event observation needs no run: each run's event months
+    come from its parameters (:func:`~basesim.engine.events.event_months`).
 
     Parameters
     ----------
@@ -463,30 +579,47 @@ def observe(
     obs = check_observations(scenario, observations)
     n, n_obs = inputs.n_runs, len(obs)
     months = np.array([observation_month(scenario, o.by) for o in obs], dtype=np.int64)
-    k_of = [scenario.issue_names.index(o.issue) for o in obs]
-    issues = [scenario.issue(o.issue) for o in obs]
-    value = np.empty((n, n_obs))
-    settled = np.empty((n, n_obs), dtype=bool)
+    on_issue = [j for j, o in enumerate(obs) if o.event is None]
+    k_of = {j: scenario.issue_names.index(str(obs[j].issue)) for j in on_issue}
+    value = np.full((n, n_obs), math.nan)
+    settled = np.zeros((n, n_obs), dtype=bool)
+    settled_round = np.zeros((n, n_obs), dtype=np.int64)
+    event_month = np.zeros((n, n_obs), dtype=np.int64)
+    category = np.full((n, n_obs), -1, dtype=np.intp)
+    met = np.empty((n, n_obs), dtype=bool)
+    distance = np.empty((n, n_obs))
+    horizon = float(compiled.horizon)
+    if len(on_issue) < n_obs:
+        from basesim.engine.events import event_months
+
+        all_months = event_months(compiled, compiled.parameters(inputs.quantiles))
+        e_of = {e.name: i for i, e in enumerate(scenario.events)}
+        for j, o in enumerate(obs):
+            if o.event is None:
+                continue
+            m, e = int(months[j]), all_months[:, e_of[o.event]]
+            event_month[:, j] = e
+            met[:, j] = (e <= m) == o.occurred
+            # The run's event would have had to happen (e - m) months earlier,
+            # or (m + 1 - e) months later.
+            off = (e - m) / horizon if o.occurred else (m + 1 - e) / horizon
+            distance[:, j] = np.where(met[:, j], 0.0, off)
     runs_at = {}
-    for month in sorted({int(m) for m in months}):
+    for month in sorted({int(months[j]) for j in on_issue}):
         cut = dataclasses.replace(compiled, horizon=month)
         runs_at[month] = run_batch(cut, inputs, protocol)
     if any(o.kind == "settlement" for o in obs):
         full = runs_at.get(compiled.horizon)
         if full is None:
             full = run_batch(compiled, inputs, protocol)
-        settled_round = full.settled_round[:, k_of].astype(np.int64)
-    else:
-        settled_round = np.zeros((n, n_obs), dtype=np.int64)
-    for j, (month, k) in enumerate(zip(months, k_of, strict=True)):
-        outcome = runs_at[int(month)]
+        for j in on_issue:
+            settled_round[:, j] = full.settled_round[:, k_of[j]]
+    for j in on_issue:
+        o, k = obs[j], k_of[j]
+        issue = scenario.issue(str(o.issue))
+        outcome = runs_at[int(months[j])]
         value[:, j] = outcome.package[:, k]
         settled[:, j] = outcome.settled[:, k]
-    category = np.empty((n, n_obs), dtype=np.intp)
-    met = np.empty((n, n_obs), dtype=bool)
-    distance = np.empty((n, n_obs))
-    horizon = float(compiled.horizon)
-    for j, (o, issue) in enumerate(zip(obs, issues, strict=True)):
         x = value[:, j]
         category[:, j] = issue.category_index(x)
         if o.kind == "settlement":
@@ -516,12 +649,21 @@ def observe(
         category=category,
         settled=settled,
         settled_round=settled_round,
+        event_month=event_month,
     )
 
 
 # -- forecasts and scores ------------------------------------------------------------------
-def _outcomes(issue: Issue, obs: Observation) -> tuple[str, ...]:
+def _issue(scenario: Scenario, obs: Observation) -> Issue | None:
+    """The issue an observation is about; ``None`` for an event observation."""
+    return None if obs.issue is None else scenario.issue(obs.issue)
+
+
+def _outcomes(issue: Issue | None, obs: Observation) -> tuple[str, ...]:
     """The outcomes an observation's forecast is over (its partition of runs)."""
+    if obs.kind == "event":
+        return EVENT_STATES
+    assert issue is not None
     if obs.kind == "category":
         return issue.categories
     if obs.kind == "settlement":
@@ -529,7 +671,10 @@ def _outcomes(issue: Issue, obs: Observation) -> tuple[str, ...]:
     return ("inside", "outside")
 
 
-def _observed(issue: Issue, obs: Observation) -> int:
+def _observed(issue: Issue | None, obs: Observation) -> int:
+    if obs.kind == "event":
+        return 0 if obs.occurred else 1
+    assert issue is not None
     if obs.kind == "category":
         return issue.categories.index(str(obs.state))
     if obs.kind == "settlement":
@@ -551,8 +696,14 @@ def _status_quo_share(issue: Issue, lo: float, hi: float, *, closed: bool) -> fl
     return min(max(share, 0.0), 1.0)
 
 
-def _baselines(issue: Issue, obs: Observation) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _baselines(
+    issue: Issue | None, obs: Observation
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The uniform and status-quo forecasts over :func:`_outcomes`."""
+    if obs.kind == "event":
+        # The status quo: nothing happens.
+        return np.array([0.5, 0.5]), np.array([0.0, 1.0])
+    assert issue is not None
     if obs.kind == "category":
         c = len(issue.categories)
         bounds = (0.0, *issue.cuts, 1.0)
@@ -585,7 +736,8 @@ class ScoreResult:
     Scores, per observation and forecaster (:data:`FORECASTERS`: the model,
     i.e. the scenario's runs; ``"uniform"``; ``"status quo"``), each over the
     observation's outcomes (the issue's categories; settled/unsettled; inside
-    or outside the range):
+    or outside the range; the event occurred/did not occur,
+    :data:`EVENT_STATES`):
 
     - Brier: ``sum_j (p_j - o_j)^2`` over those outcomes, ``o_j`` 1 for the
       observed one, else 0; 0 is perfect, 2 the worst.
@@ -593,11 +745,13 @@ class ScoreResult:
       forecaster called what happened impossible).
 
     Baselines: ``"uniform"`` gives each category ``1/C``, settled and
-    unsettled 1/2 each, and a range its share of the ``[0, 1]`` scale;
-    ``"status quo"`` assumes the issue stays unsettled at its initial status
-    quo: unsettled with probability 1, and each category or range the prior
-    probability of the status quo's distribution (1 or 0 for a fixed one).
-    Lower scores are better.
+    unsettled 1/2 each, a range its share of the ``[0, 1]`` scale, and an
+    event's occurred and did not occur 1/2 each; ``"status quo"`` assumes
+    nothing happens: the issue stays unsettled at its initial status quo
+    (unsettled with probability 1, and each category or range the prior
+    probability of the status quo's distribution, 1 or 0 for a fixed one),
+    and no event occurs (did not occur with probability 1).  Lower scores
+    are better.
 
     Attributes
     ----------
@@ -646,8 +800,7 @@ class ScoreResult:
     def forecasts(self, j: int) -> dict[str, NDArray[np.float64]]:
         """Observation ``j``'s forecast by each forecaster, over its outcomes."""
         obs = self.observations[j]
-        issue = self.scenario.issue(obs.issue)
-        uniform, status_quo = _baselines(issue, obs)
+        uniform, status_quo = _baselines(_issue(self.scenario, obs), obs)
         return {
             "model": self.counts[j] / self.n_runs,
             "uniform": uniform,
@@ -666,8 +819,9 @@ class ScoreResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per observation: its probability under the model, and the scores.
 
-        Columns ``observation`` (:meth:`Observation.label`), ``issue``,
-        ``kind``, ``month`` (number), ``by`` (``YYYY-MM`` or ``month N``),
+        Columns ``observation`` (:meth:`Observation.label`), ``issue`` (the
+        issue's name, or ``"event <name>"`` for an event observation:
+        :attr:`Observation.subject`), ``kind``, ``month`` (number), ``by`` (``YYYY-MM`` or ``month N``),
         ``count`` (runs meeting it), ``probability``, ``ci_low``, ``ci_high``
         (Wilson), ``upper_bound_if_none`` (when no run met it: the rule of
         three, ``-ln(1 - level) / n``, 3/n at 95 %; NaN otherwise), then
@@ -679,12 +833,11 @@ class ScoreResult:
         low, high = wilson_interval(self.met_count, self.n_runs, self.confidence_level)
         rows = []
         for j, obs in enumerate(self.observations):
-            issue = self.scenario.issue(obs.issue)
-            observed = _observed(issue, obs)
+            observed = _observed(_issue(self.scenario, obs), obs)
             count = int(self.met_count[j])
             row: dict[str, Any] = {
                 "observation": obs.label(),
-                "issue": obs.issue,
+                "issue": obs.subject,
                 "kind": obs.kind,
                 "month": self.months[j],
                 "by": _month_label(self.scenario, self.months[j]),
@@ -704,7 +857,8 @@ class ScoreResult:
     def issue_scores(self) -> pd.DataFrame:
         """Per issue (and ``"all"``), the mean Brier and log score of each forecaster.
 
-        Columns ``issue``, ``observations`` (how many), then ``brier_<f>``
+        Columns ``issue`` (an issue's name, ``"event <name>"`` for an
+        event's observations, or ``"all"``), ``observations`` (how many), then ``brier_<f>``
         and ``log_<f>`` for each forecaster, means over the issue's
         observations (a log score is infinite if any of them is).
         """
@@ -916,9 +1070,12 @@ def score(
             )
     counts = []
     for j, o in enumerate(obs):
-        issue = scenario.issue(o.issue)
         if o.kind == "category":
+            issue = scenario.issue(str(o.issue))
             c = np.bincount(runs.category[:, j], minlength=len(issue.categories))
+        elif o.kind == "event":
+            e = int((runs.event_month[:, j] <= runs.months[j]).sum())
+            c = np.array([e, n - e])
         elif o.kind == "settlement":
             s = int(runs.settled[:, j].sum())
             c = np.array([s, n - s])
@@ -951,9 +1108,10 @@ def _parse(data: Any, where: str) -> Observation:
             f"{where}.{unknown[0]} is not a field of an observation "
             f"(fields: {', '.join(_KEYS)}) (got {data[unknown[0]]!r})"
         )
-    if "by" not in data or "issue" not in data:
-        missing = "by" if "by" not in data else "issue"
-        raise ObservationError(f"{where}.{missing} is required (got nothing)")
+    if "by" not in data:
+        raise ObservationError(f"{where}.by is required (got nothing)")
+    if "issue" not in data and "event" not in data:
+        raise ObservationError(f"{where}.issue or {where}.event is required (got neither)")
     try:
         return Observation(**data)
     except ObservationError as exc:
@@ -991,8 +1149,9 @@ def read_observations(path: str | PathLike[str]) -> tuple[Observation, ...]:
     ``"syria-2025-record"`` is what happened to the issues of the
     ``syria-2025`` scenarios from February 2025 to January 2026.
 
-    Each table has ``by`` and ``issue``, then ``state`` or ``low`` and
-    ``high``, and optionally ``evidence`` (a list of strings) and ``note``.
+    Each table has ``by``; then ``issue`` with ``state`` or ``low`` and
+    ``high``, or ``event`` with ``occurred`` (``true`` or ``false``); and
+    optionally ``evidence`` (a list of strings) and ``note``.
 
     Raises
     ------

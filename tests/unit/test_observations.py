@@ -288,3 +288,138 @@ def test_score_given_that_no_run_meets_is_an_error() -> None:
     late = [basesim.Observation(by=12, issue="basing", state="unsettled")]
     with pytest.raises(basesim.ObservationError, match="no run of 50 met every given observation"):
         basesim.score(scn, late, given=never, n_runs=50, rng=1)
+
+
+# -- events ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def timed(known) -> basesim.Scenario:
+    """``known`` over 6 months with an event whose month is uniform on [3, 6): 3, 4, 5 each 1/3."""
+    event = basesim.Event(
+        name="shock",
+        kind="set",
+        target="issues.i0.drift",
+        month=basesim.Parameter(
+            value=4.0, distribution=basesim.Distribution(kind="uniform", low=3, high=6)
+        ),
+        value=basesim.Parameter.fixed(0.1),
+    )
+    return dataclasses.replace(known, horizon=6, events=(event,))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"issue": "i0", "event": "shock", "occurred": True},
+            r"issue and event are exclusive: give one of them \(got issue='i0', event='shock'\)",
+        ),
+        ({}, r"needs an issue or an event \(got neither\)"),
+        ({"event": "shock"}, r"occurred must be true or false .*\(got None\)"),
+        ({"event": "shock", "occurred": 1}, r"occurred must be true or false .*\(got 1\)"),
+        (
+            {"event": "shock", "occurred": True, "state": "low"},
+            r"state does not belong to an event observation .*\(got state='low'\)",
+        ),
+        (
+            {"issue": "i0", "state": "low", "occurred": False},
+            r"occurred belongs to an event observation only: .*occurred=False\)",
+        ),
+        ({"event": "", "occurred": True}, r"event must be a non-empty string \(got ''\)"),
+    ],
+)
+def test_a_malformed_event_observation_is_refused(fields, message):
+    with pytest.raises(ObservationError, match=message):
+        Observation(by=1, **fields)
+
+
+def test_an_unknown_event_is_refused_naming_the_scenarios_events(timed, known):
+    obs = [Observation(by=4, event="shok", occurred=True)]
+    with pytest.raises(
+        ObservationError,
+        match=r"observations\[0\]\.event must be an event of scenario 'spatial' \(shock\) "
+        r"\(got 'shok'\) \(did you mean 'shock'\?\)",
+    ):
+        basesim.score(timed, obs, n_runs=2, rng=0)
+    with pytest.raises(ObservationError, match=r"\(it has none\) \(got 'shok'\)"):
+        basesim.score(known, [Observation(by=1, event="shok", occurred=False)], n_runs=2)
+
+
+def test_an_event_observation_is_met_by_the_runs_whose_event_came_by_its_month(timed):
+    from basesim.engine.events import event_months
+
+    compiled = compile_scenario(timed)
+    inputs = draw_inputs(compiled, np.random.SeedSequence(4), 0, 600)
+    obs = [
+        Observation(by=4, event="shock", occurred=True),
+        Observation(by=4, event="shock", occurred=False),
+        Observation(by=2, issue="i0", state="low"),
+    ]
+    ro = observe(compiled, inputs, obs)
+    e = event_months(compiled, compiled.parameters(inputs.quantiles))[:, 0]
+    assert set(e.tolist()) == {3, 4, 5}
+    np.testing.assert_array_equal(ro.event_month[:, 0], e)
+    np.testing.assert_array_equal(ro.met[:, 0], e <= 4)
+    np.testing.assert_array_equal(ro.met[:, 1], e > 4)
+    # Distances: 0 iff met; else (e - m) / horizon, or (m + 1 - e) / horizon.
+    assert ((ro.distance == 0) == ro.met).all()
+    assert (ro.distance[~ro.met] > 0).all() and (ro.distance <= 1).all()
+    np.testing.assert_allclose(ro.distance[:, 0], np.where(e <= 4, 0.0, (e - 4) / 6))
+    np.testing.assert_allclose(ro.distance[:, 1], np.where(e > 4, 0.0, (5 - e) / 6))
+    assert np.isnan(ro.value[:, :2]).all() and (ro.category[:, :2] == -1).all()
+    assert not ro.settled[:, :2].any() and not ro.settled_round[:, :2].any()
+    # The issue's observation is evaluated as before; its event_month column is 0.
+    assert not np.isnan(ro.value[:, 2]).any() and not ro.event_month[:, 2].any()
+
+
+def test_event_scores_match_the_closed_form_and_the_baselines_are_exact(timed):
+    n = 4000
+    obs = [
+        Observation(by=4, event="shock", occurred=True),
+        Observation(by=4, event="shock", occurred=False),
+        Observation(by=1, issue="i0", state="low"),
+    ]
+    res = basesim.score(timed, obs, n_runs=n, rng=3)
+    frame = res.to_frame()
+    p = frame.probability[0]
+    se = math.sqrt(2 / 9 / n)
+    assert p == pytest.approx(2 / 3, abs=4 * se)
+    assert frame.probability[1] == pytest.approx(1 - p)
+    # occurred observed, forecast (2/3, 1/3): Brier 2 (1/3)^2, log -ln(2/3).
+    assert frame.brier_model[0] == pytest.approx(2 / 9, abs=4 * se * 4 / 3)
+    assert frame.brier_model[0] == pytest.approx(2 * (1 - p) ** 2)
+    assert frame.log_model[0] == pytest.approx(-math.log(2 / 3), abs=4 * se / (2 / 3))
+    assert frame.log_model[0] == pytest.approx(-math.log(p))
+    # Baselines: uniform 1/2 each; the status quo says nothing happens.
+    for j in (0, 1):
+        assert frame.brier_uniform[j] == 0.5 and frame.log_uniform[j] == pytest.approx(math.log(2))
+    assert frame.brier_status_quo[0] == 2 and math.isinf(frame.log_status_quo[0])
+    assert frame.brier_status_quo[1] == 0 and frame.log_status_quo[1] == 0
+    assert res.forecasts(0)["status quo"].tolist() == [0.0, 1.0]
+    assert list(res.counts[0]) == [res.met_count[0], n - res.met_count[0]]
+    # Grouped under "event <name>" in the issue column.
+    assert list(frame.kind) == ["event", "event", "category"]
+    assert list(frame.issue) == ["event shock", "event shock", "i0"]
+    assert frame.observation[0] == "event shock occurred by month 4"
+    assert frame.observation[1] == "event shock did not occur by month 4"
+    scores = res.issue_scores()
+    assert list(scores.issue) == ["event shock", "i0", "all"]
+    assert list(scores.observations) == [2, 1, 3]
+
+
+def test_event_observations_round_trip_through_toml(tmp_path):
+    observations = (
+        Observation(by="2025-06", event="west_lifts_economic_sanctions", occurred=True),
+        Observation(by=3, event="shock", occurred=False, evidence=("E1",), note="n"),
+        Observation(by=7, issue="basing", low=0.25, high=0.75),
+    )
+    text = observations_to_toml(observations)
+    assert 'event = "shock"\noccurred = false' in text
+    path = tmp_path / "obs.toml"
+    path.write_text(text, encoding="utf-8")
+    assert read_observations(path) == observations
+    path.write_text('[[observations]]\nby = 3\nevent = "shock"\n', encoding="utf-8")
+    with pytest.raises(ObservationError, match=r"observations\[0\]\.occurred must be true or"):
+        read_observations(path)
+    path.write_text("[[observations]]\nby = 3\noccurred = true\n", encoding="utf-8")
+    with pytest.raises(ObservationError, match=r"observations\[0\]\.issue or .*event is required"):
+        read_observations(path)
