@@ -27,9 +27,9 @@ nobody anticipates them (the equilibrium reservation values are recomputed
 after an event, not foreseen before it).  An event in a month after a run has
 ended (every issue settled) changes nothing in that run.
 
-A month's value ``m`` (or each run's draw of it) means the start of month
-``floor(m)``: a uniform on ``[3, 6)`` gives months 3, 4 and 5 with
-probability 1/3 each.  A ``date`` (``"YYYY-MM"``) gives the month it falls in,
+A month's value ``m`` (fixed, or each run's draw of it) means the start of
+month ``floor(m)``: a uniform on ``[3, 6)`` gives months 3, 4 and 5 with
+probability 1/3 each, and a sweep may set a fixed month to 4.5 (month 4).  A ``date`` (``"YYYY-MM"``) gives the month it falls in,
 counted from the scenario's ``start``.
 """
 
@@ -112,8 +112,10 @@ class Event:
     def __post_init__(self) -> None:
         if isinstance(self.voters, list):
             object.__setattr__(self, "voters", tuple(self.voters))
-        if isinstance(self.month, int | float) and not isinstance(self.month, bool):
-            object.__setattr__(self, "month", Parameter.fixed(float(self.month)))
+        for name in ("month", "value"):
+            given = getattr(self, name)
+            if isinstance(given, int | float) and not isinstance(given, bool):
+                object.__setattr__(self, name, Parameter.fixed(float(given)))
 
     def month_parameter(self, scenario: Scenario) -> Parameter:
         """The month as a parameter (a date becomes a fixed month)."""
@@ -164,17 +166,75 @@ def check_events(scn: Scenario) -> None:
             )
         _check_month(scn, event, path)
         _check_change(scn, event, path, _check_parameter)
-    structural = [e for e in scn.events if e.kind in ("rule", "table")]
-    if len(structural) > 1:
-        from basesim.engine.events import structural_variant
+    _check_reachable(scn)
+    _check_influence(scn)
 
+
+#: Most combinations of rule and table events checked one by one.
+MAX_COMBINATIONS = 4096
+
+
+def _check_reachable(scn: Scenario) -> None:
+    """Every set of rule and table changes a run can reach must be a valid scenario.
+
+    Events on the same issue's rule (or the same actor's seat) replace one
+    another, so a run holds at most one of them per issue or actor, in any
+    combination across issues and actors (their months may be drawn).
+    """
+    import itertools
+
+    from basesim.engine.events import structural_variant
+
+    seats: dict[tuple[str, str], list[Event]] = {}
+    for event in scn.events:
+        if event.kind in ("rule", "table"):
+            seats.setdefault((event.kind, event.target), []).append(event)
+    if sum(len(v) for v in seats.values()) < 2:
+        return
+    options = [[None, *events] for events in seats.values()]
+    if math.prod(len(o) for o in options) > MAX_COMBINATIONS:
+        raise ScenarioError(
+            f"events: the rule and table events allow more than {MAX_COMBINATIONS} "
+            "combinations of rules and seats to check; use fewer of them"
+        )
+    base = dataclasses.replace(scn, events=())
+    for combination in itertools.product(*options):
+        held = [e for e in combination if e is not None]
+        if len(held) < 2:
+            continue  # each alone was checked with its event
         try:
-            structural_variant(dataclasses.replace(scn, events=()), structural)
+            structural_variant(base, held)
         except ScenarioError as exc:
             raise ScenarioError(
-                "events: the rule and table changes together break a rule "
-                f"({', '.join(e.name for e in structural)}): {exc.field_message}"
+                "events: runs can reach the rule and table changes of "
+                f"{', '.join(e.name for e in held)} together, which break a rule: "
+                f"{exc.field_message}"
             ) from None
+
+
+def _check_influence(scn: Scenario) -> None:
+    """Influence weights on one actor must sum to at most 1 with every event's largest value."""
+    largest: dict[tuple[str, str], tuple[float, str]] = {}
+    for actor in scn.actors:
+        for target, weight in actor.influence.items():
+            largest[(actor.name, target)] = (weight.support[1], f"actors.{actor.name}")
+    for event in scn.events:
+        parts = event.target.split(".")
+        if event.kind == "set" and len(parts) == 4 and parts[2] == "influence":
+            assert event.value is not None
+            key = (parts[1], parts[3])
+            high = event.value.support[1]
+            if high > largest.get(key, (-1.0, ""))[0]:
+                largest[key] = (high, f"events.{event.name}")
+    for target in scn.actor_names:
+        sources = [(s, w, who) for (s, t), (w, who) in largest.items() if t == target]
+        total = sum(w for _, w, _ in sources)
+        if total > 1 + 1e-12 and any(who.startswith("events.") for _, _, who in sources):
+            detail = " + ".join(f"{s} {w:g} ({who})" for s, w, who in sources)
+            raise ScenarioError(
+                f"events: influence weights on actors.{target} must sum to at most 1 with "
+                f"every event's largest value (got {detail} = {total:g})"
+            )
 
 
 def _check_month(scn: Scenario, event: Event, path: str) -> None:
@@ -196,20 +256,8 @@ def _check_month(scn: Scenario, event: Event, path: str) -> None:
     param = event.month
     if not isinstance(param, Parameter):
         raise ScenarioError(f"{path}.month must be a number or a Parameter (got {param!r})")
-    if param.distribution is None:
-        value = param.value
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not (
-                math.isfinite(value) and value == math.floor(value) and 1 <= value <= scn.horizon
-            )
-        ):
-            raise ScenarioError(
-                f"{path}.month must be a whole month in [1, {scn.horizon}] (the horizon) "
-                f"when fixed (got {value!r})"
-            )
-    # A drawn month m means month floor(m): draws must fall in [1, horizon + 1].
+    # A month m means month floor(m), fixed or drawn, so values lie in [1, horizon + 1]
+    # (horizon + 1 itself, the top of a range, counts as the last month).
     _check_parameter(f"{path}.month", param, (1.0, scn.horizon + 1.0, True, True))
 
 

@@ -96,6 +96,10 @@ def run_batch(
                     regime_compiled, regime_tables, work_params, work, month, recognition, noise
                 )
             else:
+                if month == 1 and hasattr(protocol, "decide"):
+                    # A mixture draws each run's model in month 1: on the whole
+                    # batch, before it is split by rules.
+                    protocol.decide(work, recognition)
                 for rows, regime_compiled, regime_tables in regimes:
                     part = work.take(rows)
                     protocol.play_round(

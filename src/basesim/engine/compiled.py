@@ -65,6 +65,14 @@ class RunParameters:
     event_month: FloatArray = field(default_factory=lambda: np.zeros((1, 0)))  # (n, E)
     event_value: FloatArray = field(default_factory=lambda: np.zeros((1, 0)))  # (n, E)
 
+    def __post_init__(self) -> None:
+        # Built without events (event fields left at their defaults): one empty row per run.
+        n = self.capability.shape[0]
+        for name in ("event_month", "event_value"):
+            given = getattr(self, name)
+            if given.shape == (1, 0) and n != 1:
+                object.__setattr__(self, name, np.zeros((n, 0)))
+
     @property
     def n_runs(self) -> int:
         """Number of runs in the batch."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -54,16 +55,13 @@ def event_months(compiled: CompiledScenario, params: RunParameters) -> IntArray:
 
 def _targets(compiled: CompiledScenario, event: Event) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """Where a ``"set"`` event's value lands in :class:`RunParameters` (run axis left out)."""
-    scenario = compiled.scenario
     a_index = {name: i for i, name in enumerate(compiled.actor_names)}
     k_index = {name: k for k, name in enumerate(compiled.issue_names)}
     parts = event.target.split(".")
     if parts[0] == "issues":
-        k = k_index[parts[1]]
-        if parts[2] == "status_quo" and scenario.issue(parts[1]).breakdown is None:
-            # Without a breakdown of its own, the breakdown is the status quo.
-            return (("status_quo", (k,)), ("breakdown", (k,)))
-        return ((parts[2], (k,)),)
+        # A new status quo leaves the breakdown where it was (for an issue
+        # without a breakdown of its own: the starting status quo).
+        return ((parts[2], (k_index[parts[1]],)),)
     i = a_index[parts[1]]
     if len(parts) == 3:
         return ((parts[2], (i,)),)
@@ -126,6 +124,15 @@ class EventRunner:
                 f"(got {len(self._structural)})"
             )
         self._bit = {e: 1 << b for b, e in enumerate(self._structural)}
+        # Events on the same rule or seat replace one another: the last one met counts.
+        self._rivals = {
+            e: sum(
+                self._bit[f]
+                for f in self._structural
+                if _seat(self.events[f]) == _seat(self.events[e])
+            )
+            for e in self._structural
+        }
         self._targets = {
             e: _targets(compiled, ev) for e, ev in enumerate(self.events) if ev.kind == "set"
         }
@@ -162,7 +169,9 @@ class EventRunner:
             elif event.kind == "settle":
                 self._settle(event, state, rows, value, month)
             else:
-                self.regime[runs[rows]] |= self._bit[e]
+                # From now on this event's rule (or seat) holds, not an earlier one's.
+                held = self.regime[runs[rows]] & ~self._rivals[e]
+                self.regime[runs[rows]] = held | self._bit[e]
         touched = np.flatnonzero(met)
         if touched.size:
 
@@ -281,8 +290,13 @@ class EventRunner:
         return self._regimes[mask]
 
 
-def structural_variant(scenario: Any, events: list[Event]) -> Any:
-    """``scenario`` with the rule and table changes of ``events`` made.
+def _seat(event: Event) -> tuple[str, str]:
+    """What a rule or table event sets: one issue's rule, or one actor's seat."""
+    return (event.kind, event.target)
+
+
+def structural_variant(scenario: Any, events: Sequence[Event]) -> Any:
+    """``scenario`` with the rule and table changes of ``events`` made, in order.
 
     Raises :class:`~basesim.ScenarioError` if the changes together break a rule.
     """

@@ -280,16 +280,10 @@ class Ensemble:
         n = params.n_runs
         protocols = self._protocols()
         draws = recognition
-        if not state.decided:
-            chosen, draws = choose_components(self.normalised_weights(), recognition)
-            state.choice = chosen.astype(np.int64)
-            state.slot = np.zeros(n, dtype=np.intp)
-            parts = []
-            for c, part in enumerate(state.parts):
-                rows = np.flatnonzero(chosen == c)
-                state.slot[rows] = np.arange(rows.size)
-                parts.append(part.take(rows))
-            state.parts = parts
+        if month == 1:
+            # Month 1's draw chooses the component, then (stretched) the proposer.
+            _, draws = choose_components(self.normalised_weights(), recognition)
+            self.decide(state, recognition)
         records = []
         for c, protocol in enumerate(protocols):
             rows = np.flatnonzero(state.choice == c)
@@ -306,6 +300,26 @@ class Ensemble:
             )
             records.append((rows, record))
         return _scatter(records, n)
+
+    def decide(self, state: EnsembleState, recognition: FloatArray) -> None:
+        """Draw each run's component from its month-1 draws ``(n,)`` (in place; once).
+
+        :meth:`play_round` does this in month 1; an engine that splits a
+        batch before month 1's round (runs under different rules after
+        events) calls it first, on the whole batch.
+        """
+        if state.decided:
+            return
+        n = recognition.shape[0]
+        chosen, _ = choose_components(self.normalised_weights(), recognition)
+        state.choice = chosen.astype(np.int64)
+        state.slot = np.zeros(n, dtype=np.intp)
+        parts = []
+        for c, part in enumerate(state.parts):
+            rows = np.flatnonzero(chosen == c)
+            state.slot[rows] = np.arange(rows.size)
+            parts.append(part.take(rows))
+        state.parts = parts
 
     def finished(self, state: EnsembleState) -> BoolArray:
         """Runs whose component has nothing left to do ``(n,)``."""
