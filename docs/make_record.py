@@ -263,11 +263,11 @@ observations) conditions the uncertain parameters of `syria-2025-events`
 by rejection: of {post.n_simulations:,} prior runs, {pct(post.acceptance_rate)} met all
 three (`basesim.calibrate(scn, early, method="rejection", n={runs})`: the
 accepted runs are exact draws from the posterior of parameters and paths,
-{post.n_particles:,} particles, effective sample size {post.ess:,.0f}). ABC-SMC
-(`method="smc"`, {particles:,} particles a generation, tolerances
-{", ".join(num(t, 2) for t in smc.tolerances)}; effective sample size
-{smc.ess:,.0f}, {smc.n_simulations:,} runs) agrees: its posterior means differ from
-rejection's by at most {num(gap, 2)} prior standard deviations.
+{post.n_particles:,} particles, effective sample size {post.ess:,.0f}). Acceptance
+is not rare here, so rejection is all it takes; ABC-SMC (`method="smc"`,
+{particles:,} particles, its own random numbers) {smc_steps(smc)}, and its
+posterior means lie within {num(gap, 2)} prior standard deviations of
+rejection's (two Monte Carlo samples of one posterior).
 
 Three forecasts of January 2026, scored on the record's January
 observations: the prior; a fresh negotiation from February 2025 under the
@@ -282,6 +282,20 @@ rejection posterior, played on to January 2026).
 """
     figures = {"record_posterior.png": post.plot()}
     return text, post, figures
+
+
+def smc_steps(smc: Any) -> str:
+    last = smc.generations[-1]
+    steps = len(smc.tolerances) - 1
+    how = (
+        "reached tolerance 0 by reweighting a generation that already met the observations"
+        if last["simulations"] == 0
+        else "reached tolerance 0 by perturbing and resimulating"
+    )
+    return (
+        f"{how} after {steps} step{'s' if steps != 1 else ''} "
+        f"({smc.n_simulations:,} runs, effective sample size {smc.ess:,.0f})"
+    )
 
 
 def uniform_result(late: Sequence[Observation], result: basesim.ScoreResult) -> Any:
@@ -348,7 +362,17 @@ def section_d(events: basesim.Scenario, record: Sequence[Observation], runs: int
     compiled = basesim.engine.compiled.compile_scenario(events)
     quintile = np.minimum((post.quantiles * 5).astype(int), 4)
     rows = []
+    choice = ""
     for p, path in enumerate(post.paths):
+        if path == "protocol.reservation":
+            # A choice, not a range: say how the posterior weighs the forms.
+            form = float(np.sum(post.weights * (post.values[:, p] >= 0.5)))
+            choice = (
+                f" The reservation form moves from the prior's even odds to "
+                f"{pct(form)} equilibrium (backward induction) and {pct(1 - form)} "
+                "concession curves."
+            )
+            continue
         mass = np.bincount(quintile[:, p], weights=post.weights, minlength=5)
         low = int(np.argmin(mass))
         dist = compiled.uncertain_distributions[compiled.uncertain_paths.index(path)]
@@ -368,7 +392,29 @@ def section_d(events: basesim.Scenario, record: Sequence[Observation], runs: int
             )
         )
     strongest = top[0]
-    ratio = 0.2 / max(float(np.min(strongest[2])), 1e-12)
+    least = float(np.min(strongest[2]))
+    ratio = 0.2 / max(least, 1e-12)
+    noise = 3 * math.sqrt(0.2 * 0.8 / post.ess)
+    if least == 0:
+        strongest_text = (
+            f"The strongest: no accepted run has `{strongest[0]}` between "
+            f"{num(strongest[4], 2)} and {num(strongest[5], 2)}; within Monte Carlo error, "
+            "the record rules that range out."
+        )
+    else:
+        strongest_text = (
+            f"The strongest: `{strongest[0]}` between {num(strongest[4], 2)} and "
+            f"{num(strongest[5], 2)} is about {ratio:,.1f} times less likely after the record "
+            "than before."
+        )
+    zero = sum(1 for r in rows if float(np.min(r[2])) == 0)
+    outright = (
+        "Nothing is ruled out outright: every fifth of every parameter keeps some posterior "
+        "mass, so the record narrows the assumptions rather than refuting any of them "
+        "(rejection on six coarse observations cannot do more)."
+        if zero == 0
+        else f"{zero} parameter(s) have a fifth with no posterior mass at all."
+    )
     text = f"""## (d) What the record rules out
 
 Calibrating on the whole record (all six observations; rejection,
@@ -381,13 +427,11 @@ and posterior means and 90 % intervals.
 
 {table(("parameter", "prior mean [90 %]", "posterior mean [90 %]", "least likely fifth: posterior mass"), lines)}
 
-The strongest: `{strongest[0]}` between {num(strongest[4], 2)} and {num(strongest[5], 2)}
-is about {ratio:,.1f} times less likely after the record than before. Nothing
-is ruled out outright: every fifth of every parameter keeps some posterior
-mass, so the record narrows the assumptions rather than refuting any of them
-(rejection on six coarse observations cannot do more). Every other
-parameter keeps at least {pct(float(np.min(rows[10][2])) if len(rows) > 10 else 0.0)}
-in its least likely fifth.
+A fifth's posterior mass carries Monte Carlo error: with this effective
+sample size, masses above {pct(max(0.2 - noise, 0.0))} (20 % less three standard
+errors) are within noise of the prior's 20 %. {strongest_text} {outright}{choice}
+Every parameter not listed keeps at least
+{pct(float(np.min(rows[10][2])) if len(rows) > 10 else 0.0)} in its least likely fifth.
 """
     return text
 

@@ -28,6 +28,13 @@ Methods
     exactly), Gaussian perturbation in probit-of-quantile space with twice
     the weighted covariance of the previous generation, and weights prior /
     kernel mixture.  Each generation resamples the previous one by weight.
+    When at least ``alpha`` of a generation's weight already meets every
+    observation, the last step reweights that generation (weights times
+    "meets them") instead of moving it: exact for those particles, and it
+    avoids the kernel weights' collapse in many dimensions (the effective
+    sample size after a move is reported in ``generations``; with dozens of
+    parameters it can be a few particles).  Where acceptance is not rare,
+    ``"rejection"`` is exact and simpler.
 
 References
 ----------
@@ -706,7 +713,8 @@ def _smc(
     u = inputs.quantiles
     z = _probit(u)
     d = seen.distance.sum(axis=1)
-    met_share = float(seen.met.all(axis=1).mean())
+    met_now = np.asarray(seen.met.all(axis=1), dtype=np.bool_)
+    met_share = float(met_now.mean())
     w = np.full(n, 1.0 / n)
     n_sim = n
     eps = math.inf
@@ -723,6 +731,19 @@ def _smc(
             below = d[d < eps]
             proposal = float(below.max()) if below.size else 0.0
         eps = max(proposal, 0.0) if met_share < alpha else 0.0
+        share = float(np.sum(w * met_now))
+        if eps == 0 and share >= alpha:
+            # Enough of this population meets every observation already: reweight
+            # it by that (importance sampling at tolerance 0, exact for these
+            # particles) instead of moving it, which in many dimensions makes the
+            # kernel weights degenerate.
+            u, w = u[met_now], w[met_now]
+            w = w / w.sum()
+            tolerances.append(0.0)
+            history.append(
+                {"tolerance": 0.0, "simulations": 0.0, "acceptance_rate": share, "ess": _ess(w)}
+            )
+            break
         mean = np.sum(w[:, None] * z, axis=0)
         centred = z - mean
         cov = 2.0 * (w[:, None] * centred).T @ centred
@@ -768,7 +789,8 @@ def _smc(
         z_new = np.concatenate(z_acc)[:n]
         u = np.concatenate(u_acc)[:n]
         d = np.concatenate(d_acc)[:n]
-        met_share = float(np.concatenate(met_acc)[:n].mean())
+        met_now = np.concatenate(met_acc)[:n]
+        met_share = float(met_now.mean())
         w = _kernel_weights(z_new, z, w, chol)
         z = z_new
         tolerances.append(eps)

@@ -197,7 +197,7 @@ def _check_reachable(scn: Scenario) -> None:
             f"events: the rule and table events allow more than {MAX_COMBINATIONS} "
             "combinations of rules and seats to check; use fewer of them"
         )
-    base = dataclasses.replace(scn, events=())
+    base = _bare(scn)
     for combination in itertools.product(*options):
         held = [e for e in combination if e is not None]
         if len(held) < 2:
@@ -321,6 +321,7 @@ def _check_change(scn: Scenario, event: Event, path: str, check_parameter: Any) 
                 scn,
                 issues=tuple(changed if i.name == issue.name else i for i in scn.issues),
                 events=(),
+                posterior=None,
             )
         except ScenarioError as exc:
             raise ScenarioError(
@@ -343,7 +344,7 @@ def _check_change(scn: Scenario, event: Event, path: str, check_parameter: Any) 
             f"of an actor's numeric field (got {target!r}); see Scenario.explain() for paths"
         )
     try:
-        dataclasses.replace(scn, events=()).replace({target: event.value})
+        _bare(scn).replace({target: event.value})
     except ScenarioError as exc:
         raise ScenarioError(f"{path}.value does not fit {target}: {exc.field_message}") from None
 
@@ -362,3 +363,8 @@ def _settable(scn: Scenario, target: str) -> bool:
     if len(parts) == 4 and parts[2] == "influence":
         return parts[3] in scn.actor_names and parts[3] != parts[1]
     return len(parts) == 4 and parts[2] in scn.issue_names and parts[3] in ("position", "salience")
+
+
+def _bare(scn: Scenario) -> Scenario:
+    """``scn`` without its events (and the posterior, which may name their parameters)."""
+    return dataclasses.replace(scn, events=(), posterior=None)

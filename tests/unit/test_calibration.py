@@ -311,3 +311,15 @@ def test_tables_and_plots() -> None:
     fig2 = post.plot_forecast(basesim.simulate(scn, n_runs=500, rng=1))
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_smc_reweights_when_the_observations_are_common() -> None:
+    """More than alpha of the prior meets the observation: smc reweights the prior
+    population (exact), without moving it, and keeps only particles that meet it."""
+    from basesim.observations import Observation
+
+    obs = [Observation(by=1, issue="policy", state="mid")]  # 5/9 of the prior meets it
+    post = basesim.calibrate(_scenario(), obs, method="smc", n=400, rng=6, alpha=0.3)
+    assert post.tolerances[-1] == 0.0
+    assert post.generations[-1]["simulations"] == 0.0
+    assert post.weights.min() > 0 and post.ess == pytest.approx(post.n_particles)

@@ -310,7 +310,10 @@ def test_rule_and_table_events_together_must_be_valid(small_scenario: Scenario) 
         Event(name=f"{a}_leaves", kind="table", target=a, month=2, proposer=False)
         for a in ("syria", "russia")
     ]
-    with pytest.raises(ScenarioError, match="events: runs can reach the rule and table changes of syria_leaves, russia_leaves"):
+    with pytest.raises(
+        ScenarioError,
+        match="events: runs can reach the rule and table changes of syria_leaves, russia_leaves",
+    ):
         with_events(scn, *out)
 
 
