@@ -279,6 +279,8 @@ rejection posterior, played on to January 2026).
 {table(header, rows)}
 
 {calibration_verdict(prior, given)}
+
+![Prior and posterior of each uncertain parameter of syria-2025-events, given the mid-2025 record](figures/record_posterior.png)
 """
     figures = {"record_posterior.png": post.plot()}
     return text, post, figures
@@ -353,7 +355,9 @@ def calibration_verdict(prior: basesim.ScoreResult, given: basesim.ScoreResult) 
     )
 
 
-def section_d(events: basesim.Scenario, record: Sequence[Observation], runs: int) -> str:
+def section_d(
+    events: basesim.Scenario, record: Sequence[Observation], runs: int
+) -> tuple[str, tuple[str, float, float, bool]]:
     post = basesim.calibrate(events, record, method="rejection", n=runs, rng=SEED + 1)
     summary = post.summary()
     summary["shift"] = (summary.posterior_mean - summary.prior_mean) / summary.prior_sd
@@ -433,7 +437,63 @@ errors) are within noise of the prior's 20 %. {strongest_text} {outright}{choice
 Every parameter not listed keeps at least
 {pct(float(np.min(rows[10][2])) if len(rows) > 10 else 0.0)} in its least likely fifth.
 """
-    return text
+    return text, (
+        str(strongest[0]),
+        float(strongest[4]),
+        float(strongest[5]),
+        int(strongest[3]) == 4,
+    )
+
+
+def reading(report: basesim.ScoreResult, strongest: tuple[str, float, float, bool]) -> str:
+    summary = report.summary()
+
+    def beats(issue: str, baseline: str) -> tuple[bool, Any]:
+        row = summary[(summary.issue == issue) & (summary.baseline == baseline)].iloc[0]
+        return bool(row.brier_better and row.log_better), row
+
+    sq_basing, row = beats("basing", "status quo")
+    uniform_basing, _ = beats("basing", "uniform")
+    relief = all(beats("sanctions_relief", b)[0] for b in ("uniform", "status quo"))
+    lines = [
+        (
+            "On basing, the report scenario beats the naive forecast that nothing happens"
+            if sq_basing
+            else "On basing, the report scenario does worse than the naive forecast that "
+            "nothing happens"
+        )
+        + f" (mean Brier {num(row.brier_model)} against {num(row.brier_baseline)}): the year "
+        "ended with no agreement and Russia still at both bases, which is what "
+        '"nothing happens" says.',
+        (
+            "It beats a uniform guess on basing."
+            if uniform_basing
+            else "It does not beat a uniform guess on basing on both scores."
+        ),
+        (
+            "On relief it beats both baselines: the talks settle relief early in nearly every "
+            "run, and the West lifted most sanctions by mid-2025."
+            if relief
+            else "On relief it does not beat both baselines."
+        ),
+    ]
+    path, low, high, top = strongest
+    lines.append(
+        f"Of its assumptions, the record speaks most against `{path}` between {num(low, 2)} "
+        f"and {num(high, 2)}"
+        + (
+            ": the Russian presence did not drain as fast as the upper end of the assumed "
+            "pace of evacuation would have it."
+            if path == "issues.basing.drift" and top
+            else "."
+        )
+    )
+    lines.append(
+        "These are scores on one case, six coarse observations of one year: they say how "
+        "this scenario fared, not how good the model is in general ([the "
+        "backtest](backtest.md) scores the models on many decisions)."
+    )
+    return "## Reading\n\n" + " ".join(lines) + "\n"
 
 
 PAGE_HEAD = """# The 2025 record
@@ -468,8 +528,17 @@ def build(runs: int, particles: int) -> tuple[str, dict[str, plt.Figure]]:
     text_a, result_a = section_a(report, record, runs)
     text_b, _ = section_b(result_a, events, record, runs)
     text_c, _, figures = section_c(events, record, runs, particles)
-    text_d = section_d(events, record, runs)
-    page = "\n".join([PAGE_HEAD.format(record=RECORD), text_a, text_b, text_c, text_d])
+    text_d, strongest = section_d(events, record, runs)
+    page = "\n".join(
+        [
+            PAGE_HEAD.format(record=RECORD),
+            text_a,
+            text_b,
+            text_c,
+            text_d,
+            reading(result_a, strongest),
+        ]
+    )
     return page, figures
 
 
