@@ -46,10 +46,20 @@ from basesim.parameters import Evidence, Parameter
 if TYPE_CHECKING:
     from basesim.scenario import Scenario
 
-__all__ = ["EVENT_KINDS", "SETTLED_BY_EVENT", "Event", "month_of_date"]
+__all__ = ["CHANGE_FIELDS", "EVENT_KINDS", "SETTLED_BY_EVENT", "Event", "month_of_date"]
 
 #: What an event can change.
 EVENT_KINDS = ("set", "settle", "rule", "table")
+#: The fields that say what an event changes to (each kind takes some of them).
+CHANGE_FIELDS = (
+    "value",
+    "rule",
+    "voters",
+    "threshold",
+    "min_voter_share",
+    "authority",
+    "proposer",
+)
 #: ``settled_by`` of an issue settled by an event (a unilateral act outside the talks).
 SETTLED_BY_EVENT = -2
 _ISSUE_TARGETS = ("status_quo", "breakdown", "drift")
@@ -271,15 +281,7 @@ def _check_change(scn: Scenario, event: Event, path: str, check_parameter: Any) 
         "rule": ("rule", "voters", "threshold", "min_voter_share", "authority"),
         "table": ("proposer",),
     }[event.kind]
-    for key in (
-        "value",
-        "rule",
-        "voters",
-        "threshold",
-        "min_voter_share",
-        "authority",
-        "proposer",
-    ):
+    for key in CHANGE_FIELDS:
         if key not in extras and getattr(event, key) is not None:
             raise ScenarioError(
                 f"{path}.{key} does not belong to an event of kind {event.kind!r} "

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from basesim._toml_text import scenario_to_toml
 from basesim.actors import Actor, Stance
-from basesim.events import Event
+from basesim.events import CHANGE_FIELDS, Event
 from basesim.exceptions import ScenarioError
 from basesim.issues import Budget, Issue
 from basesim.parameters import CHOICE, Distribution, Evidence, Parameter
@@ -68,13 +68,7 @@ _EVENT_KEYS = (
     "target",
     "month",
     "date",
-    "value",
-    "rule",
-    "voters",
-    "threshold",
-    "min_voter_share",
-    "authority",
-    "proposer",
+    *CHANGE_FIELDS,
     "description",
     *_EVIDENCE_KEYS,
 )
