@@ -182,6 +182,8 @@ def check_events(scn: Scenario) -> None:
 
 #: Most combinations of rule and table events checked one by one.
 MAX_COMBINATIONS = 4096
+#: Most rule and table events in a scenario (the engines give each a bit of an int64).
+MAX_SEAT_EVENTS = 62
 
 
 def _check_reachable(scn: Scenario) -> None:
@@ -199,7 +201,13 @@ def _check_reachable(scn: Scenario) -> None:
     for event in scn.events:
         if event.kind in ("rule", "table"):
             seats.setdefault((event.kind, event.target), []).append(event)
-    if sum(len(v) for v in seats.values()) < 2:
+    count = sum(len(v) for v in seats.values())
+    if count > MAX_SEAT_EVENTS:
+        raise ScenarioError(
+            f"events: a scenario may have at most {MAX_SEAT_EVENTS} rule and table events "
+            f"(got {count})"
+        )
+    if count < 2:
         return
     options = [[None, *events] for events in seats.values()]
     if math.prod(len(o) for o in options) > MAX_COMBINATIONS:

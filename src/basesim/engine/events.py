@@ -27,7 +27,6 @@ from numpy.typing import NDArray
 
 from basesim.engine.compiled import CompiledScenario, RunParameters
 from basesim.events import SETTLED_BY_EVENT, Event
-from basesim.exceptions import SimulationError
 
 __all__ = ["EventRunner", "event_months", "structural_variant"]
 
@@ -117,12 +116,8 @@ class EventRunner:
         self.months = event_months(compiled, params)
         self.values = params.event_value.copy()
         self.regime = np.zeros(params.n_runs, dtype=np.int64)
+        # Validation allows at most MAX_SEAT_EVENTS of them: one bit each in an int64.
         self._structural = [e for e, ev in enumerate(self.events) if ev.kind in ("rule", "table")]
-        if len(self._structural) > 62:
-            raise SimulationError(
-                f"a scenario may have at most 62 rule and table events "
-                f"(got {len(self._structural)})"
-            )
         self._bit = {e: 1 << b for b, e in enumerate(self._structural)}
         # Events on the same rule or seat replace one another: the last one met counts.
         self._rivals = {
@@ -143,11 +138,6 @@ class EventRunner:
         self.forced_value = np.full((n, n_iss), math.nan)
         self.forced_month = np.zeros((n, n_iss), dtype=np.int64)
 
-    @property
-    def active(self) -> bool:
-        """Whether the scenario has any event."""
-        return bool(self.events)
-
     def apply(
         self, month: int, params: RunParameters, state: Any, runs: NDArray[np.intp]
     ) -> NDArray[np.bool_]:
@@ -157,7 +147,6 @@ class EventRunner:
         and ``state``.  Returns which rows met an event this month.
         """
         met = np.zeros(runs.shape[0], dtype=bool)
-        self._runs = runs
         for e, event in enumerate(self.events):
             rows = np.flatnonzero(self.months[runs, e] == month)
             if rows.size == 0:
@@ -167,7 +156,7 @@ class EventRunner:
             if event.kind == "set":
                 self._set(e, params, state, rows, value)
             elif event.kind == "settle":
-                self._settle(event, state, rows, value, month)
+                self._settle(event, state, runs, rows, value, month)
             else:
                 # From now on this event's rule (or seat) holds, not an earlier one's.
                 held = self.regime[runs[rows]] & ~self._rivals[e]
@@ -220,10 +209,15 @@ class EventRunner:
                 _apply_state(state, rows, shift)
 
     def _settle(
-        self, event: Event, state: Any, rows: NDArray[np.intp], value: FloatArray, month: int
+        self,
+        event: Event,
+        state: Any,
+        runs: NDArray[np.intp],
+        rows: NDArray[np.intp],
+        value: FloatArray,
+        month: int,
     ) -> None:
         k = self._k[event.target]
-        runs = self._runs
 
         def settle(plain: Any, where: NDArray[np.intp], picked: NDArray[np.intp]) -> None:
             keep = plain.open[where, k]
