@@ -29,11 +29,13 @@ Methods
     the weighted covariance of the previous generation, and weights prior /
     kernel mixture.  Each generation resamples the previous one by weight.
     When at least ``alpha`` of a generation's weight already meets every
-    observation, the last step reweights that generation (weights times
-    "meets them") instead of moving it: exact for those particles, and it
-    avoids the kernel weights' collapse in many dimensions (the effective
-    sample size after a move is reported in ``generations``; with dozens of
-    parameters it can be a few particles).  Where acceptance is not rare,
+    observation, or the generation reweighted by "meets them" keeps an
+    effective sample size of at least ``n / 4``, the last step reweights it
+    (weights times "meets them") instead of moving it: exact for those
+    particles, and it avoids moves, whose kernel weights collapse in many
+    dimensions (with dozens of parameters a move can leave an effective
+    sample size of a few particles; :func:`calibrate` warns when the final
+    one is below ``n / 20``).  Where acceptance is not rare,
     ``"rejection"`` is exact and simpler.
 
 References
@@ -48,6 +50,7 @@ References
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,10 +410,12 @@ class Posterior:
         parameters from the posterior and, given them, the path from its
         distribution conditioned on the observations.
 
-        The result's ``scenario`` is the prior scenario; its runs' sampled
-        values are the particles' values.  Its provenance records the seed of
-        this forecast, but the runs are not those of ``simulate`` with that
-        seed, so do not use it to regenerate them.
+        ``rng`` defaults to a stream of the calibration's own seed that no
+        method uses, so a seeded calibration forecasts the same runs each
+        time.  The result's ``scenario`` is the prior scenario; its runs'
+        sampled values are the particles' values.  Its provenance records the
+        seed of this forecast, but the runs are not those of ``simulate`` with
+        that seed, so do not use it to regenerate them.
         """
         from basesim.experiments.tasks import provenance_of
         from basesim.outcomes import Tally
@@ -422,7 +427,8 @@ class Posterior:
             root = self.root
         else:
             size = _count("n_runs", 10_000 if n_runs is None else n_runs, 1)
-            root = as_seed_sequence(rng)
+            # By default a stream of the calibration's own seed that no method uses.
+            root = _child(self.root, 4) if rng is None else as_seed_sequence(rng)
             outcome = self._fresh_paths(compiled, size, root)
         tally = Tally.empty(self.prior)
         tally.add(outcome)
@@ -732,7 +738,8 @@ def _smc(
             proposal = float(below.max()) if below.size else 0.0
         eps = max(proposal, 0.0) if met_share < alpha else 0.0
         share = float(np.sum(w * met_now))
-        if eps == 0 and share >= alpha:
+        kept = _ess(np.where(met_now, w, 0.0)) if met_now.any() else 0.0
+        if share >= alpha or kept >= n / 4:
             # Enough of this population meets every observation already: reweight
             # it by that (importance sampling at tolerance 0, exact for these
             # particles) instead of moving it, which in many dimensions makes the
@@ -741,7 +748,12 @@ def _smc(
             w = w / w.sum()
             tolerances.append(0.0)
             history.append(
-                {"tolerance": 0.0, "simulations": 0.0, "acceptance_rate": share, "ess": _ess(w)}
+                {
+                    "tolerance": 0.0,
+                    "simulations": 0.0,
+                    "acceptance_rate": float(met_now.mean()),
+                    "ess": _ess(w),
+                }
             )
             break
         mean = np.sum(w[:, None] * z, axis=0)
@@ -805,6 +817,15 @@ def _smc(
     if closest > 0 and not met_share:  # pragma: no cover - eps 0 accepts only met runs
         raise _no_run_met(obs, n_sim, closest)
     u = np.clip(u, 0.0, np.nextafter(1.0, 0.0))
+    if _ess(w) < n / 20:
+        warnings.warn(
+            f"calibrate: the smc posterior's effective sample size is {_ess(w):.1f} of {n} "
+            "particles (the perturbation kernel's weights collapsed, as they do with many "
+            "uncertain parameters); its summaries are unreliable: use method='rejection' "
+            "with more runs, or calibrate fewer parameters",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return Posterior(
         prior=scenario,
         observations=obs,

@@ -119,7 +119,9 @@ def test_smc_matches_the_analytic_posterior() -> None:
     assert tol[0] == math.inf and tol[-1] == 0.0 and len(tol) >= 2
     assert all(later < earlier for earlier, later in itertools.pairwise(tol))
     assert len(post.generations) == len(tol)
-    assert post.n_particles == 1_000
+    assert (
+        0 < post.n_particles <= 1_000
+    )  # a last reweighting keeps only the particles that meet it
     assert post.ess > 300
     assert 0 < post.acceptance_rate <= 1
     np.testing.assert_allclose(post.weights.sum(), 1.0)
