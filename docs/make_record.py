@@ -198,7 +198,12 @@ def section_b(
     after = basesim.score(events, late, n_runs=runs, rng=SEED)
     before = basesim.score(basesim.load_scenario("syria-2025"), late, n_runs=runs, rng=SEED)
     jan_table = table(
-        ("scenario", "probability of the January 2026 record", "basing: mean Brier", "mean log"),
+        (
+            "scenario",
+            "probability of the January 2026 record",
+            "basing: mean Brier",
+            "basing: mean log",
+        ),
         [
             ("`syria-2025` (report only)", joint(before), *basing_means(before)),
             ("`syria-2025-events`", joint(after), *basing_means(after)),
