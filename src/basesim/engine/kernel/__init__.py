@@ -1,0 +1,1 @@
+"""Compiled (Numba) kernels of the batch engine."""
