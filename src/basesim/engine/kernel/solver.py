@@ -611,7 +611,9 @@ def solve_row(
             cons[m] = v
             m += 1
     ws = _workspace(theta_j.shape[0], m)
-    return _solve_core(theta_j, sal_j, theta_v, sal_v, bound, cons, m, free, fixed, exponent, out, ws)
+    return _solve_core(
+        theta_j, sal_j, theta_v, sal_v, bound, cons, m, free, fixed, exponent, out, ws
+    )
 
 
 @_jit
