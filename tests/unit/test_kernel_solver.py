@@ -15,7 +15,14 @@ import pytest
 from numpy.typing import NDArray
 from scipy.special import ndtr as scipy_ndtr
 
-from basesim.engine.kernel.solver import ndtr, solve_proposer_row, solve_row, utility_row
+from basesim.engine.kernel.solver import (
+    ndtr,
+    proposer_workspace,
+    solve_proposer_row,
+    solve_proposer_row_with,
+    solve_row,
+    utility_row,
+)
 from basesim.engine.solver import solve_package, utility
 from basesim.protocols.proposer import _solve
 
@@ -120,21 +127,19 @@ def test_solve_proposer_row_is_the_proposer_solve(seed: int) -> None:
             )
             got = np.empty_like(expected)
             flags = np.empty_like(feasible)
+            # The same rows with one set of scratch arrays for all of them.
+            got_with = np.empty_like(expected)
+            flags_with = np.empty_like(feasible)
+            work = proposer_workspace(n_issues, n_act)
             for i in range(expected.shape[0]):
-                flags[i] = solve_proposer_row(
-                    theta_j[i],
-                    sal_j[i],
-                    stances[i],
-                    salience[i],
-                    target[i],
-                    active[i],
-                    free[i],
-                    sq[i],
-                    2,
-                    got[i],
-                )
+                row = (theta_j[i], sal_j[i], stances[i], salience[i], target[i])
+                row += (active[i], free[i], sq[i], 2)
+                flags[i] = solve_proposer_row(*row, got[i])
+                flags_with[i] = solve_proposer_row_with(*row, got_with[i], work)
             np.testing.assert_array_equal(flags, feasible)
             np.testing.assert_array_equal(_bits_equal(got, expected), True)
+            np.testing.assert_array_equal(flags_with, feasible)
+            np.testing.assert_array_equal(_bits_equal(got_with, expected), True)
             cuts = active.sum(axis=1) > 4
             n_cuts += int(cuts.sum())
             n_feasible += int((feasible & cuts).sum())

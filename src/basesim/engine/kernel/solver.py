@@ -24,7 +24,14 @@ import numpy as np
 
 from basesim.engine.solver import FEASIBILITY_TOL, N_JOINT_STEPS, N_SECULAR_STEPS
 
-__all__ = ["ndtr", "solve_proposer_row", "solve_row", "utility_row"]
+__all__ = [
+    "ndtr",
+    "proposer_workspace",
+    "solve_proposer_row",
+    "solve_proposer_row_with",
+    "solve_row",
+    "utility_row",
+]
 
 #: The batch solver's private constants (see :mod:`basesim.engine.solver`).
 _LAMBDA_MAX = 1e15
@@ -37,7 +44,12 @@ _MAX_DIRECT_CONSTRAINTS = 4
 _MAX_CUT_CONSTRAINTS = 8
 _TOLERANCE = 1e-9
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+#: Compiled functions that allocate nothing run without reference counting
+#: (``_nrt=False``): they only read and write arrays they are given, and
+#: counting references on every array passed would cost more than the arithmetic.
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+#: Compiled functions that allocate their scratch arrays.
+_jit_alloc = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
@@ -137,7 +149,7 @@ def _next_comb(comb: np.ndarray, size: int, n: int) -> bool:
     return True
 
 
-@_jit
+@_jit_alloc
 def _workspace(n_issues: int, n_cons: int) -> tuple:
     """Scratch arrays for a row with ``n_issues`` issues and up to ``n_cons`` constraints."""
     mm = max(n_cons, 1)
@@ -561,7 +573,7 @@ def _solve_core(
     return feasible
 
 
-@_jit
+@_jit_alloc
 def solve_row(
     theta_j: np.ndarray,
     sal_j: np.ndarray,
@@ -616,7 +628,7 @@ def solve_row(
     )
 
 
-@_jit
+@_jit_alloc
 def solve_proposer_row(
     theta_j: np.ndarray,
     sal_j: np.ndarray,
@@ -664,11 +676,58 @@ def solve_proposer_row(
     bool
         Whether the row is feasible.
     """
+    work = proposer_workspace(theta_j.shape[0], stances.shape[0])
+    return solve_proposer_row_with(
+        theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent, out, work
+    )
+
+
+@_jit_alloc
+def proposer_workspace(n_issues: int, n_actors: int) -> tuple:
+    """Scratch arrays for :func:`solve_proposer_row_with`.
+
+    Parameters
+    ----------
+    n_issues, n_actors
+        The number of issues ``K`` and of actors ``N`` of the rows it serves.
+
+    Returns
+    -------
+    tuple
+        Arrays to pass, unchanged, to every call for rows of that size.
+    """
+    n = max(n_actors, _MAX_CUT_CONSTRAINTS)
+    cons = np.empty(n, dtype=np.intp)
+    per_actor = np.empty((2, max(n_actors, 1)))
+    return _workspace(n_issues, _MAX_CUT_CONSTRAINTS), cons, per_actor
+
+
+@_jit
+def solve_proposer_row_with(
+    theta_j: np.ndarray,
+    sal_j: np.ndarray,
+    stances: np.ndarray,
+    salience: np.ndarray,
+    target: np.ndarray,
+    active: np.ndarray,
+    free: np.ndarray,
+    status_quo: np.ndarray,
+    exponent: int,
+    out: np.ndarray,
+    work: tuple,
+) -> bool:
+    """:func:`solve_proposer_row` with scratch arrays from :func:`proposer_workspace`.
+
+    Allocates nothing, so that a loop over many rows pays for its scratch
+    arrays once.  Same parameters as :func:`solve_proposer_row`, plus ``work``.
+    """
+    ws, cons, per_actor = work
     n_act = stances.shape[0]
     n_issues = theta_j.shape[0]
     m = 0
     for v in range(n_act):
         if active[v]:
+            cons[m] = v
             m += 1
     if m <= _MAX_DIRECT_CONSTRAINTS or exponent != 2:
         if exponent != 2:
@@ -680,13 +739,12 @@ def solve_proposer_row(
                 for k in range(n_issues):
                     out[k] = status_quo[k]
                 return False
-        return solve_row(
-            theta_j, sal_j, stances, salience, target, active, free, status_quo, exponent, out
+        return _solve_core(
+            theta_j, sal_j, stances, salience, target, cons, m, free, status_quo, exponent, out, ws
         )
-    ws = _workspace(n_issues, _MAX_CUT_CONSTRAINTS)
-    slots = np.empty(_MAX_CUT_CONSTRAINTS, dtype=np.intp)
-    scale = np.empty(n_act)
-    violation = np.empty(n_act)
+    slots = cons
+    scale = per_actor[0]
+    violation = per_actor[1]
     for v in range(n_act):
         total = salience[v, 0]
         for k in range(1, n_issues):
@@ -694,7 +752,6 @@ def solve_proposer_row(
         scale[v] = _maximum(total, 1.0)
     for k in range(n_issues):
         out[k] = theta_j[k] if free[k] else status_quo[k]
-    failed = False
     for size in range(1, _MAX_CUT_CONSTRAINTS + 1):
         for v in range(n_act):
             if active[v]:
@@ -710,10 +767,7 @@ def solve_proposer_row(
             theta_j, sal_j, stances, salience, target, slots, size, free, status_quo, 2, out, ws
         )
         if not ok:
-            failed = True
-            break
-    if failed:
-        return False
+            return False
     for v in range(n_act):
         if active[v]:
             value = utility_row(stances[v], salience[v], out, 2)
