@@ -111,6 +111,21 @@ def test_solve_row_covers_the_joint_stages() -> None:
     assert (binding[feasible] >= 3).sum() > 10
 
 
+@pytest.mark.parametrize("n_issues", [8, 16])
+def test_solve_row_with_many_issues_and_constraints(n_issues: int) -> None:
+    rng = np.random.default_rng(n_issues)
+    args = _batch(rng, 150, n_issues, 8, 2)
+    args[5][:] = True
+    expected, feasible = solve_package(*args)
+    got = np.empty_like(expected)
+    flags = np.empty_like(feasible)
+    for i in range(expected.shape[0]):
+        flags[i] = solve_row(*(a[i] for a in args), 2, got[i])
+    np.testing.assert_array_equal(flags, feasible)
+    np.testing.assert_array_equal(_bits_equal(got, expected), True)
+    assert 0.3 < feasible.mean() < 1.0
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_solve_proposer_row_is_the_proposer_solve(seed: int) -> None:
     rng = np.random.default_rng(seed)
