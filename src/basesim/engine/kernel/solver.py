@@ -18,6 +18,8 @@ work done.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
@@ -44,12 +46,25 @@ _MAX_DIRECT_CONSTRAINTS = 4
 _MAX_CUT_CONSTRAINTS = 8
 _TOLERANCE = 1e-9
 
-#: Compiled functions that allocate nothing run without reference counting
-#: (``_nrt=False``): they only read and write arrays they are given, and
-#: counting references on every array passed would cost more than the arithmetic.
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-#: Compiled functions that allocate their scratch arrays.
-_jit_alloc = numba.njit(cache=True, nogil=True, error_model="numpy")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _compiled(*, allocates: bool) -> Callable[[_F], _F]:
+    """The Numba decorator of this module's functions.
+
+    Functions that allocate nothing are compiled without reference counting
+    (``_nrt=False``): they only read and write arrays they are given, and
+    counting references on every array passed would cost more than their
+    arithmetic.
+    """
+    options: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
+    if not allocates:
+        options["_nrt"] = False
+    return cast("Callable[[_F], _F]", numba.njit(**options))
+
+
+_jit = _compiled(allocates=False)
+_jit_alloc = _compiled(allocates=True)
 
 
 @_jit
@@ -150,7 +165,7 @@ def _next_comb(comb: np.ndarray, size: int, n: int) -> bool:
 
 
 @_jit_alloc
-def _workspace(n_issues: int, n_cons: int) -> tuple:
+def _workspace(n_issues: int, n_cons: int) -> tuple[Any, ...]:
     """Scratch arrays for a row with ``n_issues`` issues and up to ``n_cons`` constraints."""
     mm = max(n_cons, 1)
     n_faces = max(_binom(mm, mm // 2), 1)
@@ -176,7 +191,7 @@ def _evaluate(
     r_hi: np.ndarray,
     m: int,
     q: np.ndarray,
-) -> tuple:
+) -> tuple[Any, ...]:
     """The proposer's loss at ``x``, every ``Q_v`` (into ``q``) and whether all are met."""
     n_issues = x.shape[0]
     d = x[0] - tj[0]
@@ -348,7 +363,7 @@ def _solve_multi(
     free: np.ndarray,
     n_free: int,
     m: int,
-    ws: tuple,
+    ws: tuple[Any, ...],
     out: np.ndarray,
 ) -> None:
     """Stages 0, 1, 2, ... of a row with two or more free issues (``p = 2``).
@@ -475,7 +490,7 @@ def _solve_core(
     fixed: np.ndarray,
     exponent: int,
     out: np.ndarray,
-    ws: tuple,
+    ws: tuple[Any, ...],
 ) -> bool:
     """One row of ``solve_package`` with the constraints ``cons[:m]`` (all active)."""
     vk, vm, vmk, _, _, _, _, _, _ = ws
@@ -683,7 +698,7 @@ def solve_proposer_row(
 
 
 @_jit_alloc
-def proposer_workspace(n_issues: int, n_actors: int) -> tuple:
+def proposer_workspace(n_issues: int, n_actors: int) -> tuple[Any, ...]:
     """Scratch arrays for :func:`solve_proposer_row_with`.
 
     Parameters
@@ -714,7 +729,7 @@ def solve_proposer_row_with(
     status_quo: np.ndarray,
     exponent: int,
     out: np.ndarray,
-    work: tuple,
+    work: tuple[Any, ...],
 ) -> bool:
     """:func:`solve_proposer_row` with scratch arrays from :func:`proposer_workspace`.
 
@@ -847,7 +862,7 @@ _SQRT1_2 = 0.70710678118654752440
 @_jit
 def _polevl(x: float, coef: np.ndarray) -> float:
     """Horner evaluation of ``coef[0] x**n + ... + coef[n]``."""
-    ans = coef[0]
+    ans: float = coef[0]
     for i in range(1, coef.shape[0]):
         ans = ans * x + coef[i]
     return ans
@@ -856,7 +871,7 @@ def _polevl(x: float, coef: np.ndarray) -> float:
 @_jit
 def _p1evl(x: float, coef: np.ndarray) -> float:
     """Horner evaluation of ``x**n + coef[0] x**(n-1) + ... + coef[n-1]``."""
-    ans = x + coef[0]
+    ans: float = x + coef[0]
     for i in range(1, coef.shape[0]):
         ans = ans * x + coef[i]
     return ans
