@@ -15,6 +15,7 @@ import pytest
 from numpy.typing import NDArray
 from scipy.special import ndtr as scipy_ndtr
 
+from basesim.engine.kernel import solver as kernel
 from basesim.engine.kernel.solver import (
     ndtr,
     proposer_workspace,
@@ -24,6 +25,7 @@ from basesim.engine.kernel.solver import (
     utility_row,
 )
 from basesim.engine.solver import solve_package, utility
+from basesim.protocols import proposer
 from basesim.protocols.proposer import _solve
 
 Array = NDArray[np.float64]
@@ -207,3 +209,9 @@ def test_ndtr_is_scipy_ndtr() -> None:
     expected = scipy_ndtr(points)
     got = np.array([ndtr(p) for p in points])
     np.testing.assert_array_equal(got.view(np.uint64), expected.view(np.uint64))
+
+
+def test_constants_are_the_proposer_s() -> None:
+    assert kernel._MAX_DIRECT_CONSTRAINTS == proposer.MAX_DIRECT_CONSTRAINTS
+    assert kernel._MAX_CUT_CONSTRAINTS == proposer.MAX_CUT_CONSTRAINTS
+    assert kernel._TOLERANCE == proposer.TOLERANCE

@@ -24,7 +24,15 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 
-from basesim.engine.solver import FEASIBILITY_TOL, N_JOINT_STEPS, N_SECULAR_STEPS
+from basesim.engine.solver import (
+    _BUDGET_FLOOR,
+    _LAMBDA_MAX,
+    _REG_SHIFT,
+    _TINY,
+    FEASIBILITY_TOL,
+    N_JOINT_STEPS,
+    N_SECULAR_STEPS,
+)
 
 __all__ = [
     "ndtr",
@@ -35,13 +43,11 @@ __all__ = [
     "utility_row",
 ]
 
-#: The batch solver's private constants (see :mod:`basesim.engine.solver`).
-_LAMBDA_MAX = 1e15
-_BUDGET_FLOOR = 1e-200
-_TINY = 1e-300
-_REG_SHIFT = 40
+#: The diagonal factor of the batch solver's small linear systems.
 _DIAG = 1.0 + 1e-12
-#: The proposer's constants (see :mod:`basesim.protocols.proposer`).
+#: The proposer's constants (``MAX_DIRECT_CONSTRAINTS``, ``MAX_CUT_CONSTRAINTS``
+#: and ``TOLERANCE`` of :mod:`basesim.protocols.proposer`, which imports the
+#: engine and so cannot be imported here).
 _MAX_DIRECT_CONSTRAINTS = 4
 _MAX_CUT_CONSTRAINTS = 8
 _TOLERANCE = 1e-9
