@@ -641,7 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario(p)
     _add_common(p, n_runs=20_000, n_runs_help="number of runs (with --precision, the cap)")
     p.add_argument(
-        "--engine", choices=("batch", "mesa"), default="batch", help="simulation engine"
+        "--engine", choices=("batch", "mesa", "numpy"), default="batch", help="simulation engine"
     )
     p.add_argument(
         "--precision",
@@ -664,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p, n_runs=20_000, n_runs_help="runs per scenario")
     p.add_argument(
-        "--engine", choices=("batch", "mesa"), default="batch", help="simulation engine"
+        "--engine", choices=("batch", "mesa", "numpy"), default="batch", help="simulation engine"
     )
     p.set_defaults(func=_cmd_compare)
 

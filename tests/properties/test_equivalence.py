@@ -1,15 +1,17 @@
-"""The batch engine against the Mesa model, run by run.
+"""The batch engine against the Mesa model and the NumPy reference, run by run.
 
-Both engines play the same month (``play_round``) on the same random inputs
-(run i of a computation always gets the same draws): the Mesa model one run at
-a time with its agents carrying the state, the batch engine many runs at once,
-retiring them as they finish.  So every run's packages, settlements, months
-and proposers must agree: packages within 1e-9, the rest exactly.  What this
-checks is that nothing in a month depends on the other runs of a batch.
+Both engines play the same month on the same random inputs (run i of a
+computation always gets the same draws): the Mesa model one run at a time
+with its agents carrying the state, the batch engine many runs at once,
+retiring them as they finish; both play the compiled month.  The NumPy
+reference (``Bargaining(kernel=False)``) plays the same rules written as array
+operations over runs.  Every run's packages, settlements, months and
+proposers must agree: packages within 1e-9, the rest exactly.  What this
+checks is that nothing in a month depends on the other runs of a batch, and
+that the compiled month is the reference's month.
 
-The Mesa model costs tens of milliseconds a run (a whole month's rules on one
-run), so the run counts are sized to what they prove: every bundled scenario,
-both reservation forms and every decision rule, not a large sample of one.
+The run counts are sized to what they prove: every bundled scenario, both
+reservation forms and every decision rule, not a large sample of one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from basesim.engine.batch import run_batch, run_mesa
 from basesim.engine.compiled import compile_scenario, draw_inputs
 from basesim.issues import Issue
 from basesim.parameters import Distribution, Parameter
+from basesim.protocols.bargaining import Bargaining
 from basesim.scenario import ProtocolSettings, Scenario
 
 
@@ -36,13 +39,18 @@ def _assert_same(scenario: Scenario, start: int, stop: int, seed: int) -> None:
     inputs = draw_inputs(compiled, np.random.SeedSequence(seed), start, stop)
     batch = run_batch(compiled, inputs)
     mesa = run_mesa(compiled, inputs)
-    np.testing.assert_allclose(batch.package, mesa.package, rtol=0, atol=1e-9)
-    for name in ("settled", "settled_round", "settled_by", "proposals"):
-        np.testing.assert_array_equal(getattr(batch, name), getattr(mesa, name), err_msg=name)
-    for k, issue in enumerate(scenario.issues):
-        np.testing.assert_array_equal(
-            issue.categorize(batch.package[:, k]), issue.categorize(mesa.package[:, k])
-        )
+    reference = run_batch(compiled, inputs, Bargaining(kernel=False))
+    assert Bargaining().compile(compiled).kernel is not None  # the compiled month plays
+    for other, label in ((mesa, "mesa"), (reference, "numpy reference")):
+        np.testing.assert_allclose(batch.package, other.package, rtol=0, atol=1e-9, err_msg=label)
+        for name in ("settled", "settled_round", "settled_by", "proposals"):
+            np.testing.assert_array_equal(
+                getattr(batch, name), getattr(other, name), err_msg=f"{name} ({label})"
+            )
+        for k, issue in enumerate(scenario.issues):
+            np.testing.assert_array_equal(
+                issue.categorize(batch.package[:, k]), issue.categorize(other.package[:, k])
+            )
 
 
 def _chunk(scenario: Scenario, start: int, stop: int, seed: int) -> int:

@@ -9,6 +9,7 @@ same random inputs, so the two agree run by run.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,12 @@ from basesim.engine.events import EventRunner
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 
-__all__ = ["ENGINES", "run_batch", "run_mesa", "sampled_values"]
+__all__ = ["ENGINES", "run_batch", "run_mesa", "run_reference", "sampled_values"]
 
-#: The engines a simulation can run on: this vectorised one, and the Mesa model run by run.
-ENGINES = ("batch", "mesa")
+#: The engines a simulation can run on: this one (the compiled month where it
+#: covers the scenario), the Mesa model run by run, and this one with the
+#: bargaining model's month played by its NumPy reference (for comparisons).
+ENGINES = ("batch", "mesa", "numpy")
 
 
 def _protocol(compiled: CompiledScenario, protocol: Any) -> Any:
@@ -118,6 +121,21 @@ def run_batch(
         state.put(active, work)
     outcome: BatchOutcome = protocol.outcome(state, sampled_values(compiled, inputs.quantiles))
     return outcome
+
+
+def run_reference(
+    compiled: CompiledScenario, inputs: RandomInputs, protocol: Any = None
+) -> BatchOutcome:
+    """:func:`run_batch` with the bargaining model's NumPy month in place of the compiled one.
+
+    The same runs, computed by the readable reference of the rules
+    (:func:`basesim.protocols.bargaining.play_round`); other models are
+    played as :func:`run_batch` plays them.
+    """
+    protocol = _protocol(compiled, protocol)
+    if getattr(protocol, "kernel", False):
+        protocol = dataclasses.replace(protocol, kernel=False)
+    return run_batch(compiled, inputs, protocol)
 
 
 def run_mesa(

@@ -62,8 +62,11 @@ def simulate(
         Number of runs.  With ``precision``, the cap on runs (default 10
         million).
     engine
-        ``"batch"`` (vectorised, the default) or ``"mesa"`` (the Mesa model,
-        run by run: the reference, slower).
+        ``"batch"`` (many runs at once, the default: the compiled month),
+        ``"mesa"`` (the Mesa model, run by run, with agents you can inspect)
+        or ``"numpy"`` (the batch engine with the bargaining model's month
+        played by its NumPy reference, slower: to check the compiled month).
+        All three give the same runs.
     precision
         If given, keep adding runs until every reported probability's
         Wilson interval half-width is at most ``precision`` (or the cap is

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from basesim.engine.batch import ENGINES, run_batch, run_mesa
+from basesim.engine.batch import ENGINES, run_batch, run_mesa, run_reference
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: Default runs per task for :func:`~basesim.simulate` and :func:`~basesim.compare`, per engine.
-DEFAULT_BATCH = {"batch": 16_384, "mesa": 256}
+DEFAULT_BATCH = {"batch": 16_384, "mesa": 256, "numpy": 16_384}
 #: Default runs per task (whole design points) for sweeps and sensitivity:
 #: about half a second of work.
 POINTS_BATCH = 4096
@@ -160,7 +160,7 @@ def run_task(
     root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key, pool_size=task.pool_size)
     inputs = draw_inputs(compiled, root, task.start, task.stop)
     protocol = None  # the protocol the scenario names
-    runner = run_batch if task.engine == "batch" else run_mesa
+    runner = {"batch": run_batch, "mesa": run_mesa, "numpy": run_reference}[task.engine]
     outcome = runner(compiled, inputs, protocol)
     return outcome, outcome.take(slice(0, task.keep))
 

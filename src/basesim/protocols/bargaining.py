@@ -40,7 +40,8 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import math
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -49,12 +50,19 @@ from numpy.typing import NDArray
 from basesim.engine.compiled import CompiledScenario, RunParameters
 from basesim.engine.outcome import BatchOutcome
 from basesim.engine.solver import utility
-from basesim.protocols.proposer import TOLERANCE, best_packages, issue_subsets, utility_scale
+from basesim.protocols.proposer import (
+    MAX_EXHAUSTIVE_ISSUES,
+    TOLERANCE,
+    best_packages,
+    issue_subsets,
+    utility_scale,
+)
 from basesim.protocols.rules import RuleTable, rule_met, rule_table
 
 __all__ = [
     "Bargaining",
     "BargainingTables",
+    "KernelTables",
     "RoundRecord",
     "RunState",
     "accepts",
@@ -63,7 +71,9 @@ __all__ = [
     "drift_status_quo",
     "equilibrium_reservations",
     "influence",
+    "kernel_tables",
     "play_round",
+    "play_round_compiled",
     "recognise",
     "recognition_weights",
 ]
@@ -88,6 +98,78 @@ class BargainingTables:
     totals: FloatArray = field(default_factory=lambda: np.zeros(0))
     # Minimal winning coalitions by (issue set, proposer), filled as they are needed.
     coalitions: dict[tuple[bytes, int], BoolArray] = field(default_factory=dict, compare=False)
+    # The same tables packed for the compiled month (None: the NumPy month plays).
+    kernel: KernelTables | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KernelTables:
+    """A scenario's rules and tables as the compiled month takes them (:func:`kernel_tables`)."""
+
+    rules: tuple[Any, ...]
+    tables: tuple[Any, ...]
+    rotation: IntArray
+    can_propose: BoolArray
+    influenced: BoolArray
+
+
+def kernel_tables(compiled: CompiledScenario, tables: BargainingTables) -> KernelTables | None:
+    """Pack a scenario's tables for :mod:`basesim.engine.kernel.bargaining`.
+
+    ``None`` where the compiled month does not cover the scenario (linear
+    losses with several issues).  Each issue set's minimal winning
+    coalitions are listed once per proposer here, so the compiled month
+    only looks them up.
+    """
+    from basesim.engine.kernel import bargaining as kernel
+
+    if not kernel.supported(compiled.exponent, compiled.n_issues):
+        return None
+    r = tables.rules
+    rules = (
+        np.ascontiguousarray(r.code, dtype=np.int64),
+        np.ascontiguousarray(r.voters),
+        np.ascontiguousarray(r.votes),
+        np.ascontiguousarray(r.total_votes),
+        np.ascontiguousarray(r.n_voters, dtype=np.int64),
+        np.ascontiguousarray(r.threshold),
+        np.ascontiguousarray(r.min_voter_share),
+        np.ascontiguousarray(r.authority, dtype=np.int64),
+        np.ascontiguousarray(r.forced),
+        np.ascontiguousarray(r.optional),
+    )
+    n_act, n_iss = compiled.n_actors, compiled.n_issues
+    subsets = np.ascontiguousarray(tables.subsets)
+    listed: dict[tuple[int, int], BoolArray] = {}
+    for s, subset in enumerate(subsets):
+        optional = (r.optional[:, subset].any(axis=1) & ~r.forced[:, subset].any(axis=1)).sum()
+        if subset.sum() >= 2 and optional <= kernel.MAX_OPTIONAL:
+            for j in range(n_act):
+                listed[s, j] = kernel.minimal_winning(rules, subset, j)
+    width = max([1, *(c.shape[0] for c in listed.values())])
+    if n_iss > MAX_EXHAUSTIVE_ISSUES:
+        # Issue sets found month by month: room for any antichain of the optional voters.
+        width = max(width, 1 << kernel.MAX_OPTIONAL)
+    coalitions = np.zeros((subsets.shape[0], n_act, width, n_act), dtype=bool)
+    counts = np.full((subsets.shape[0], n_act), -1, dtype=np.int64)
+    for (s, j), coal in listed.items():
+        coalitions[s, j, : coal.shape[0]] = coal
+        counts[s, j] = coal.shape[0]
+    rotation = compiled.rotation if compiled.recognition == "rotation" else np.zeros(0)
+    return KernelTables(
+        rules=rules,
+        tables=(
+            subsets,
+            np.ascontiguousarray(tables.budgets.reshape(-1, n_iss)),
+            np.ascontiguousarray(tables.totals, dtype=np.float64),
+            coalitions,
+            counts,
+            width,
+        ),
+        rotation=np.ascontiguousarray(rotation, dtype=np.int64),
+        can_propose=np.ascontiguousarray(compiled.can_propose, dtype=bool),
+        influenced=np.ascontiguousarray(tables.influenced),
+    )
 
 
 @dataclass(slots=True, kw_only=True)
@@ -215,9 +297,15 @@ def concession_reservation(
     aspiration = disagreement + params.opening * (best - disagreement)
     elapsed = np.minimum(1.0, month / params.concession_months)
     result: FloatArray = disagreement + (aspiration - disagreement) * (
-        1.0 - elapsed ** (1.0 / params.concession)
+        1.0 - _power(elapsed, 1.0 / params.concession)
     )
     return result
+
+
+#: ``x ** y`` elementwise by the C library's ``pow`` (correctly rounded in
+#: current C libraries), as the compiled month computes it: NumPy's own
+#: ``power`` may use vector code that differs in the last bit, by processor.
+_power = np.vectorize(math.pow, otypes=[np.float64])
 
 
 # -- 4. recognition ----------------------------------------------------------------------
@@ -485,6 +573,97 @@ def play_round(
     )
 
 
+#: The order in which the compiled month takes each structure's arrays.
+_PARAMETER_FIELDS = (
+    "position",
+    "salience",
+    "capability",
+    "anchoring",
+    "discount",
+    "concession",
+    "noise",
+    "opening",
+    "concession_months",
+    "disagreement",
+    "influence",
+    "breakdown",
+    "drift",
+    "reservation_form",
+)
+_STATE_FIELDS = (
+    "stances",
+    "status_quo",
+    "open",
+    "settled_round",
+    "settled_by",
+    "proposals",
+    "table",
+    "table_start",
+)
+
+
+def play_round_compiled(
+    compiled: CompiledScenario,
+    tables: BargainingTables,
+    params: RunParameters,
+    state: RunState,
+    month: int,
+    recognition: FloatArray,
+    noise: FloatArray,
+) -> RoundRecord:
+    """:func:`play_round` by the compiled month (:mod:`basesim.engine.kernel.bargaining`).
+
+    The same month, run by run; ``tables.kernel`` must be set.
+    """
+    from basesim.engine.kernel.bargaining import play_month
+
+    packed = tables.kernel
+    assert packed is not None  # the caller checks
+    n, n_act, n_iss = state.stances.shape
+    for name in _STATE_FIELDS:
+        # The month writes into the state's arrays: make sure they are plain ones.
+        value = getattr(state, name)
+        if not value.flags.c_contiguous:
+            setattr(state, name, np.ascontiguousarray(value))
+    record = (
+        np.zeros(n, dtype=np.int64),
+        np.empty((n, n_iss)),
+        np.zeros((n, n_iss), dtype=bool),
+        np.zeros(n, dtype=bool),
+        np.zeros((n, n_act), dtype=bool),
+        np.zeros(n, dtype=bool),
+        np.empty((n, n_act)),
+        np.empty((n, n_act)),
+    )
+    play_month(
+        month,
+        compiled.exponent,
+        packed.rules,
+        packed.tables,
+        packed.rotation,
+        packed.can_propose,
+        packed.influenced,
+        tuple(
+            np.ascontiguousarray(getattr(params, name), dtype=np.float64)
+            for name in _PARAMETER_FIELDS
+        ),
+        tuple(getattr(state, name) for name in _STATE_FIELDS),
+        np.ascontiguousarray(recognition, dtype=np.float64),
+        np.ascontiguousarray(noise, dtype=np.float64),
+        record,
+    )
+    return RoundRecord(
+        proposer=record[0].astype(np.intp),
+        package=record[1],
+        settles=record[2],
+        offered=record[3],
+        accepted=record[4],
+        passed=record[5],
+        reservation=record[6],
+        disagreement=record[7],
+    )
+
+
 # -- the protocol ------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Bargaining:
@@ -495,6 +674,9 @@ class Bargaining:
     """
 
     name: str = field(default="bargaining")
+    #: Play months with the compiled month where it covers the scenario (False:
+    #: always the NumPy reference, :func:`play_round`).
+    kernel: bool = field(default=True)
 
     def compile(self, compiled: CompiledScenario) -> BargainingTables:
         """The rule table and candidate issue sets of a compiled scenario."""
@@ -517,13 +699,16 @@ class Bargaining:
         totals = np.array([float(budget.total) for budget in scenario.budgets])
         budgets.setflags(write=False)
         totals.setflags(write=False)
-        return BargainingTables(
+        tables = BargainingTables(
             rules=rule_table(scenario),
             influenced=influenced,
             subsets=issue_subsets(compiled.n_issues),
             budgets=budgets,
             totals=totals,
         )
+        if not self.kernel:
+            return tables
+        return replace(tables, kernel=kernel_tables(compiled, tables))
 
     def start(self, compiled: CompiledScenario, params: RunParameters) -> RunState:
         """The state before month 1."""
@@ -552,7 +737,9 @@ class Bargaining:
         recognition: FloatArray,
         noise: FloatArray,
     ) -> RoundRecord:
-        """One month (see :func:`play_round`)."""
+        """One month (see :func:`play_round`), compiled where ``tables`` allow."""
+        if tables.kernel is not None:
+            return play_round_compiled(compiled, tables, params, state, month, recognition, noise)
         return play_round(compiled, tables, params, state, month, recognition, noise)
 
     @staticmethod

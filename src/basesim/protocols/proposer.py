@@ -560,7 +560,7 @@ def _pass_probability(
     """
     m, n_act = value.shape
     rows = np.arange(m)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = (value - believed) / spread
     p = np.where(spread > 0, ndtr(np.where(spread > 0, z, 0.0)), value >= believed - tol)
     p[rows, proposer] = 1.0
