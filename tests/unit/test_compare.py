@@ -215,7 +215,7 @@ def test_bad_arguments(scenario):
         basesim.BasesimError, match=r"n_runs must be a whole number >= 2 \(got 1\)"
     ):
         basesim.compare({"a": scenario, "b": scenario}, n_runs=1)
-    with pytest.raises(basesim.BasesimError, match="engine must be one of batch, mesa"):
+    with pytest.raises(basesim.BasesimError, match="engine must be one of batch, mesa, numpy"):
         basesim.compare({"a": scenario, "b": scenario}, n_runs=10, engine="fast")
     with pytest.raises(
         basesim.BasesimError, match=r"executor must be a concurrent\.futures\.Executor"

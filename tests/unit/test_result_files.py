@@ -135,7 +135,7 @@ def _edit_scenario_only(meta):
         (_provenance("entropy", []), r"provenance.entropy must not be an empty list"),
         (_provenance("spawn_key", [-1]), r"provenance.spawn_key must be a list of whole numbers"),
         (_provenance("block_size", 1e300), r"provenance.block_size must be a whole number in"),
-        (_provenance("engine", "gpu"), r"provenance.engine must be one of batch, mesa \(got 'gpu'\)"),
+        (_provenance("engine", "gpu"), r"provenance.engine must be one of batch, mesa, numpy \(got 'gpu'\)"),
         (_provenance("created", None), r"provenance.created must be a non-empty string"),
         (_provenance("extra", 1), r"metadata.provenance must be an object with keys"),
     ],

@@ -90,6 +90,12 @@ def _minimum(a: float, b: float) -> float:
 
 
 @_jit
+def _same(a: float, b: float) -> bool:
+    """Whether two floats have the same bits (NaN never does; 0.0 and -0.0 do not)."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@_jit
 def _argmax(values: np.ndarray, n: int) -> int:
     """``numpy.argmax`` of ``values[:n]``: the first maximum, or the first NaN."""
     best = values[0]
@@ -176,7 +182,7 @@ def _workspace(n_issues: int, n_cons: int) -> tuple[Any, ...]:
     mm = max(n_cons, 1)
     n_faces = max(_binom(mm, mm // 2), 1)
     vk = np.empty((11, n_issues))
-    vm = np.empty((10, mm))
+    vm = np.empty((11, mm))
     vmk = np.empty((4, mm, n_issues))
     hess = np.empty((mm, mm))
     face_mu = np.empty((2, n_faces, mm))
@@ -273,6 +279,7 @@ def _single(
             total += alpha[k]
     lam = _maximum(_maximum(lam, math.sqrt(total / r) - rho_max), 0.0)
     for _ in range(N_SECULAR_STEPS):
+        before = lam
         rcp = 1.0 / (rho[0] + lam)
         t = alpha[0] * rcp * rcp
         q = t
@@ -283,6 +290,9 @@ def _single(
             q += t
             p += t * rcp
         lam = _maximum(lam + q / (p + _TINY) * (math.sqrt(q / r) - 1.0), 0.0)
+        if _same(lam, before):
+            # A fixed point: every further step would return the same bits.
+            break
     return _minimum(lam, _LAMBDA_MAX)
 
 
@@ -309,9 +319,15 @@ def _joint(
     n_issues = x.shape[0]
     inv_s = vk[0]
     e = vk[1]
+    x_before = vk[9]
     c = vm[0]
     y = vm[1]
+    mu_before = vm[2]
     for _ in range(N_JOINT_STEPS):
+        for k in range(n_issues):
+            x_before[k] = x[k]
+        for i in range(size):
+            mu_before[i] = mu[i]
         for k in range(n_issues):
             s = sj[k]
             for i in range(size):
@@ -362,6 +378,15 @@ def _joint(
             for i in range(size):
                 step += mu[i] * g[i, k]
             x[k] = x[k] - step * inv_s[k]
+        # A step is a function of (x, mu) alone: at a fixed point every further
+        # step would return the same bits, so the remaining ones are skipped.
+        fixed = True
+        for k in range(n_issues):
+            fixed = fixed and _same(x[k], x_before[k])
+        for i in range(size):
+            fixed = fixed and _same(mu[i], mu_before[i])
+        if fixed:
+            break
 
 
 @_jit
