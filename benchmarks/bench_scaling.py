@@ -1,17 +1,23 @@
-"""How the batch engine's cost grows with runs, actors, issues and horizon.
+"""How the compiled engine's cost and memory grow with actors and issues.
 
-Prints a Markdown table of runs per second (best of a few calls) for synthetic
-scenarios that vary one size at a time around a reference of 4 actors, 2
-issues and 24 months, each issue decided by unanimity of two actors (issue
-k by actors k and k + 1), with concession curves and perception noise as in
-syria-2025; and syria-2025 itself.
+Prints Markdown tables of runs per second, microseconds per run-month (a run
+lasts as many months as it takes to settle every issue, which changes with
+the size, so the cost of a month is the steadier measure) and peak traced
+memory, for synthetic scenarios that vary one size at a time around a
+reference of 4 actors, 2 issues and 24 months (each issue decided by
+unanimity of two actors, issue k by actors k and k + 1; concession curves and
+perception noise as in syria-2025), and the exponent of a least-squares fit
+of log cost per run-month on log size.
 
-    python benchmarks/bench_scaling.py
+    python benchmarks/bench_scaling.py                  # actors 2-128, issues 1-16
+    python benchmarks/bench_scaling.py --quick          # a smaller grid
 """
 
 from __future__ import annotations
 
+import argparse
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -66,38 +72,63 @@ def synthetic_scenario(*, n_actors: int, n_issues: int, horizon: int, seed: int 
     return Scenario(name="synthetic", issues=issues, actors=tuple(actors), horizon=horizon)
 
 
-def runs_per_second(scenario: Scenario, n_runs: int, repeat: int = 2) -> tuple[float, float]:
-    """Best runs per second, and the mean number of months a run lasts."""
-    basesim.simulate(scenario, n_runs=min(n_runs, 1_000), rng=0, keep_runs=0)
-    best = 0.0
-    for i in range(repeat):
-        start = time.perf_counter()
-        res = basesim.simulate(scenario, n_runs=n_runs, rng=i + 1, keep_runs=n_runs)
-        best = max(best, n_runs / (time.perf_counter() - start))
+def measure(scenario: Scenario, n_runs: int) -> tuple[float, float, float]:
+    """Runs per second, mean months played and peak traced MiB of ``n_runs`` runs."""
+    basesim.simulate(scenario, n_runs=min(n_runs, 200), rng=0, keep_runs=0)  # compile, warm up
+    tracemalloc.start()
+    start = time.perf_counter()
+    res = basesim.simulate(scenario, n_runs=n_runs, rng=1, keep_runs=n_runs)
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     runs = res.runs
     assert runs is not None
     months = np.where(runs.agreed, runs.round, scenario.horizon)
-    return best, float(months.mean())
+    return n_runs / elapsed, float(months.mean()), peak / 2**20
 
 
-def main() -> None:
-    print("| varied | actors | issues | horizon | runs | runs/s | mean months played |")
+def exponent(sizes: list[int], costs: list[float]) -> float:
+    """The slope of a least-squares line through ``(log size, log cost)``."""
+    slope, _ = np.polyfit(np.log(sizes), np.log(costs), 1)
+    return float(slope)
+
+
+def table(varied: str, grid: list[tuple[int, int, int]]) -> None:
+    print(f"| {varied} | actors | issues | runs | runs/s | months played | µs per run-month |")
     print("|---|---|---|---|---|---|---|")
-    reference = {"n_actors": 4, "n_issues": 2, "horizon": 24}
-    cases = [("runs", reference, n) for n in (10_000, 50_000)]
-    cases += [("actors", {**reference, "n_actors": a}, 20_000) for a in (2, 3, 6, 8)]
-    cases += [("issues", {**reference, "n_issues": k}, 20_000) for k in (1, 3)]
-    cases += [("horizon", {**reference, "horizon": h}, 20_000) for h in (6, 12, 48)]
-    syria = basesim.load_scenario("syria-2025")
-    for varied, sizes, n_runs in cases:
-        rate, months = runs_per_second(synthetic_scenario(**sizes), n_runs)
+    sizes, costs, peaks = [], [], []
+    for n_actors, n_issues, n_runs in grid:
+        scn = synthetic_scenario(n_actors=n_actors, n_issues=n_issues, horizon=24)
+        rate, months, peak = measure(scn, n_runs)
+        per_month = 1e6 / rate / months
+        size = n_actors if varied == "actors" else n_issues
+        sizes.append(size)
+        costs.append(per_month)
+        peaks.append(peak)
         print(
-            f"| {varied} | {sizes['n_actors']} | {sizes['n_issues']} | {sizes['horizon']} | "
-            f"{n_runs:,} | {rate:,.0f} | {months:.1f} |"
+            f"| {size} | {n_actors} | {n_issues} | {n_runs:,} | {rate:,.0f} | {months:.1f} | "
+            f"{per_month:,.2f} |"
         )
-    rate, months = runs_per_second(syria, 50_000)
-    print(f"| syria-2025 | 4 | 2 | 24 | 50,000 | {rate:,.0f} | {months:.1f} |")
+    print()
+    print(f"Peak traced memory (MiB) by {varied}: " + ", ".join(f"{p:,.0f}" for p in peaks))
+    print(
+        f"Fitted exponent of the cost per run-month in the number of {varied}: "
+        f"{exponent(sizes, costs):.2f} (all sizes), "
+        f"{exponent(sizes[len(sizes) // 2 :], costs[len(costs) // 2 :]):.2f} (larger half)"
+    )
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller grid")
+    args = parser.parse_args(argv)
+    actors = (2, 4, 8, 16) if args.quick else (2, 4, 8, 16, 32, 64, 128)
+    issues = (1, 2, 4, 8) if args.quick else (1, 2, 4, 8, 12, 16)
+    table("actors", [(a, 2, max(1_000, 40_000 // a)) for a in actors])
+    table("issues", [(4, k, max(1_000, 20_000 // k)) for k in issues])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -196,3 +196,81 @@ def test_linear_losses_on_several_issues_are_left_to_the_reference():
     compiled = compile_scenario(scn)
     assert kernel_tables(compiled, Bargaining(kernel=False).compile(compiled)) is None
     assert Bargaining().compile(compiled).kernel is None
+
+
+def _large_scenario(seed: int, *, n_actors: int = 10, n_issues: int = 6) -> basesim.Scenario:
+    """More than four issues (sets of open issues found month by month), more than
+    eight optional voters (coalitions built cheapest first) and every rule; both
+    reservation forms; quadratic losses (a budget needs linear ones: see below)."""
+    from basesim import Actor, Budget, Distribution, Issue, Parameter, ProtocolSettings, Stance
+
+    rng = np.random.default_rng(seed)
+    # With one issue, linear losses and a budget on it (its one-issue search is compiled).
+    exponent = 1 if n_issues == 1 else 2
+    budget = (Budget(name="spending", issues=("i0",), total=0.35),) if n_issues == 1 else ()
+
+    def uniform(low: float, high: float) -> Parameter:
+        return Parameter(
+            value=(low + high) / 2, distribution=Distribution(kind="uniform", low=low, high=high)
+        )
+
+    names = [f"p{i}" for i in range(n_actors)]
+    kinds = (
+        {"rule": "majority"},
+        {"rule": "unanimity", "voters": ("p0", "p1")},
+        {"rule": "qualified", "threshold": 0.6, "min_voter_share": 0.5},
+        {"rule": "unilateral", "authority": "p2"},
+        {"rule": "majority", "voters": tuple(names[:5])},
+        {"rule": "qualified", "threshold": 0.75},
+    )
+    issues = tuple(
+        Issue(
+            name=f"i{k}",
+            label=f"I{k}",
+            status_quo=uniform(0.0, 0.3) if k < 3 else uniform(0.2, 0.8),
+            **kinds[k % len(kinds)],
+        )
+        for k in range(n_issues)
+    )
+    actors = []
+    for name in names:
+        stances = {}
+        for issue in issues:
+            centre = float(rng.random())
+            stances[issue.name] = Stance(
+                position=uniform(max(0.0, centre - 0.2), min(1.0, centre + 0.2)),
+                salience=uniform(0.1, 1.0),
+            )
+        actors.append(
+            Actor(
+                name=name,
+                label=name.upper(),
+                capability=uniform(0.5, 2.0),
+                noise=uniform(0.0, 0.1),
+                votes=float(rng.choice([1.0, 2.0])),
+                stances=stances,
+            )
+        )
+    return basesim.Scenario(
+        name="large",
+        issues=issues,
+        actors=tuple(actors),
+        horizon=6,
+        budgets=budget,
+        protocol=ProtocolSettings(
+            utility_exponent=exponent,
+            lookahead=2,
+            reservation=Parameter(
+                value=0.0, distribution=Distribution(kind="choice", weights=(0.7, 0.3))
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_many_issues_budgets_and_many_voters_month_by_month(seed):
+    assert _months(_large_scenario(seed), 150, 6, seed) > 50
+
+
+def test_one_issue_with_a_budget_and_linear_losses_month_by_month():
+    assert _months(_large_scenario(3, n_issues=1), 150, 6, 3) > 20
