@@ -257,7 +257,10 @@ def test_adaptive_precision_stops_where_it_would_with_any_batch_size(scenario):
         ({"n_runs": 0}, r"n_runs must be a whole number >= 1 \(got 0\)"),
         ({"n_runs": 2.5}, r"n_runs must be a whole number >= 1 \(got 2.5\)"),
         ({}, r"n_runs is required unless precision is given"),
-        ({"n_runs": 10, "engine": "fast"}, r"engine must be one of batch, mesa, numpy \(got 'fast'\)"),
+        (
+            {"n_runs": 10, "engine": "fast"},
+            r"engine must be one of batch, mesa, numpy \(got 'fast'\)",
+        ),
         ({"n_runs": 10, "batch_size": 0}, r"batch_size must be a whole number >= 1 \(got 0\)"),
         ({"n_runs": 10, "keep_runs": -1}, r"keep_runs must be a whole number >= 0 \(got -1\)"),
         ({"precision": 0.7}, r"precision must be a number in \(0, 0.5\) \(got 0.7\)"),

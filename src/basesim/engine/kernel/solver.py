@@ -182,7 +182,7 @@ def _workspace(n_issues: int, n_cons: int) -> tuple[Any, ...]:
     mm = max(n_cons, 1)
     n_faces = max(_binom(mm, mm // 2), 1)
     vk = np.empty((11, n_issues))
-    vm = np.empty((11, mm))
+    vm = np.empty((12, mm))
     vmk = np.empty((4, mm, n_issues))
     hess = np.empty((mm, mm))
     face_mu = np.empty((2, n_faces, mm))
@@ -278,7 +278,8 @@ def _single(
             lam = _maximum(lam, bound)
             total += alpha[k]
     lam = _maximum(_maximum(lam, math.sqrt(total / r) - rho_max), 0.0)
-    for _ in range(N_SECULAR_STEPS):
+    earlier = np.nan
+    for step in range(N_SECULAR_STEPS):
         before = lam
         rcp = 1.0 / (rho[0] + lam)
         t = alpha[0] * rcp * rcp
@@ -290,9 +291,16 @@ def _single(
             q += t
             p += t * rcp
         lam = _maximum(lam + q / (p + _TINY) * (math.sqrt(q / r) - 1.0), 0.0)
+        # A step is a function of lam alone: at a fixed point every further step
+        # returns the same bits, and in a cycle of two the last step's result
+        # is known from the parity of the steps left.
         if _same(lam, before):
-            # A fixed point: every further step would return the same bits.
             break
+        if _same(lam, earlier):
+            if (N_SECULAR_STEPS - 1 - step) % 2 == 1:
+                lam = before
+            break
+        earlier = before
     return _minimum(lam, _LAMBDA_MAX)
 
 
@@ -320,13 +328,17 @@ def _joint(
     inv_s = vk[0]
     e = vk[1]
     x_before = vk[9]
+    x_earlier = vk[10]
     c = vm[0]
     y = vm[1]
     mu_before = vm[2]
-    for _ in range(N_JOINT_STEPS):
+    mu_earlier = vm[3]
+    for iteration in range(N_JOINT_STEPS):
         for k in range(n_issues):
+            x_earlier[k] = x_before[k]
             x_before[k] = x[k]
         for i in range(size):
+            mu_earlier[i] = mu_before[i]
             mu_before[i] = mu[i]
         for k in range(n_issues):
             s = sj[k]
@@ -379,13 +391,28 @@ def _joint(
                 step += mu[i] * g[i, k]
             x[k] = x[k] - step * inv_s[k]
         # A step is a function of (x, mu) alone: at a fixed point every further
-        # step would return the same bits, so the remaining ones are skipped.
+        # step would return the same bits, and in a cycle of two the last
+        # step's result is known from the parity of the steps left.
         fixed = True
         for k in range(n_issues):
             fixed = fixed and _same(x[k], x_before[k])
         for i in range(size):
             fixed = fixed and _same(mu[i], mu_before[i])
         if fixed:
+            break
+        if iteration == 0:
+            continue
+        cycle = True
+        for k in range(n_issues):
+            cycle = cycle and _same(x[k], x_earlier[k])
+        for i in range(size):
+            cycle = cycle and _same(mu[i], mu_earlier[i])
+        if cycle:
+            if (N_JOINT_STEPS - 1 - iteration) % 2 == 1:
+                for k in range(n_issues):
+                    x[k] = x_before[k]
+                for i in range(size):
+                    mu[i] = mu_before[i]
             break
 
 
