@@ -23,14 +23,17 @@ from basesim.posterior_sample import PARTICLE_PATH
 from basesim.scenario import BEHAVIOUR_FIELDS, RESERVATION_FORMS, Scenario
 
 __all__ = [
+    "BATCH_BYTES",
     "BLOCK_SIZE",
     "CompiledScenario",
     "RandomInputs",
     "RunParameters",
+    "batch_size_for",
     "compile_scenario",
     "draw_block",
     "draw_inputs",
     "path_key",
+    "run_bytes",
     "sampled_values",
 ]
 
@@ -325,6 +328,48 @@ def draw_block(
     for p, path in enumerate(compiled.uncertain_paths):
         quantiles[:, p] = _stream(root, block, 1, path_key(path)).random(n)
     return RandomInputs(quantiles=quantiles, recognition=recognition, noise=noise)
+
+
+#: About how much memory one batch of runs may hold; batch sizes adapt to it.
+BATCH_BYTES = 256 * 2**20
+
+
+def run_bytes(compiled: CompiledScenario) -> int:
+    """About how many bytes one run holds while its batch is played.
+
+    Its random inputs (a recognition draw and a perception error per actor per
+    month, a quantile per uncertain parameter), its parameters (influence
+    weights grow with the square of the number of actors), its state and an
+    equilibrium table over the look-ahead, three times over: parameters and
+    state are copied as finished runs retire.
+    """
+    n_act, n_iss = compiled.n_actors, compiled.n_issues
+    words = (
+        compiled.horizon * (n_act + 1)
+        + n_act * n_act
+        + 8 * n_act * n_iss
+        + compiled.lookahead * n_act
+        + 3 * compiled.n_uncertain
+        + 16 * (n_act + n_iss)
+    )
+    return 3 * 8 * words
+
+
+def batch_size_for(compiled: CompiledScenario, largest: int) -> int:
+    """The default runs per batch: ``largest``, or fewer where runs are big.
+
+    Keeps a batch within about :data:`BATCH_BYTES` (at least 64 runs).  A
+    run's numbers never depend on its batch, so this changes memory and speed
+    only.
+
+    Examples
+    --------
+    >>> import basesim
+    >>> compiled = compile_scenario(basesim.load_scenario("syria-2025"))
+    >>> batch_size_for(compiled, 16_384)
+    16384
+    """
+    return max(64, min(largest, BATCH_BYTES // run_bytes(compiled)))
 
 
 def draw_inputs(
