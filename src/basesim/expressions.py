@@ -34,6 +34,7 @@ False
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from basesim.exceptions import SimulationError
-from basesim.outcomes import NO_AGREEMENT, OutcomeTable
+from basesim.outcomes import MAX_JOINT_CELLS, NO_AGREEMENT, OutcomeTable
 from basesim.scenario import Scenario, suggest
 
 if TYPE_CHECKING:
@@ -207,6 +208,19 @@ class OutcomeExpression:
         return _categorical(self._node)
 
     @property
+    def from_counts(self) -> bool:
+        """Whether its probability follows from outcome counts (:meth:`probability`).
+
+        True for a single outcome name, and for any categorical condition
+        when the joint table is enumerated (see
+        :attr:`~basesim.outcomes.OutcomeTable.enumerated`); other conditions
+        are evaluated run by run.
+        """
+        if not self.is_condition:
+            return False
+        return self.column is not None or (self.is_categorical and self.table.enumerated)
+
+    @property
     def column(self) -> int | None:
         """The outcome column, if the expression is a single outcome name, else ``None``."""
         return self._node.column if isinstance(self._node, _Column) else None
@@ -223,6 +237,12 @@ class OutcomeExpression:
                 "outcomes; it needs the runs themselves"
             )
         table = self.table
+        if not table.enumerated:
+            raise SimulationError(
+                f"outcome {self.text!r} combines issues, and the joint table must have at most "
+                f"MAX_JOINT_CELLS = {MAX_JOINT_CELLS} cells to count it (the scenario's issues "
+                f"have {math.prod(table.shape)} combinations); it needs the runs themselves"
+            )
         rows = np.column_stack(np.unravel_index(np.arange(table.n_joint), table.shape))
         every = RunOutcomes(rows=rows.astype(np.intp), values=None, rounds=None, horizon=0)
         return self.evaluate(every).astype(bool)

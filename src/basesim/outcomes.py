@@ -8,6 +8,14 @@ value, the status quo that persisted).  The *joint* table is the product over
 issues of these rows, in row-major order (the first issue varies slowest); its
 last cell, every issue unsettled, is ``"no agreement"``.
 
+The joint table has a cell per combination, so its size grows exponentially
+with the number of issues (``3 ** K`` cells for ``K`` issues of two categories
+each).  When it would have more than :data:`MAX_JOINT_CELLS` cells it is not
+enumerated: it then has three cells, ``"every issue settled"``, ``"some issues
+settled"`` and ``"no agreement"``, which still partition the runs, and each
+issue's own table is unchanged.  Conditions that combine issues are then
+evaluated run by run rather than read from the joint table's counts.
+
 Every table of :meth:`basesim.SimulationResult.probabilities`, every outcome
 column of a comparison, sweep or sensitivity analysis and every outcome name
 an experiment accepts comes from :class:`OutcomeTable`.  A :class:`Tally`
@@ -32,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,8 +56,11 @@ if TYPE_CHECKING:
     from basesim.engine.outcome import BatchOutcome
 
 __all__ = [
+    "EVERY_SETTLED",
     "HIST_BINS",
+    "MAX_JOINT_CELLS",
     "NO_AGREEMENT",
+    "SOME_SETTLED",
     "UNSETTLED",
     "VALUE_BINS",
     "OutcomeTable",
@@ -61,7 +73,16 @@ __all__ = [
 NO_AGREEMENT = "no agreement"
 #: The row of an issue's table for runs that never settled the issue.
 UNSETTLED = "unsettled"
+#: The cell of a joint table that is not enumerated for runs that settled every issue.
+EVERY_SETTLED = "every issue settled"
+#: The cell of a joint table that is not enumerated for runs that settled some issues only.
+SOME_SETTLED = "some issues settled"
 _RESERVED = (UNSETTLED, NO_AGREEMENT)
+#: The most cells a joint table is enumerated with: above it (the product over
+#: issues of categories plus one exceeds it), the joint table has the three
+#: cells ``EVERY_SETTLED``, ``SOME_SETTLED`` and ``NO_AGREEMENT``.  Six issues of
+#: three categories (``4 ** 6``) are enumerated, seven are not.
+MAX_JOINT_CELLS = 4096
 #: Bins of [0, 1] for a tally's histogram of each issue's final value.
 HIST_BINS = 50
 #: Bins of [0, 1] for the quantiles of final values: they are exact to 1 / 4096.
@@ -86,7 +107,10 @@ class OutcomeTable:
     Column ``c`` is ``labels[c] = (table, outcome)``: first the joint table
     (``n_joint`` cells, combinations of each issue's rows in row-major order,
     the last one ``"no agreement"``), then each issue's table (its categories,
-    then ``"unsettled"``).  Outcome *names*, as the experiments take them, are
+    then ``"unsettled"``).  A joint table of more than :data:`MAX_JOINT_CELLS`
+    combinations is not enumerated (:attr:`enumerated` is false): it has the
+    cells ``"every issue settled"``, ``"some issues settled"`` and
+    ``"no agreement"`` instead.  Outcome *names*, as the experiments take them, are
     ``"issue=category"`` (``"basing=retention"``, ``"basing=unsettled"``),
     ``"joint=a / b"`` (``"joint=withdrawal / unsettled"``) and
     ``"no agreement"``.
@@ -125,8 +149,11 @@ class OutcomeTable:
                         f"(got {list(names)})"
                     )
         rows = [(*c, UNSETTLED) for c in cats]
-        joint = [("joint", " / ".join(combo)) for combo in itertools.product(*rows)]
-        joint[-1] = ("joint", NO_AGREEMENT)
+        if math.prod(len(r) for r in rows) <= MAX_JOINT_CELLS:
+            joint = [("joint", " / ".join(combo)) for combo in itertools.product(*rows)]
+            joint[-1] = ("joint", NO_AGREEMENT)
+        else:
+            joint = [("joint", name) for name in (EVERY_SETTLED, SOME_SETTLED, NO_AGREEMENT)]
         marginal = [
             (issue.name, r) for issue, r_k in zip(scenario.issues, rows, strict=True) for r in r_k
         ]
@@ -135,13 +162,22 @@ class OutcomeTable:
     # -- layout ------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        """Shape of the joint table: each issue's categories plus ``"unsettled"``."""
+        """Each issue's rows (categories plus ``"unsettled"``): the shape of an enumerated joint table."""
         return tuple(len(c) + 1 for c in self.categories)
+
+    @property
+    def enumerated(self) -> bool:
+        """Whether the joint table has a cell per combination (at most :data:`MAX_JOINT_CELLS`).
+
+        If not, its cells are ``"every issue settled"``, ``"some issues
+        settled"`` and ``"no agreement"``.
+        """
+        return math.prod(self.shape) <= MAX_JOINT_CELLS
 
     @property
     def n_joint(self) -> int:
         """How many cells the joint table has (``"no agreement"`` included)."""
-        return int(np.prod(self.shape))
+        return math.prod(self.shape) if self.enumerated else 3
 
     @property
     def n_columns(self) -> int:
@@ -220,9 +256,17 @@ class OutcomeTable:
         return out
 
     def joint_rows(self, rows: NDArray[np.intp]) -> NDArray[np.intp]:
-        """``(n,)`` each run's cell of the joint table, from :meth:`issue_rows`."""
+        """``(n,)`` each run's cell of the joint table, from :meth:`issue_rows`.
+
+        A joint table that is not enumerated has cell 0 for the runs that
+        settled every issue, 1 for those that settled some, 2 for none.
+        """
         if rows.shape[0] == 0:
             return np.zeros(0, dtype=np.intp)
+        if not self.enumerated:
+            unsettled = np.asarray(rows == np.asarray(self.shape) - 1)
+            cell = np.where(unsettled.any(axis=1), 1, 0)
+            return np.asarray(np.where(unsettled.all(axis=1), 2, cell), dtype=np.intp)
         return np.asarray(np.ravel_multi_index(tuple(rows.T), self.shape), dtype=np.intp)
 
     def codes(self, scenario: Scenario, outcome: BatchOutcome) -> NDArray[np.int64]:
@@ -278,7 +322,9 @@ class Tally:
         How many runs have been counted.
     joint
         Runs per cell of the joint table (see :class:`~basesim.outcomes.OutcomeTable`),
-        ``"no agreement"`` last.
+        ``"no agreement"`` last: a cell per combination of each issue's rows,
+        or, above :data:`MAX_JOINT_CELLS` combinations, the three cells
+        ``"every issue settled"``, ``"some issues settled"`` and ``"no agreement"``.
     marginal
         Per issue, runs per row of its table: its categories, then ``"unsettled"``.
     rounds

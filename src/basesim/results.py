@@ -139,8 +139,11 @@ class SimulationResult:
             whatever its final value.  Table ``"joint"`` has a row per
             combination of those rows, in row-major order (the first issue
             varies slowest), named ``"a / b"``; the last, every issue
-            unsettled, is ``"no agreement"``.  Each table's probabilities sum
-            to 1.
+            unsettled, is ``"no agreement"``.  Above
+            :data:`~basesim.outcomes.MAX_JOINT_CELLS` combinations the joint
+            table is not enumerated and has three rows instead:
+            ``"every issue settled"``, ``"some issues settled"`` and
+            ``"no agreement"``.  Each table's probabilities sum to 1.
         """
         import pandas as pd
 
@@ -935,11 +938,20 @@ def _tally_from(
             )
     # The tables count the same runs: each issue's table is the joint table
     # summed over the other issues, its "unsettled" row the runs it never
-    # settled, and the fully settled runs those with no issue unsettled.
-    joint = tally.joint.reshape(tally.table.shape)
+    # settled, and the fully settled runs those with no issue unsettled.  A
+    # joint table that is not enumerated only bounds each issue's table: its
+    # "no agreement" runs left every issue unsettled, its "every issue
+    # settled" runs settled every issue.
+    table = tally.table
+    joint = tally.joint.reshape(table.shape) if table.enumerated else tally.joint
     for i, issue in enumerate(scenario.issue_names):
-        others = tuple(j for j in range(k) if j != i)
-        if not np.array_equal(joint.sum(axis=others), tally.marginal[i]):
+        if table.enumerated:
+            others = tuple(j for j in range(k) if j != i)
+            agrees = np.array_equal(joint.sum(axis=others), tally.marginal[i])
+        else:
+            unsettled = int(tally.marginal[i][-1])
+            agrees = joint[-1] <= unsettled and joint[0] <= n_runs - unsettled
+        if not agrees:
             raise ResultError(
                 f"{path}: tally_marginal_{i} (issue {issue!r}) disagrees with the joint table"
             )
@@ -961,7 +973,10 @@ def _tally_from(
                 f"{path}: tally_settled_{name} and tally_unsettled_{name} do not add up to "
                 f"tally_{name}"
             )
-    full = int(joint[tuple(slice(0, s - 1) for s in tally.table.shape)].sum())
+    if table.enumerated:
+        full = int(joint[tuple(slice(0, s - 1) for s in table.shape)].sum())
+    else:
+        full = int(joint[0])
     if full != n_runs - int(tally.rounds[0]):
         raise ResultError(
             f"{path}: the joint table has {full} runs with every issue settled, tally_rounds "

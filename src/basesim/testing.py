@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from basesim.actors import Actor, Stance
 from basesim.issues import Budget, Issue
-from basesim.parameters import Parameter
+from basesim.parameters import Distribution, Parameter
 from basesim.scenario import ProtocolSettings, Scenario
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "alternating_offers_scenario",
     "baron_ferejohn_shares",
     "divide_the_dollar_scenario",
+    "many_issues_scenario",
     "pivotal_outcome",
     "pivotal_scenario",
     "romer_rosenthal_outcome",
@@ -113,6 +114,65 @@ salience = 0.3
 
 def _fixed(value: float) -> Parameter:
     return Parameter(value=float(value))
+
+
+def many_issues_scenario(*, n_issues: int, n_actors: int = 4, horizon: int = 12) -> Scenario:
+    """A bargaining scenario of ``n_issues`` issues, each with two categories, and ``n_actors`` actors.
+
+    Issue ``k`` (``i0``, ``i1``, ...) is decided by unanimity of actors ``k``
+    and ``k + 1`` (modulo ``n_actors``), with status quo 0 and categories
+    ``low`` and ``high`` split at 0.5.  Positions and saliences are uncertain
+    (uniform on an interval of width at most 0.4 around fixed centres), so
+    runs differ; every actor proposes.  With 7 issues or more the joint
+    outcome table (``3 ** n_issues`` combinations) is not enumerated.
+
+    Examples
+    --------
+    >>> scn = many_issues_scenario(n_issues=16)
+    >>> len(scn.issues), len(scn.actors)
+    (16, 4)
+    """
+
+    def uncertain(centre: float) -> Parameter:
+        lo, hi = max(0.0, centre - 0.2), min(1.0, centre + 0.2)
+        return Parameter(value=centre, distribution=Distribution(kind="uniform", low=lo, high=hi))
+
+    issues = tuple(
+        Issue(
+            name=f"i{k}",
+            label=f"Issue {k}",
+            status_quo=_fixed(0.0),
+            categories=("low", "high"),
+            cuts=(0.5,),
+            rule="unanimity",
+            voters=tuple(dict.fromkeys((f"a{k % n_actors}", f"a{(k + 1) % n_actors}"))),
+        )
+        for k in range(n_issues)
+    )
+    actors = tuple(
+        Actor(
+            name=f"a{i}",
+            label=f"Actor {i}",
+            capability=_fixed(1.0),
+            stances={
+                issue.name: Stance(
+                    position=uncertain(0.1 + 0.8 * ((3 * i + 5 * k) % 7) / 6),
+                    salience=uncertain(0.3 + 0.5 * ((2 * i + k) % 5) / 4),
+                )
+                for k, issue in enumerate(issues)
+            },
+            concession=_fixed(0.5 + 1.5 * i / max(n_actors - 1, 1)),
+            noise=_fixed(0.05),
+        )
+        for i in range(n_actors)
+    )
+    return Scenario(
+        name="many-issues",
+        title=f"{n_issues} issues, {n_actors} actors",
+        issues=issues,
+        actors=actors,
+        horizon=horizon,
+    )
 
 
 def setter_scenario(

@@ -17,7 +17,7 @@ from basesim.exceptions import CheckpointError
 from basesim.experiments.checkpoints import SweepCheckpoint
 from basesim.outcomes import OutcomeTable
 from basesim.scenarios.toml_io import read_scenario_text
-from basesim.testing import SMALL_SCENARIO_TOML
+from basesim.testing import SMALL_SCENARIO_TOML, many_issues_scenario
 
 SCENARIO = read_scenario_text(SMALL_SCENARIO_TOML)
 # basing: 3 categories + unsettled, relief: 2 + unsettled -> a 4 x 3 joint table;
@@ -213,3 +213,31 @@ def test_sweep_refuses_a_locked_or_unwritable_checkpoint(tmp_path):
     assert sweep(fresh).resumed_points == 2
     with pytest.raises(CheckpointError, match="cannot create the checkpoint folder '/proc/nope'"):
         sweep("/proc/nope")
+
+
+def test_chunks_of_a_joint_table_that_is_not_enumerated(tmp_path):
+    # Eight issues of two categories: 3 ** 8 combinations, above MAX_JOINT_CELLS, so
+    # the joint table is (every issue settled, some issues settled, no agreement).
+    table = OutcomeTable.of(many_issues_scenario(n_issues=8))
+    assert not table.enumerated and table.n_columns == 3 + 8 * 3
+    # 6 runs settled every issue low, 4 settled none.
+    good = np.array([[6, 0, 4] + [6, 0, 4] * 8], dtype=np.int64)
+    fingerprint = {**FINGERPRINT, "scenario_toml": "eight issues"}
+    with SweepCheckpoint.open(
+        tmp_path / "ok", fingerprint, n_points=8, n_runs=N_RUNS, table=table
+    ) as store:
+        store.save((2,), good, ())
+        counts, _ = store.load()
+    np.testing.assert_array_equal(counts[2], good[0])
+    # Six runs with no agreement, but issue i3 unsettled in only four: refused.
+    bad = good.copy()
+    bad[0, :3] = [4, 0, 6]
+    for k in range(8):
+        if k != 3:
+            bad[0, 3 + 3 * k : 6 + 3 * k] = [4, 0, 6]
+    with SweepCheckpoint.open(
+        tmp_path / "bad", fingerprint, n_points=8, n_runs=N_RUNS, table=table
+    ) as store:
+        store.save((2,), bad, ())
+        with pytest.raises(CheckpointError, match=r"point 2: the 'i3' counts disagree"):
+            store.load()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,9 +11,18 @@ from scipy import stats
 
 import basesim
 from basesim.engine.outcome import BatchOutcome
-from basesim.exceptions import ResultError, ScenarioError, SimulationError
-from basesim.outcomes import NO_AGREEMENT, UNSETTLED, OutcomeTable
+from basesim.exceptions import BasesimError, ResultError, ScenarioError, SimulationError
+from basesim.expressions import RunOutcomes, parse_outcome
+from basesim.outcomes import (
+    EVERY_SETTLED,
+    MAX_JOINT_CELLS,
+    NO_AGREEMENT,
+    SOME_SETTLED,
+    UNSETTLED,
+    OutcomeTable,
+)
 from basesim.results import Provenance, SimulationResult, Tally, wilson_interval
+from basesim.testing import many_issues_scenario
 
 
 @pytest.fixture(scope="module")
@@ -799,3 +809,143 @@ def test_quantiles_reject_bad_probabilities(partial):
         partial.quantiles(q="half")
     with pytest.raises(ResultError, match=r"q must be probabilities in \[0, 1\] \(got \[\]\)"):
         partial.quantiles(q=[])
+
+
+# -- many issues: the joint table above MAX_JOINT_CELLS ----------------------------------------
+def _three_categories(scenario, issues):
+    """``scenario`` with the named issues cut into three categories instead of two."""
+    changes = {}
+    for name in issues:
+        changes[f"issues.{name}.categories"] = ("low", "mid", "high")
+        changes[f"issues.{name}.cuts"] = (0.25, 0.75)
+    return scenario.replace(changes)
+
+
+def test_the_joint_table_is_enumerated_up_to_its_bound():
+    assert MAX_JOINT_CELLS == 4096
+    # Six issues of three categories: exactly 4 ** 6 = 4096 cells, enumerated.
+    at = OutcomeTable.of(
+        _three_categories(many_issues_scenario(n_issues=6), ["i0", "i1", "i2", "i3", "i4", "i5"])
+    )
+    assert at.enumerated and at.n_joint == 4096 and at.n_columns == 4096 + 6 * 4
+    assert at.joint_labels[0] == " / ".join(["low"] * 6)
+    assert at.joint_labels[-2] == " / ".join([UNSETTLED] * 5 + ["high"])
+    assert at.joint_labels[-1] == NO_AGREEMENT
+    # One more issue of two categories: 3 * 4096 cells, not enumerated.
+    above = OutcomeTable.of(
+        _three_categories(many_issues_scenario(n_issues=7), ["i0", "i1", "i2", "i3", "i4", "i5"])
+    )
+    assert not above.enumerated and above.n_joint == 3
+    assert above.joint_labels == (EVERY_SETTLED, SOME_SETTLED, NO_AGREEMENT)
+    assert above.n_columns == 3 + 6 * 4 + 3
+    assert above.labels[3:7] == (("i0", "low"), ("i0", "mid"), ("i0", "high"), ("i0", UNSETTLED))
+    # Seven issues of two categories: 3 ** 7 = 2187 cells, enumerated; eight are not.
+    assert OutcomeTable.of(many_issues_scenario(n_issues=7)).n_joint == 3**7
+    assert OutcomeTable.of(many_issues_scenario(n_issues=8)).n_joint == 3
+
+
+def test_a_table_that_is_not_enumerated_counts_every_some_and_no_settlement():
+    table = OutcomeTable.of(many_issues_scenario(n_issues=16))
+    assert not table.enumerated and table.shape == (3,) * 16
+    # Rows: 0 low, 1 high, 2 unsettled.
+    rows = np.array([[0] * 16, [1] * 15 + [2], [2] * 16, [2] * 15 + [0], [1] * 16], dtype=np.intp)
+    assert table.joint_rows(rows).tolist() == [0, 1, 2, 1, 0]
+    assert table.joint_rows(rows[:0]).tolist() == []
+    assert table.index("every issue settled") == 0
+    assert table.index("joint=some issues settled") == 1
+    assert table.index("no agreement") == 2
+    assert table.index("joint=" + " / ".join([UNSETTLED] * 16)) == 2
+    assert table.index("i3=high") == 3 + 3 * 3 + 1
+    with pytest.raises(SimulationError, match="outcome must be one of"):
+        table.index("joint=" + " / ".join(["low"] * 16))
+
+
+@pytest.fixture(scope="module")
+def many_issues():
+    """Sixteen issues, four actors: 300 runs, and the tracemalloc peak of simulating them."""
+    scenario = many_issues_scenario(n_issues=16, n_actors=4)
+    # Compile (or load from the cache) first, so the peak is the simulation's alone.
+    basesim.simulate(scenario, n_runs=10, rng=0)
+    tracemalloc.start()
+    try:
+        result = basesim.simulate(scenario, n_runs=300, rng=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_sixteen_issues_simulate_in_bounded_memory(many_issues):
+    result, peak = many_issues
+    # Bound: the tally's arrays are O(K * 4096) (value_hist: 16 * 2 * 4096 * 8 B = 1 MiB),
+    # the runs' O(n * K * actors) (well under 1 MiB for 300 runs), the engine's
+    # per-batch work a few MiB; 64 MiB leaves room for them all.  An enumerated joint
+    # table of 3 ** 16 = 43,046,721 cells would need 328 MiB for its counts alone.
+    assert peak < 64 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+    table = result.tally.table
+    assert not table.enumerated and table.n_columns == 3 + 16 * 3
+    probs = result.probabilities()
+    assert list(dict.fromkeys(probs["table"])) == ["joint", *result.scenario.issue_names]
+    sums = probs.groupby("table", sort=False)["probability"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, rtol=0, atol=1e-12)
+    assert ((probs["probability"] >= 0) & (probs["probability"] <= 1)).all()
+    assert (probs["ci_low"] <= probs["probability"]).all()
+    assert (probs["probability"] <= probs["ci_high"]).all()
+    # The joint cells agree with the kept runs, and with each issue's table.
+    runs = result.runs
+    assert runs is not None and runs.n_runs == 300
+    joint = probs[probs["table"] == "joint"].set_index("outcome")["count"]
+    assert joint[EVERY_SETTLED] == int(runs.agreed.sum()) == 300 - result.tally.rounds[0]
+    assert joint[NO_AGREEMENT] == int((~runs.any_agreed).sum())
+    assert joint[SOME_SETTLED] == int((runs.any_agreed & ~runs.agreed).sum())
+    for k, issue in enumerate(result.scenario.issue_names):
+        assert result.tally.marginal[k][-1] == int((~runs.settled[:, k]).sum()), issue
+    # The outcomes are not all alike: some issue ends in each of its categories.
+    assert 0 < joint[EVERY_SETTLED] < 300
+    frame = result.to_frame()
+    assert set(frame["outcome"]) <= {EVERY_SETTLED, SOME_SETTLED, NO_AGREEMENT}
+    assert (frame["outcome"] == EVERY_SETTLED).sum() == joint[EVERY_SETTLED]
+
+
+def test_sixteen_issues_round_trip(many_issues, tmp_path):
+    result, _ = many_issues
+    loaded = basesim.load_result(result.save(tmp_path / "many.npz"))
+    assert loaded.scenario == result.scenario and loaded.n_runs == 300
+    for name, array in result.tally.arrays().items():
+        np.testing.assert_array_equal(loaded.tally.arrays()[name], array, err_msg=name)
+    assert loaded.probabilities().equals(result.probabilities())
+    assert loaded.to_frame().equals(result.to_frame())
+    # The loader still checks the joint table against each issue's table.
+    arrays = _arrays(tmp_path / "many.npz")
+    joint = arrays["tally_joint"]
+    unsettled = arrays["tally_marginal_0"][-1]
+    arrays["tally_joint"] = np.array(
+        [joint[0] + joint[1] + joint[2] - unsettled - 1, 0, unsettled + 1]
+    )
+    with pytest.raises(ResultError, match=r"tally_marginal_0 \(issue 'i0'\) disagrees"):
+        basesim.load_result(_write(tmp_path / "bad.npz", arrays))
+
+
+def test_conditions_across_issues_need_the_runs_above_the_bound(many_issues):
+    result, _ = many_issues
+    both = parse_outcome(result.scenario, "i0=low and i1=high")
+    assert both.is_categorical and not both.from_counts
+    with pytest.raises(SimulationError, match=r"MAX_JOINT_CELLS = 4096 .* 43046721 combinations"):
+        both.probability(result.tally.counts(), result.n_runs)
+    single = parse_outcome(result.scenario, "no agreement")
+    assert single.from_counts
+    counts = result.tally.counts()
+    assert single.probability(counts, 300) == counts[2] / 300
+    runs = RunOutcomes.of(result.scenario, result.runs)
+    hits = both.evaluate(runs)
+    rows = result.tally.table.issue_rows(result.scenario, result.runs)
+    np.testing.assert_array_equal(hits, (rows[:, 0] == 0) & (rows[:, 1] == 1))
+    assert single.evaluate(runs).sum() == counts[2]
+
+
+def test_plot_joint_needs_an_enumerated_joint_table(many_issues):
+    from basesim import plotting
+
+    result, _ = many_issues
+    with pytest.raises(BasesimError, match=r"plot_joint needs the joint table.*MAX_JOINT_CELLS"):
+        plotting.plot_joint(result)

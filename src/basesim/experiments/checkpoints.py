@@ -354,10 +354,19 @@ class SweepCheckpoint:
                     f"{path}: point {points[bad[0]]}: the {name!r} counts add up to "
                     f"{int(sums[bad[0]])}, not n_runs = {self.n_runs}"
                 )
-        joint = rows[:, : table.n_joint].reshape(len(points), *table.shape)
+        joint = rows[:, : table.n_joint]
+        if table.enumerated:
+            joint = joint.reshape(len(points), *table.shape)
         for k, (issue, _, columns) in enumerate(list(table.tables())[1:]):
-            others = tuple(1 + j for j in range(len(table.shape)) if j != k)
-            bad = np.flatnonzero(np.any(joint.sum(axis=others) != rows[:, columns], axis=1))
+            if table.enumerated:
+                others = tuple(1 + j for j in range(len(table.shape)) if j != k)
+                wrong = np.any(joint.sum(axis=others) != rows[:, columns], axis=1)
+            else:
+                # Only bounds: "no agreement" left the issue unsettled, "every
+                # issue settled" settled it.
+                unsettled = rows[:, columns][:, -1]
+                wrong = (joint[:, -1] > unsettled) | (joint[:, 0] > self.n_runs - unsettled)
+            bad = np.flatnonzero(wrong)
             if len(bad):
                 raise CheckpointError(
                     f"{path}: point {points[bad[0]]}: the {issue!r} counts disagree with the "

@@ -406,7 +406,7 @@ def sensitivity(
     scenario = with_model(scenario, model)
     params = swept_parameters(scenario, parameters)
     expression = parse_outcome(scenario, outcome)
-    by_counts = expression.is_condition and expression.is_categorical
+    by_counts = expression.from_counts
     size = check_int("n", n, 2)
     if size & (size - 1):
         raise SimulationError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,13 @@ import numpy as np
 from matplotlib.ticker import PercentFormatter
 
 from basesim.exceptions import BasesimError
-from basesim.outcomes import NO_AGREEMENT, UNSETTLED, wilson_interval
+from basesim.outcomes import (
+    MAX_JOINT_CELLS,
+    NO_AGREEMENT,
+    SOME_SETTLED,
+    UNSETTLED,
+    wilson_interval,
+)
 from basesim.plotting.common import (
     BAR,
     NEUTRAL,
@@ -45,9 +52,16 @@ def _table_rows(result: SimulationResult, table: str, confidence_level: float) -
 def _joint_labels(scenario: Scenario) -> list[str]:
     """The joint table's cells with each issue's range, one issue a line; ``"no agreement"`` last.
 
+    A joint table that is not enumerated keeps its own three labels.
+
     ``"withdrawal (below 0.25) /\nsubstantial (0.75 and above)"``: the cut-offs
     as the rows of an issue's own table show them.
     """
+    from basesim.outcomes import OutcomeTable
+
+    table = OutcomeTable.of(scenario)
+    if not table.enumerated:
+        return list(table.joint_labels)
     rows = [row_labels(issue) for issue in scenario.issues]
     shape = tuple(len(r) for r in rows)
     labels = [
@@ -81,7 +95,7 @@ def _bar_colour(outcome: str) -> str:
     """Grey for runs that settled nothing, pale for joint outcomes settling some issues only."""
     if outcome in (NO_AGREEMENT, UNSETTLED):
         return NEUTRAL
-    if UNSETTLED in (part.strip() for part in outcome.split("/")):
+    if outcome == SOME_SETTLED or UNSETTLED in (part.strip() for part in outcome.split("/")):
         return PARTIAL
     return BAR
 
@@ -203,6 +217,13 @@ def plot_joint(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    BasesimError
+        If the joint table is not enumerated (more than
+        :data:`~basesim.outcomes.MAX_JOINT_CELLS` combinations of the
+        issues' rows), or ``rows`` or ``columns`` is not an issue.
     """
     scenario = result.scenario
     names = list(scenario.issue_names)
@@ -215,7 +236,14 @@ def plot_joint(
             )
     if col_name == row_name:
         raise BasesimError(f"rows and columns must be different issues (got {row_name!r} twice)")
-    shape = result.tally.table.shape
+    outcomes = result.tally.table
+    if not outcomes.enumerated:
+        raise BasesimError(
+            f"plot_joint needs the joint table, which must have at most MAX_JOINT_CELLS = "
+            f"{MAX_JOINT_CELLS} cells (the scenario's issues have {math.prod(outcomes.shape)} "
+            "combinations): plot each issue's table with plot_probabilities(result, table=ISSUE)"
+        )
+    shape = outcomes.shape
     counts = np.asarray(result.tally.joint, dtype=np.int64).reshape(shape)
     r_axis = names.index(row_name)
     keep = [r_axis] if col_name is None else [r_axis, names.index(col_name)]
