@@ -146,11 +146,12 @@ def kernel_tables(compiled: CompiledScenario, tables: BargainingTables) -> Kerne
         if subset.sum() >= 2 and optional <= kernel.MAX_OPTIONAL:
             for j in range(n_act):
                 listed[s, j] = kernel.minimal_winning(rules, subset, j)
-    width = max([1, *(c.shape[0] for c in listed.values())])
+    listed_width = max([1, *(c.shape[0] for c in listed.values())])
+    width = listed_width
     if n_iss > MAX_EXHAUSTIVE_ISSUES:
         # Issue sets found month by month: room for any antichain of the optional voters.
         width = max(width, 1 << kernel.MAX_OPTIONAL)
-    coalitions = np.zeros((subsets.shape[0], n_act, width, n_act), dtype=bool)
+    coalitions = np.zeros((subsets.shape[0], n_act, listed_width, n_act), dtype=bool)
     counts = np.full((subsets.shape[0], n_act), -1, dtype=np.int64)
     for (s, j), coal in listed.items():
         coalitions[s, j, : coal.shape[0]] = coal
