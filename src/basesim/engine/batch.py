@@ -51,8 +51,10 @@ def run_batch(
     """
     protocol = _protocol(compiled, protocol)
     tables = protocol.compile(compiled)
+    # The quantiles are mapped to values once: for the parameters and the record.
+    values = sampled_values(compiled, inputs.quantiles)
     if parameters is None:
-        params = compiled.parameters(inputs.quantiles)
+        params = compiled.parameters_from_values(values)
     else:
         if parameters.n_runs != inputs.n_runs:
             raise SimulationError(
@@ -119,7 +121,7 @@ def run_batch(
         retire()
     if work is not state and active.size:
         state.put(active, work)
-    outcome: BatchOutcome = protocol.outcome(state, sampled_values(compiled, inputs.quantiles))
+    outcome: BatchOutcome = protocol.outcome(state, values)
     return outcome
 
 

@@ -162,12 +162,18 @@ class CompiledScenario:
 
     def parameters(self, quantiles: FloatArray) -> RunParameters:
         """Each run's parameters from its uncertain parameters' quantiles ``(n, P)``."""
-        n = quantiles.shape[0]
+        return self.parameters_from_values(sampled_values(self, quantiles))
+
+    def parameters_from_values(self, values: FloatArray) -> RunParameters:
+        """Each run's parameters from its uncertain parameters' values ``(n, P)``.
+
+        The values are those :func:`sampled_values` maps the quantiles to.
+        """
+        n = values.shape[0]
         arrays = {
             name: np.repeat(getattr(self.nominal, name), n, axis=0)
             for name in RunParameters.__slots__
         }
-        values = sampled_values(self, quantiles)
         for p, targets in enumerate(self.uncertain_slots):
             for name, index in targets:
                 key: tuple[Any, ...] = (slice(None), *index)
