@@ -103,10 +103,17 @@ def _months(scenario: basesim.Scenario, n_runs: int, months: int, seed: int) -> 
     theirs = protocol.start(compiled, params)
     played = 0
     for month in range(1, months + 1):
-        recognition = inputs.recognition[:, month - 1]
-        noise = inputs.noise[:, month - 1]
-        got = play_round_compiled(compiled, tables, params, ours, month, recognition, noise)
-        expected = play_round(compiled, tables, params, theirs, month, recognition, noise)
+        # The runs still negotiating, as the batch engine plays them (finished
+        # runs are retired there, and skipped by the compiled month).
+        rows = np.flatnonzero(ours.open.any(axis=1))
+        recognition = inputs.recognition[rows, month - 1]
+        noise = inputs.noise[rows, month - 1]
+        part_params = params.take(rows)
+        mine, reference = ours.take(rows), theirs.take(rows)
+        got = play_round_compiled(compiled, tables, part_params, mine, month, recognition, noise)
+        expected = play_round(compiled, tables, part_params, reference, month, recognition, noise)
+        ours.put(rows, mine)
+        theirs.put(rows, reference)
         for name in got.__slots__:
             np.testing.assert_array_equal(
                 getattr(got, name), getattr(expected, name), err_msg=f"month {month}: {name}"
@@ -274,3 +281,25 @@ def test_many_issues_budgets_and_many_voters_month_by_month(seed):
 
 def test_one_issue_with_a_budget_and_linear_losses_month_by_month():
     assert _months(_large_scenario(3, n_issues=1), 150, 6, 3) > 20
+
+
+def test_a_finished_run_is_skipped_and_left_as_it_was():
+    # The batch engine leaves finished runs in its arrays until they are half of
+    # them; the compiled month must then leave them exactly as they were.
+    compiled = compile_scenario(basesim.load_scenario("syria-2025"))
+    inputs = draw_inputs(compiled, np.random.SeedSequence(4), 0, 50)
+    params = compiled.parameters(inputs.quantiles)
+    protocol = Bargaining()
+    tables = protocol.compile(compiled)
+    state = protocol.start(compiled, params)
+    state.open[::2] = False
+    before = state.take(np.arange(50))
+    record = play_round_compiled(
+        compiled, tables, params, state, 1, inputs.recognition[:, 0], inputs.noise[:, 0]
+    )
+    for name in RunState.__slots__:
+        np.testing.assert_array_equal(getattr(state, name)[::2], getattr(before, name)[::2])
+    assert (record.proposer[::2] == -1).all()
+    assert not record.offered[::2].any()
+    # The others played: their stances moved or a proposal was counted.
+    assert (state.proposals[1::2].sum(axis=1) == 1).all()

@@ -66,13 +66,18 @@ def run_batch(
         params = params.take(np.arange(params.n_runs))  # events change parameters: copy them
     state = protocol.start(compiled, params)
     # ``work`` holds the runs still negotiating (``active``); finished runs are
-    # written back to ``state`` and dropped from it.
+    # written back to ``state`` and dropped from it.  The compiled month skips
+    # finished runs by itself, so there they are dropped only once they are
+    # half of ``work`` (copying the rest costs more than skipping them).
     work, work_params = state, params
     active = np.arange(inputs.n_runs)
+    lazy = events is None and getattr(tables, "kernel", None) is not None
 
     def retire() -> None:
         nonlocal work, work_params, active
         done = protocol.finished(work)
+        if lazy and 2 * int(done.sum()) < done.size:
+            return
         if done.any():
             if work is not state:
                 state.put(active[done], work.take(np.flatnonzero(done)))

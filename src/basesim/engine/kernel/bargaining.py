@@ -987,6 +987,12 @@ def _play_run(
     look = table.shape[1]
     sal = salience[i]
     open_ = open_all[i]
+    if not open_.any():
+        # A finished run the batch has not retired yet: it plays no more months.
+        out_proposer[i] = -1
+        for k in range(n_iss):
+            out_package[i, k] = quo_all[i, k]
+        return
     stances = stances_all[i]
     quo = quo_all[i]
     # 1. influence, 2. drift
