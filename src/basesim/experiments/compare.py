@@ -15,6 +15,7 @@ from scipy import stats
 
 from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
+from basesim.engine.compiled import batch_size_for, compile_scenario
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 from basesim.experiments.executors import check_executor, run_ordered, tally_counts
@@ -446,6 +447,8 @@ def compare(
         :meth:`SimulationResult.to_frame`).
     batch_size
         Runs per task, for every scenario at once; does not change results.
+        By default 16,384, fewer for scenarios whose runs hold much memory
+        (many actors): :func:`basesim.engine.compiled.batch_size_for`.
     executor
         A :class:`concurrent.futures.Executor` (a process pool, or Dask's
         ``client.get_executor()``); serial if ``None``.
@@ -506,7 +509,10 @@ def compare(
         raise SimulationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
     check_confidence_level(confidence_level)
     keep = check_int("keep_runs", keep_runs, 0)
-    size = DEFAULT_BATCH[engine] if batch_size is None else check_int("batch_size", batch_size, 1)
+    if batch_size is None:
+        size = min(batch_size_for(compile_scenario(s), DEFAULT_BATCH[engine]) for s in scns)
+    else:
+        size = check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
 
     root = as_seed_sequence(rng)

@@ -9,7 +9,7 @@ from concurrent.futures import Executor
 from basesim._checks import check_confidence_level
 from basesim._random import RNGLike, as_seed_sequence
 from basesim.engine.batch import ENGINES
-from basesim.engine.compiled import BLOCK_SIZE, compile_scenario
+from basesim.engine.compiled import BLOCK_SIZE, batch_size_for, compile_scenario
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 from basesim.experiments.tasks import (
@@ -79,6 +79,9 @@ def simulate(
         Of the intervals ``precision`` refers to.
     batch_size
         Runs per batch (per task with an executor); does not change results.
+        By default 16,384 (256 on the Mesa model), fewer for scenarios whose
+        runs hold much memory (many actors):
+        :func:`basesim.engine.compiled.batch_size_for`.
     keep_runs
         How many runs (the first ones) to keep in full for
         :meth:`SimulationResult.to_frame`; the tally covers all runs.
@@ -127,11 +130,14 @@ def simulate(
             raise SimulationError("n_runs is required unless precision is given (got None)")
         cap = check_int("n_runs", n_runs, 1)
     check_confidence_level(confidence_level)
-    size = DEFAULT_BATCH[engine] if batch_size is None else check_int("batch_size", batch_size, 1)
     keep = check_int("keep_runs", keep_runs, 0)
+    compiled = compile_scenario(scenario)
+    if batch_size is None:
+        size = batch_size_for(compiled, DEFAULT_BATCH[engine])
+    else:
+        size = check_int("batch_size", batch_size, 1)
 
     root = as_seed_sequence(rng)
-    compiled = compile_scenario(scenario)
     text = scenario.to_toml()
     tally = Tally.empty(scenario)
     # Whole blocks at a time, so that the tally's float sums do not depend on
