@@ -94,7 +94,9 @@ def exponent(sizes: list[int], costs: list[float]) -> float:
 
 
 def table(varied: str, grid: list[tuple[int, int, int]]) -> None:
-    print(f"| {varied} | actors | issues | runs | runs/s | months played | µs per run-month |")
+    print(
+        f"| {varied} (varied) | actors | issues | runs | runs/s | months played | µs per run-month |"
+    )
     print("|---|---|---|---|---|---|---|")
     sizes, costs, peaks = [], [], []
     for n_actors, n_issues, n_runs in grid:
