@@ -303,3 +303,21 @@ def test_a_finished_run_is_skipped_and_left_as_it_was():
     assert not record.offered[::2].any()
     # The others played: their stances moved or a proposal was counted.
     assert (state.proposals[1::2].sum(axis=1) == 1).all()
+
+
+def test_a_task_on_one_thread_gives_the_same_runs_and_restores_the_threads():
+    from basesim.experiments.tasks import batch_tasks, run_task
+
+    scn = basesim.load_scenario("syria-2025")
+    root = np.random.SeedSequence(9)
+    before = numba.get_num_threads()
+    outcomes = []
+    for threads in (0, 1):
+        (task,) = batch_tasks(
+            scn.to_toml(), root, engine="batch", start=0, stop=300, size=300, keep=0,
+            threads=threads,
+        )  # fmt: skip
+        outcomes.append(run_task(task)[0])
+        assert numba.get_num_threads() == before
+    np.testing.assert_array_equal(outcomes[0].package, outcomes[1].package)
+    np.testing.assert_array_equal(outcomes[0].settled_round, outcomes[1].settled_round)

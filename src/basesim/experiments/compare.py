@@ -542,7 +542,16 @@ def compare(
 
     def tasks() -> Iterator[tuple[Task, ...]]:
         per_scenario = [
-            batch_tasks(text, root, engine=engine, start=0, stop=runs, size=size, keep=keep)
+            batch_tasks(
+                text,
+                root,
+                engine=engine,
+                start=0,
+                stop=runs,
+                size=size,
+                keep=keep,
+                threads=0 if executor is None else 1,
+            )
             for text in texts
         ]
         # The same run range of every scenario goes together.

@@ -146,7 +146,17 @@ def simulate(
     kept: list[BatchOutcome] = []
 
     def tasks(start: int, stop: int) -> Iterator[Task]:
-        return batch_tasks(text, root, engine=engine, start=start, stop=stop, size=size, keep=keep)
+        # On an executor each worker plays its task on one thread: the workers share the cores.
+        return batch_tasks(
+            text,
+            root,
+            engine=engine,
+            start=start,
+            stop=stop,
+            size=size,
+            keep=keep,
+            threads=0 if executor is None else 1,
+        )
 
     def execute(batch: Iterable[Task]) -> Iterator[tuple[BatchOutcome, BatchOutcome]]:
         if executor is None:

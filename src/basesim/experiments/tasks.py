@@ -138,6 +138,9 @@ class Task:
     stop: int
     engine: str
     keep: int  # how many leading runs of the batch to return in full
+    # Threads of the compiled month while the task runs (0: as the process has them).
+    # Tasks sent to an executor run with 1: the executor's workers share the cores.
+    threads: int = 0
 
 
 @lru_cache(maxsize=8)
@@ -161,7 +164,17 @@ def run_task(
     inputs = draw_inputs(compiled, root, task.start, task.stop)
     protocol = None  # the protocol the scenario names
     runner = {"batch": run_batch, "mesa": run_mesa, "numpy": run_reference}[task.engine]
-    outcome = runner(compiled, inputs, protocol)
+    if task.threads <= 0:
+        outcome = runner(compiled, inputs, protocol)
+    else:
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(task.threads, before))
+        try:
+            outcome = runner(compiled, inputs, protocol)
+        finally:
+            numba.set_num_threads(before)
     return outcome, outcome.take(slice(0, task.keep))
 
 
@@ -174,10 +187,13 @@ def batch_tasks(
     stop: int,
     size: int,
     keep: int,
+    threads: int = 0,
 ) -> Iterator[Task]:
     """The tasks simulating runs ``start`` to ``stop - 1`` in batches of ``size``.
 
-    The first ``keep`` runs of the whole computation come back in full.
+    The first ``keep`` runs of the whole computation come back in full;
+    ``threads`` is each task's number of compiled-month threads (0: the
+    process's own).
     """
     for lo in range(start, stop, size):
         hi = min(lo + size, stop)
@@ -190,6 +206,7 @@ def batch_tasks(
             stop=hi,
             engine=engine,
             keep=max(0, min(keep - lo, hi - lo)),
+            threads=threads,
         )
 
 
