@@ -17,6 +17,7 @@ import datetime as _dt
 import inspect
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "batch_tasks",
     "check_int",
     "compiled_from_toml",
+    "compiled_threads",
     "progress_bar",
     "provenance_of",
     "qmc_rng",
@@ -164,18 +166,29 @@ def run_task(
     inputs = draw_inputs(compiled, root, task.start, task.stop)
     protocol = None  # the protocol the scenario names
     runner = {"batch": run_batch, "mesa": run_mesa, "numpy": run_reference}[task.engine]
-    if task.threads <= 0:
+    with compiled_threads(task.threads):
         outcome = runner(compiled, inputs, protocol)
-    else:
-        import numba
-
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(task.threads, before))
-        try:
-            outcome = runner(compiled, inputs, protocol)
-        finally:
-            numba.set_num_threads(before)
     return outcome, outcome.take(slice(0, task.keep))
+
+
+@contextmanager
+def compiled_threads(threads: int) -> Iterator[None]:
+    """Play the compiled month on at most ``threads`` threads inside the block (0: unchanged).
+
+    Tasks sent to an executor use 1: the executor's workers already share the
+    cores.  The process's number of threads is restored on leaving.
+    """
+    if threads <= 0:
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, before))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def batch_tasks(
