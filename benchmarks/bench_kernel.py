@@ -36,13 +36,13 @@ def rate(scenario: basesim.Scenario, *, n_runs: int, engine: str, repeat: int) -
 
 
 def threaded(scenario: basesim.Scenario, threads: int, **kwargs: int) -> float:
-    """:func:`rate` of the batch engine with ``threads`` Numba threads."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    """:func:`rate` of the batch engine on ``threads`` threads."""
+    before = basesim.get_threads()
+    basesim.set_threads(threads)
     try:
         return rate(scenario, engine="batch", **kwargs)
     finally:
-        numba.set_num_threads(before)
+        basesim.set_threads(before)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     scn = basesim.load_scenario(args.scenario)
-    cores = numba.config.NUMBA_NUM_THREADS
+    cores = basesim.get_threads()
     print(
         f"basesim {basesim.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
         f"Python {sys.version.split()[0]}, {cores} cores"

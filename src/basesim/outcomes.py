@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,15 +56,18 @@ if TYPE_CHECKING:
     from basesim.engine.outcome import BatchOutcome
 
 __all__ = [
+    "COUNT_FIELDS",
     "EVERY_SETTLED",
     "HIST_BINS",
     "MAX_JOINT_CELLS",
     "NO_AGREEMENT",
     "SOME_SETTLED",
+    "SUM_FIELDS",
     "UNSETTLED",
     "VALUE_BINS",
     "OutcomeTable",
     "Tally",
+    "TallyPart",
     "outcome_name",
     "wilson_interval",
 ]
@@ -310,6 +313,35 @@ def wilson_interval(
     return low, high
 
 
+#: The count arrays of a :class:`Tally` (besides ``marginal``); integers, added in any order.
+COUNT_FIELDS = ("joint", "rounds", "settlement_rounds", "package_hist", "value_hist")
+#: The float sums of a :class:`Tally`, added a whole block of runs at a time.
+SUM_FIELDS = (
+    "package_sum",
+    "package_sumsq",
+    "settled_package_sum",
+    "settled_package_sumsq",
+    "unsettled_package_sum",
+    "unsettled_package_sumsq",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TallyPart:
+    """Some runs' counts and each of their blocks' float sums (:meth:`Tally.part`).
+
+    Plain arrays, without the scenario, so that it pickles small: what a
+    worker sends back instead of its runs' records when only the tally is
+    needed.
+    """
+
+    n_runs: int
+    #: :data:`COUNT_FIELDS` and ``marginal_<k>`` per issue.
+    counts: dict[str, NDArray[np.int64]]
+    #: ``(blocks, len(SUM_FIELDS), K)`` each block's sums.
+    sums: NDArray[np.float64]
+
+
 @dataclass(slots=True, kw_only=True)
 class Tally:
     """Streaming aggregate of run outcomes (mutable while a simulation runs).
@@ -394,6 +426,10 @@ class Tally:
 
     def add(self, outcome: BatchOutcome) -> None:
         """Count a batch of outcomes in."""
+        self._add_counts(outcome)
+        self._add_sums(self.sums_of(outcome))
+
+    def _add_counts(self, outcome: BatchOutcome) -> None:
         table = self.table
         rows = table.issue_rows(self.scenario, outcome)
         self.joint += np.bincount(table.joint_rows(rows), minlength=table.n_joint)
@@ -404,23 +440,64 @@ class Tally:
         for k in range(self.settlement_rounds.shape[0]):
             self.settlement_rounds[k] += np.bincount(outcome.settled_round[:, k], minlength=width)
         pkg = outcome.package
-        self.package_sum += pkg.sum(axis=0)
-        self.package_sumsq += (pkg * pkg).sum(axis=0)
         bins = np.minimum((pkg * HIST_BINS).astype(np.intp), HIST_BINS - 1)
         for k in range(pkg.shape[1]):
             self.package_hist[k] += np.bincount(bins[:, k], minlength=HIST_BINS)
-        settled_pkg = np.where(outcome.settled, pkg, 0.0)
-        self.settled_package_sum += settled_pkg.sum(axis=0)
-        self.settled_package_sumsq += (settled_pkg * settled_pkg).sum(axis=0)
-        unsettled_pkg = np.where(outcome.settled, 0.0, pkg)
-        self.unsettled_package_sum += unsettled_pkg.sum(axis=0)
-        self.unsettled_package_sumsq += (unsettled_pkg * unsettled_pkg).sum(axis=0)
         fine = np.clip((pkg * VALUE_BINS).astype(np.intp), 0, VALUE_BINS - 1)
         for k in range(pkg.shape[1]):
             # Index 0 for the settled runs, 1 for the others.
             where = fine[:, k] + VALUE_BINS * (~outcome.settled[:, k])
             self.value_hist[k] += np.bincount(where, minlength=2 * VALUE_BINS).reshape(2, -1)
         self.n_runs += outcome.n_runs
+
+    @staticmethod
+    def sums_of(outcome: BatchOutcome) -> NDArray[np.float64]:
+        """``(6, K)`` the float sums a batch adds, in the order of :data:`SUM_FIELDS`."""
+        pkg = outcome.package
+        settled_pkg = np.where(outcome.settled, pkg, 0.0)
+        unsettled_pkg = np.where(outcome.settled, 0.0, pkg)
+        return np.stack(
+            [
+                pkg.sum(axis=0),
+                (pkg * pkg).sum(axis=0),
+                settled_pkg.sum(axis=0),
+                (settled_pkg * settled_pkg).sum(axis=0),
+                unsettled_pkg.sum(axis=0),
+                (unsettled_pkg * unsettled_pkg).sum(axis=0),
+            ]
+        )
+
+    def _add_sums(self, sums: NDArray[np.float64]) -> None:
+        for name, row in zip(SUM_FIELDS, sums, strict=True):
+            getattr(self, name)[...] += row
+
+    def part(self, blocks: Sequence[BatchOutcome]) -> TallyPart:
+        """The counts of ``blocks`` and each block's float sums, to add to a tally elsewhere.
+
+        Adding the part (:meth:`add_part`) gives the same bits as adding each
+        block in turn with :meth:`add`; the part is plain arrays, small beside
+        the runs' records, so a worker can send it instead of them.  This
+        tally is left unchanged.
+        """
+        counts = Tally.empty(self.scenario)
+        sums = np.zeros((len(blocks), len(SUM_FIELDS), len(self.scenario.issues)))
+        for b, block in enumerate(blocks):
+            counts._add_counts(block)
+            sums[b] = self.sums_of(block)
+        arrays = {name: getattr(counts, name) for name in COUNT_FIELDS}
+        for k, marginal in enumerate(counts.marginal):
+            arrays[f"marginal_{k}"] = marginal
+        return TallyPart(n_runs=counts.n_runs, counts=arrays, sums=sums)
+
+    def add_part(self, part: TallyPart) -> None:
+        """Add what :meth:`part` made: the counts, then each block's sums in order."""
+        for name in COUNT_FIELDS:
+            getattr(self, name)[...] += part.counts[name]
+        for k, marginal in enumerate(self.marginal):
+            marginal += part.counts[f"marginal_{k}"]
+        self.n_runs += part.n_runs
+        for sums in part.sums:
+            self._add_sums(sums)
 
     def counts(self) -> NDArray[np.int64]:
         """The counts in the column layout of :class:`~basesim.outcomes.OutcomeTable`."""

@@ -9,7 +9,6 @@ first months of every bundled scenario under both reservation forms.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 
@@ -147,10 +146,10 @@ def test_results_do_not_depend_on_threads_or_batch():
     protocol = Bargaining()
     tables = protocol.compile(compiled)
     records = []
-    before = numba.get_num_threads()
+    before = basesim.get_threads()
     try:
-        for threads, rows in ((1, np.arange(700)), (numba.config.NUMBA_NUM_THREADS, None)):
-            numba.set_num_threads(threads)
+        for threads, rows in ((1, np.arange(700)), (3, np.arange(700)), (2, None)):
+            basesim.set_threads(threads)
             state = protocol.start(compiled, params)
             record = []
             for month in (1, 2, 3):
@@ -186,8 +185,9 @@ def test_results_do_not_depend_on_threads_or_batch():
                     )
             records.append(np.stack(record))
     finally:
-        numba.set_num_threads(before)
+        basesim.set_threads(before)
     np.testing.assert_array_equal(records[0], records[1])
+    np.testing.assert_array_equal(records[0], records[2])
 
 
 def test_linear_losses_on_several_issues_are_left_to_the_reference():
@@ -310,14 +310,80 @@ def test_a_task_on_one_thread_gives_the_same_runs_and_restores_the_threads():
 
     scn = basesim.load_scenario("syria-2025")
     root = np.random.SeedSequence(9)
-    before = numba.get_num_threads()
+    before = basesim.get_threads()
+    basesim.set_threads(2)
     outcomes = []
-    for threads in (0, 1):
-        (task,) = batch_tasks(
-            scn.to_toml(), root, engine="batch", start=0, stop=300, size=300, keep=0,
-            threads=threads,
-        )  # fmt: skip
-        outcomes.append(run_task(task)[0])
-        assert numba.get_num_threads() == before
+    try:
+        for threads in (0, 1):
+            (task,) = batch_tasks(
+                scn.to_toml(), root, engine="batch", start=0, stop=300, size=300, keep=0,
+                threads=threads,
+            )  # fmt: skip
+            outcomes.append(run_task(task)[0])
+            assert basesim.get_threads() == 2
+    finally:
+        basesim.set_threads(before)
     np.testing.assert_array_equal(outcomes[0].package, outcomes[1].package)
     np.testing.assert_array_equal(outcomes[0].settled_round, outcomes[1].settled_round)
+
+
+def test_threads_are_set_per_calling_thread_and_checked():
+    import threading
+
+    before = basesim.get_threads()
+    seen = []
+    try:
+        basesim.set_threads(1)
+        other = threading.Thread(target=lambda: seen.append(basesim.get_threads()))
+        other.start()
+        other.join()
+        assert basesim.get_threads() == 1
+        assert seen[0] >= 1 and seen[0] != 0
+    finally:
+        basesim.set_threads(before)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(basesim.SimulationError, match="threads must be a whole number"):
+            basesim.set_threads(bad)
+
+
+def test_simulations_in_several_threads_at_once_give_the_same_runs():
+    # The month runs on a pool of ordinary threads, so callers in several
+    # threads of one process (a Dask worker with two threads) may simulate at once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    scn = basesim.load_scenario("syria-2025")
+    alone = [basesim.simulate(scn, n_runs=1500, rng=s, keep_runs=1500) for s in (1, 2, 3)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(
+            pool.map(
+                lambda s: basesim.simulate(scn, n_runs=1500, rng=s, keep_runs=1500), (1, 2, 3)
+            )
+        )
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a.runs.package, b.runs.package)
+        np.testing.assert_array_equal(a.runs.settled_round, b.runs.settled_round)
+
+
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="this platform cannot fork",
+)
+def test_a_process_pool_may_fork_after_a_simulation():
+    # No OpenMP runtime in the process: a forked worker can simulate after its parent has.
+    import multiprocessing
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    scn = basesim.load_scenario("syria-2025")
+    here = basesim.simulate(scn, n_runs=2048, rng=4, keep_runs=0)
+    context = multiprocessing.get_context("fork")
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns that forking a process with threads (the month's
+        # idle pool) is deprecated; the point here is that it works.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            there = basesim.simulate(
+                scn, n_runs=2048, rng=4, keep_runs=0, executor=pool, batch_size=1024
+            )
+    np.testing.assert_array_equal(here.tally.counts(), there.tally.counts())
+    np.testing.assert_array_equal(here.tally.package_sum, there.tally.package_sum)

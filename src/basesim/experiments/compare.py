@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,11 +23,12 @@ from basesim.experiments.tasks import (
     ENGINES,
     BlockTally,
     Task,
+    TaskResult,
     batch_tasks,
     check_int,
     progress_bar,
     provenance_of,
-    run_task,
+    run_task_tally,
 )
 from basesim.outcomes import OutcomeTable, Tally
 from basesim.protocols.registry import with_model
@@ -42,18 +42,12 @@ if TYPE_CHECKING:
 __all__ = ["ComparisonResult", "compare", "compare_models"]
 
 
-def run_compare_task(tasks: tuple[Task, ...]) -> list[tuple[BatchOutcome, BatchOutcome]]:
-    """One run range of every scenario: ``(outcomes without sampled values, kept head)`` each.
+def run_compare_task(tasks: tuple[Task, ...]) -> list[TaskResult]:
+    """One run range of every scenario, tallied, with each run's outcome columns.
 
     Module-level so that executors can send it to other processes or machines.
     """
-    out = []
-    for task in tasks:
-        outcome, head = run_task(task)
-        # The tally does not need the sampled parameter values: do not ship them back.
-        light = dataclasses.replace(outcome, sampled=np.empty((outcome.n_runs, 0)))
-        out.append((light, head))
-    return out
+    return [run_task_tally(task, codes=True) for task in tasks]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -534,9 +528,9 @@ def compare(
             place[table.labels.index(label)] = c
         to_shared.append(place)
 
-    def shared_codes(s: int, outcome: BatchOutcome) -> NDArray[np.int64]:
-        codes = own[s].codes(scns[s], outcome)[:, code_columns[s]]
-        return to_shared[s][codes]
+    def shared_codes(s: int, result: TaskResult) -> NDArray[np.int64]:
+        codes = cast("NDArray[np.integer[Any]]", result.codes)  # run_compare_task asks for them
+        return to_shared[s][codes[:, code_columns[s]]]
 
     same = np.zeros((len(scns), n_columns), dtype=np.int64)
 
@@ -560,17 +554,17 @@ def compare(
     bar = progress_bar(runs, progress, f"comparing {len(scns)} scenarios")
     try:
         for batch in run_ordered(run_compare_task, tasks(), executor):
-            ref_codes = shared_codes(ref, batch[ref][0])
-            for s, (outcome, head) in enumerate(batch):
-                tallies[s].add(outcome)
-                if head.n_runs:
-                    heads[s].append(head)
-                codes = shared_codes(s, outcome)
+            ref_codes = shared_codes(ref, batch[ref])
+            for s, result in enumerate(batch):
+                tallies[s].add_result(result)
+                if result.head.n_runs:
+                    heads[s].append(result.head)
+                codes = shared_codes(s, result)
                 # Runs where both land in the same column: D_r = 0 there.
                 both = codes[codes == ref_codes]
                 same[s] += np.bincount(both, minlength=n_columns)
             if bar is not None:
-                bar.update(batch[0][0].n_runs)
+                bar.update(batch[0].n_runs)
     finally:
         if bar is not None:
             bar.close()

@@ -16,11 +16,12 @@ from basesim.experiments.tasks import (
     DEFAULT_BATCH,
     BlockTally,
     Task,
+    TaskResult,
     batch_tasks,
     check_int,
     progress_bar,
     provenance_of,
-    run_task,
+    run_task_tally,
 )
 from basesim.outcomes import Tally
 from basesim.protocols.registry import with_model
@@ -158,10 +159,11 @@ def simulate(
             threads=0 if executor is None else 1,
         )
 
-    def execute(batch: Iterable[Task]) -> Iterator[tuple[BatchOutcome, BatchOutcome]]:
+    def execute(batch: Iterable[Task]) -> Iterator[TaskResult]:
+        # A task's whole blocks come back tallied, not as every run's record.
         if executor is None:
-            return (run_task(task, compiled) for task in batch)
-        return executor.map(run_task, list(batch))  # Dask maps over lists, not iterators
+            return (run_task_tally(task, compiled) for task in batch)
+        return executor.map(run_task_tally, list(batch))  # Dask maps over lists, not iterators
 
     bar = progress_bar(cap, progress, f"simulating {scenario.name}")
     done = 0
@@ -171,12 +173,12 @@ def simulate(
             # (BLOCK_SIZE times a power of two, whatever the batch size), so the
             # run count it stops at does not depend on how runs are batched.
             stop = cap if precision is None else min(cap, _next_check(done))
-            for outcome, head in execute(tasks(done, stop)):
-                blocks.add(outcome)
-                if head.n_runs:
-                    kept.append(head)
+            for result in execute(tasks(done, stop)):
+                blocks.add_result(result)
+                if result.head.n_runs:
+                    kept.append(result.head)
                 if bar is not None:
-                    bar.update(outcome.n_runs)
+                    bar.update(result.n_runs)
             done = stop
             if precision is not None and tally.max_half_width(confidence_level) <= precision:
                 break

@@ -13,6 +13,7 @@ that other processes can import it.  Outcomes are added to a tally a whole
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import inspect
 import sys
@@ -23,12 +24,14 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from basesim.engine.batch import ENGINES, run_batch, run_mesa, run_reference
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
+from basesim.engine.kernel.threads import limited_threads
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
-from basesim.outcomes import Tally
+from basesim.outcomes import OutcomeTable, Tally, TallyPart
 from basesim.results import Provenance
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "BlockTally",
     "RootSeed",
     "Task",
+    "TaskResult",
     "batch_tasks",
     "check_int",
     "compiled_from_toml",
@@ -46,6 +50,7 @@ __all__ = [
     "provenance_of",
     "qmc_rng",
     "run_task",
+    "run_task_tally",
 ]
 
 #: Default runs per task for :func:`~basesim.simulate` and :func:`~basesim.compare`, per engine.
@@ -171,24 +176,81 @@ def run_task(
     return outcome, outcome.take(slice(0, task.keep))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskResult:
+    """What a task sends back for a tally: its whole blocks tallied, the odd runs as records.
+
+    A task's runs are cut at the :data:`BLOCK_SIZE` boundaries: the runs
+    before its first boundary (the end of a block an earlier task began,
+    ``lead``), its whole blocks (``part``, counted and summed in the worker)
+    and the runs after its last boundary (the start of a block the next task
+    ends, ``trail``).  With the default batch sizes every task is whole
+    blocks, and it sends back a few hundred kilobytes (mostly histograms)
+    rather than every run's record.  The odd runs' records leave out the
+    sampled parameter values, which a tally does not read.
+    """
+
+    n_runs: int
+    lead: BatchOutcome | None
+    part: TallyPart | None
+    trail: BatchOutcome | None
+    #: The task's kept leading runs, in full.
+    head: BatchOutcome
+    #: ``(n_runs, 1 + K)`` each run's outcome columns
+    #: (:meth:`~basesim.outcomes.OutcomeTable.codes`), if asked for.
+    codes: NDArray[np.integer[Any]] | None = None
+
+
+def run_task_tally(
+    task: Task, compiled: CompiledScenario | None = None, *, codes: bool = False
+) -> TaskResult:
+    """Simulate one batch and tally its whole blocks here (:class:`TaskResult`).
+
+    With ``codes``, each run's outcome columns come back too (for paired
+    comparisons).  Module-level so that executors can send it to other
+    processes or machines.
+    """
+    if compiled is None:
+        compiled = compiled_from_toml(task.scenario_toml)
+    outcome, head = run_task(task, compiled)
+    first = -(-task.start // BLOCK_SIZE) * BLOCK_SIZE - task.start
+    last = task.stop // BLOCK_SIZE * BLOCK_SIZE - task.start
+    if first >= last:  # no whole block in the task
+        first = last = outcome.n_runs
+    blocks = [outcome.take(slice(lo, lo + BLOCK_SIZE)) for lo in range(first, last, BLOCK_SIZE)]
+    table = OutcomeTable.of(compiled.scenario)
+    run_codes = None
+    if codes:
+        full = table.codes(compiled.scenario, outcome)
+        run_codes = full.astype(np.min_scalar_type(table.n_columns))
+    return TaskResult(
+        n_runs=outcome.n_runs,
+        lead=_records(outcome, 0, first),
+        part=Tally.empty(compiled.scenario).part(blocks) if blocks else None,
+        trail=_records(outcome, last, outcome.n_runs),
+        head=head,
+        codes=run_codes,
+    )
+
+
+def _records(outcome: BatchOutcome, lo: int, hi: int) -> BatchOutcome | None:
+    """Runs ``lo .. hi - 1`` without their sampled values, or ``None`` if there are none."""
+    if hi <= lo:
+        return None
+    part = outcome.take(slice(lo, hi))
+    return dataclasses.replace(part, sampled=np.empty((hi - lo, 0)))
+
+
 @contextmanager
 def compiled_threads(threads: int) -> Iterator[None]:
     """Play the compiled month on at most ``threads`` threads inside the block (0: unchanged).
 
     Tasks sent to an executor use 1: the executor's workers already share the
-    cores.  The process's number of threads is restored on leaving.
+    cores.  The setting is this thread's (:func:`basesim.set_threads`) and is
+    restored on leaving.
     """
-    if threads <= 0:
+    with limited_threads(threads):
         yield
-        return
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, before))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 def batch_tasks(
@@ -246,6 +308,20 @@ class BlockTally:
             lo += take
             if self._n_pending == BLOCK_SIZE:
                 self.finish()
+
+    def add_result(self, result: TaskResult) -> None:
+        """Add the next task's runs, as :func:`run_task_tally` sent them."""
+        if result.lead is not None:
+            self.add(result.lead)
+        if result.part is not None:
+            if self._n_pending:
+                raise SimulationError(
+                    f"a task's whole blocks came with {self._n_pending} runs of an earlier "
+                    "block still pending: tasks must come in order"
+                )
+            self.tally.add_part(result.part)
+        if result.trail is not None:
+            self.add(result.trail)
 
     def finish(self) -> Tally:
         """Add the runs still pending (an incomplete last block); returns the tally."""

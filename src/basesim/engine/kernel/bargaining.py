@@ -1,7 +1,8 @@
 """The month of :mod:`basesim.protocols.bargaining`, compiled and per run.
 
 :func:`play_month` plays one month of every run of a batch, in parallel over
-runs (Numba threads), each run by scalar loops over its actors and issues.
+chunks of runs (:mod:`basesim.engine.kernel.threads`), each run by scalar
+loops over its actors and issues.
 It is the same month as :func:`basesim.protocols.bargaining.play_round`, step
 for step and operation for operation (sums over actors and issues in the same
 order, the same tolerances, the same tie-breaks), so the two agree run by
@@ -20,20 +21,18 @@ issues) is played by the NumPy reference; :func:`supported` says which.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-from numba import njit, prange
 
 from basesim.engine.kernel.solver import (
-    _F,
     _compiled,
     ndtr,
     proposer_workspace,
     solve_proposer_row_with,
     utility_row,
 )
+from basesim.engine.kernel.threads import run_pieces
 
 __all__ = ["MAX_OPTIONAL", "minimal_winning", "play_month", "supported"]
 
@@ -61,10 +60,6 @@ _EQUILIBRIUM = 1
 #: so passing and slicing arrays costs no atomic operations.
 _inner = _compiled(allocates=False)
 _allocating = _compiled(allocates=True)
-#: The month: parallel over chunks of runs.
-_parallel = cast(
-    "Callable[[_F], _F]", njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-)
 
 
 def supported(exponent: int, n_issues: int) -> bool:
@@ -1064,7 +1059,37 @@ def _play_run(
 CHUNK = 256
 
 
-@_parallel
+@_allocating
+def _play_chunks(
+    first: int,
+    last: int,
+    month: int,
+    exponent: int,
+    rules: Any,
+    tables: Any,
+    rotation: Any,
+    can_propose: Any,
+    influenced: Any,
+    params: Any,
+    state: Any,
+    recognition: Any,
+    noise_draws: Any,
+    record: Any,
+) -> None:
+    """Play month ``month`` of the runs of chunks ``first .. last - 1``, a workspace per chunk."""
+    n = recognition.shape[0]
+    n_act, n_iss = state[0].shape[1], state[0].shape[2]
+    look = state[6].shape[1]
+    n_sets = tables[0].shape[0] + tables[1].shape[0] + 1
+    for c in range(first, last):
+        workspace = _workspace(n_act, n_iss, look, n_sets, tables[5])
+        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            _play_run(
+                i, month, exponent, rules, tables, rotation, can_propose, influenced, params,
+                state, recognition, noise_draws, record, workspace,
+            )  # fmt: skip
+
+
 def play_month(
     month: int,
     exponent: int,
@@ -1090,17 +1115,15 @@ def play_month(
     :class:`~basesim.protocols.bargaining.RunState` and
     :class:`~basesim.protocols.bargaining.RoundRecord` in the order
     :func:`basesim.protocols.bargaining.play_round_compiled` packs them.
-    Runs are played in chunks of :data:`CHUNK`, in parallel; each run by
+    Runs are played in chunks of :data:`CHUNK`, the chunks shared among
+    :func:`~basesim.engine.kernel.threads.get_threads` threads; each run by
     itself.
     """
-    n = recognition.shape[0]
-    n_act, n_iss = state[0].shape[1], state[0].shape[2]
-    look = state[6].shape[1]
-    n_sets = tables[0].shape[0] + tables[1].shape[0] + 1
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        workspace = _workspace(n_act, n_iss, look, n_sets, tables[5])
-        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
-            _play_run(
-                i, month, exponent, rules, tables, rotation, can_propose, influenced, params,
-                state, recognition, noise_draws, record, workspace,
-            )  # fmt: skip
+
+    def play(first: int, last: int) -> None:
+        _play_chunks(
+            first, last, month, exponent, rules, tables, rotation, can_propose, influenced,
+            params, state, recognition, noise_draws, record,
+        )  # fmt: skip
+
+    run_pieces(play, (recognition.shape[0] + CHUNK - 1) // CHUNK)
