@@ -328,7 +328,7 @@ SUM_FIELDS = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TallyPart:
-    """Some runs' counts and each of their blocks' float sums (:meth:`Tally.part`).
+    """Some runs' counts and each of their blocks' float sums (:meth:`Tally.part_of`).
 
     Plain arrays, without the scenario, so that it pickles small: what a
     worker sends back instead of its runs' records when only the tally is
@@ -471,26 +471,27 @@ class Tally:
         for name, row in zip(SUM_FIELDS, sums, strict=True):
             getattr(self, name)[...] += row
 
-    def part(self, blocks: Sequence[BatchOutcome]) -> TallyPart:
-        """The counts of ``blocks`` and each block's float sums, to add to a tally elsewhere.
+    @classmethod
+    def part_of(cls, scenario: Scenario, blocks: Sequence[BatchOutcome]) -> TallyPart:
+        """The counts of ``blocks`` of ``scenario``'s runs and each block's float sums.
 
-        Adding the part (:meth:`add_part`) gives the same bits as adding each
-        block in turn with :meth:`add`; the part is plain arrays, small beside
-        the runs' records, so a worker can send it instead of them.  This
-        tally is left unchanged.
+        Adding the part to a tally (:meth:`add_part`) gives the same bits as
+        adding each block in turn with :meth:`add`; the part is plain arrays,
+        small beside the runs' records, so a worker can send it instead of
+        them.
         """
-        counts = Tally.empty(self.scenario)
-        sums = np.zeros((len(blocks), len(SUM_FIELDS), len(self.scenario.issues)))
+        counts = cls.empty(scenario)
+        sums = np.zeros((len(blocks), len(SUM_FIELDS), len(scenario.issues)))
         for b, block in enumerate(blocks):
             counts._add_counts(block)
-            sums[b] = self.sums_of(block)
+            sums[b] = cls.sums_of(block)
         arrays = {name: getattr(counts, name) for name in COUNT_FIELDS}
         for k, marginal in enumerate(counts.marginal):
             arrays[f"marginal_{k}"] = marginal
         return TallyPart(n_runs=counts.n_runs, counts=arrays, sums=sums)
 
     def add_part(self, part: TallyPart) -> None:
-        """Add what :meth:`part` made: the counts, then each block's sums in order."""
+        """Add what :meth:`part_of` made: the counts, then each block's sums in order."""
         for name in COUNT_FIELDS:
             getattr(self, name)[...] += part.counts[name]
         for k, marginal in enumerate(self.marginal):

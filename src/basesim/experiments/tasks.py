@@ -185,8 +185,9 @@ class TaskResult:
     ``lead``), its whole blocks (``part``, counted and summed in the worker)
     and the runs after its last boundary (the start of a block the next task
     ends, ``trail``).  With the default batch sizes every task is whole
-    blocks, and it sends back a few hundred kilobytes (mostly histograms)
-    rather than every run's record.  The odd runs' records leave out the
+    blocks, and it sends back about a hundred kilobytes (mostly histograms:
+    132 KiB for 16,384 runs of ``syria-2025``) rather than every run's record
+    (7 MiB).  The odd runs' records leave out the
     sampled parameter values, which a tally does not read.
     """
 
@@ -226,7 +227,7 @@ def run_task_tally(
     return TaskResult(
         n_runs=outcome.n_runs,
         lead=_records(outcome, 0, first),
-        part=Tally.empty(compiled.scenario).part(blocks) if blocks else None,
+        part=Tally.part_of(compiled.scenario, blocks) if blocks else None,
         trail=_records(outcome, last, outcome.n_runs),
         head=head,
         codes=run_codes,
