@@ -290,3 +290,83 @@ def test_a_range_outside_the_fields_domain_is_refused_before_any_run(scenario, m
         basesim.sweep(
             scenario, {"actors.syria.basing.salience": (0.5, 1.5)}, n_points=2, n_runs=5, rng=1
         )
+
+
+# -- tasks: threads and engine calls -----------------------------------------------------
+def _points_task(scenario, **kwargs):
+    from basesim.experiments.executors import PointsTask, RootSeed
+
+    values = np.array([[0.0, 0.2], [0.3, 0.45], [0.6, 0.9]])  # the last point is invalid
+    return PointsTask(
+        scenario_toml=scenario.to_toml(),
+        seed=RootSeed.of(np.random.SeedSequence(4)),
+        paths=(POSITION, TURKEY),
+        points=(0, 1, 2),
+        values=values,
+        n_runs=150,
+        outcome="value:basing",
+        **kwargs,
+    )
+
+
+def test_a_task_on_one_thread_gives_the_same_counts_and_restores_the_threads(
+    scenario, monkeypatch
+):
+    from basesim.experiments import executors
+
+    seen = []
+    real = executors._run_stacked
+
+    def watched(*args):
+        seen.append(basesim.get_threads())
+        return real(*args)
+
+    before = basesim.get_threads()
+    every = executors.run_points_task(_points_task(scenario))
+    monkeypatch.setattr(executors, "_run_stacked", watched)
+    one = executors.run_points_task(_points_task(scenario, threads=1))
+    assert seen and set(seen) == {1}
+    assert basesim.get_threads() == before
+    np.testing.assert_array_equal(every.counts, one.counts)
+    np.testing.assert_array_equal(every.sums, one.sums)
+    assert every.failures == one.failures
+    assert [point for point, _, _ in one.failures] == [2]
+    assert every.counts[:2].sum() > 0
+
+
+def test_a_task_split_into_many_engine_calls_gives_the_same_counts(scenario, monkeypatch):
+    # Engine calls of 70 runs (64 is batch_size_for's floor): each point's 150
+    # runs are cut 70, 70, 10, one point a call, the draws starting mid-block.
+    from basesim.experiments import executors
+
+    whole = executors.run_points_task(_points_task(scenario))
+    monkeypatch.setattr(executors, "_RUNS_PER_CALL", 70)
+    split = executors.run_points_task(_points_task(scenario))
+    np.testing.assert_array_equal(whole.counts, split.counts)
+    # The sums are added call by call, so their last bits follow the calls'
+    # size; that size depends on the scenario alone, never on the batch size.
+    np.testing.assert_allclose(whole.sums, split.sums, rtol=1e-12)
+    assert whole.failures == split.failures
+
+
+def test_tasks_sent_to_an_executor_play_on_one_thread(scenario):
+    from concurrent.futures import Executor, Future
+
+    class Recording(Executor):
+        """Runs each task here, at once, and records it."""
+
+        def __init__(self):
+            self.tasks = []
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.tasks.extend(args)
+            future = Future()
+            future.set_result(fn(*args, **kwargs))
+            return future
+
+    executor = Recording()
+    kwargs = {"design": "grid", "n_points": 2, "n_runs": 40, "rng": 4, "progress": False}
+    serial = basesim.sweep(scenario, {POSITION: (0.0, 0.6)}, **kwargs)
+    sent = basesim.sweep(scenario, {POSITION: (0.0, 0.6)}, executor=executor, **kwargs)
+    assert executor.tasks and all(task.threads == 1 for task in executor.tasks)
+    np.testing.assert_array_equal(serial.counts, sent.counts)

@@ -38,12 +38,21 @@ from basesim.engine.compiled import (
     CompiledScenario,
     RandomInputs,
     RunParameters,
+    batch_size_for,
     compile_scenario,
     draw_inputs,
 )
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError, SimulationError
-from basesim.experiments.tasks import BlockTally, RootSeed, compiled_from_toml, provenance_of
+from basesim.experiments.tasks import (
+    DEFAULT_BATCH,
+    POINTS_BATCH,
+    BlockTally,
+    RootSeed,
+    compiled_from_toml,
+    compiled_threads,
+    provenance_of,
+)
 from basesim.expressions import RunOutcomes, parse_outcome
 from basesim.outcomes import OutcomeTable, Tally
 from basesim.scenario import Scenario
@@ -57,6 +66,7 @@ __all__ = [
     "RootSeed",
     "check_executor",
     "chunk_points",
+    "points_batch",
     "provenance_of",
     "run_ordered",
     "run_points_task",
@@ -71,7 +81,9 @@ R = TypeVar("R")
 #: sweep of a million points does not queue a million tasks up front.
 MAX_PENDING = 1024
 
-#: Runs simulated at once inside a task (bounds a worker's memory).
+#: Most runs simulated at once inside a task, the default batch of
+#: :func:`~basesim.simulate`; fewer for scenarios whose runs hold much memory
+#: (:func:`~basesim.engine.compiled.batch_size_for`), to bound a worker's memory.
 _RUNS_PER_CALL = 16_384
 
 
@@ -100,6 +112,9 @@ class PointsTask:
     #: An outcome expression (:func:`basesim.expressions.parse_outcome`) whose
     #: per-run values are summed at each point, or ``None``.
     outcome: str | None = None
+    #: Threads of the compiled month while the task runs (0: as the process has
+    #: them).  Tasks sent to an executor run with 1: its workers share the cores.
+    threads: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +134,11 @@ def run_points_task(task: PointsTask) -> PointsOutcome:
 
     Module-level so that executors can send it to other processes or machines.
     """
+    with compiled_threads(task.threads):
+        return _run_points(task)
+
+
+def _run_points(task: PointsTask) -> PointsOutcome:
     base = compiled_from_toml(task.scenario_toml)
     table = OutcomeTable.of(base.scenario)
     root = task.seed.sequence()
@@ -134,13 +154,16 @@ def run_points_task(task: PointsTask) -> PointsOutcome:
         except Exception as exc:  # recorded as a structured failure, never dropped
             failures[j] = _failure(exc)
 
-    for lo in range(0, task.n_runs, _RUNS_PER_CALL):
-        hi = min(lo + _RUNS_PER_CALL, task.n_runs)
+    # Runs per engine call: as many as simulate plays at once (each call has a
+    # fixed cost, and threads share small calls less well), within memory.
+    runs_per_call = batch_size_for(base, _RUNS_PER_CALL)
+    for lo in range(0, task.n_runs, runs_per_call):
+        hi = min(lo + runs_per_call, task.n_runs)
         alive = [(j, compiled) for j, compiled in variants if j not in failures]
         if not alive:
             break
         shared = draw_inputs(base, root, lo, hi)
-        per_call = max(1, _RUNS_PER_CALL // (hi - lo))
+        per_call = max(1, runs_per_call // (hi - lo))
         for g in range(0, len(alive), per_call):
             group = alive[g : g + per_call]
             try:
@@ -229,6 +252,22 @@ def _failure(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, BasesimError):
         return type(exc).__name__, str(exc)
     return type(exc).__name__, f"{type(exc).__name__}: {exc}"
+
+
+def points_batch(scenario_toml: str, executor: Executor | None) -> int:
+    """The default runs per task (in whole points) of sweeps and sensitivity.
+
+    Serially, as many as :func:`~basesim.simulate` plays at once (16,384, fewer
+    for scenarios whose runs hold much memory): a task's points are stacked into
+    engine calls of that many runs, which the compiled month shares out best
+    among its threads.  On an executor, :data:`~basesim.experiments.tasks.POINTS_BATCH`:
+    each task plays on one thread, where smaller calls cost no more per run,
+    and more tasks keep more workers busy to the end.  Results do not depend on
+    it.
+    """
+    if executor is not None:
+        return POINTS_BATCH
+    return batch_size_for(compiled_from_toml(scenario_toml), DEFAULT_BATCH["batch"])
 
 
 def chunk_points(

@@ -22,12 +22,13 @@ from basesim.experiments.executors import (
     RootSeed,
     check_executor,
     chunk_points,
+    points_batch,
     provenance_of,
     run_points_task,
     run_unordered,
 )
 from basesim.experiments.sweep import SweptParameter, evaluate_points, swept_parameters
-from basesim.experiments.tasks import POINTS_BATCH, check_int, progress_bar, qmc_rng
+from basesim.experiments.tasks import check_int, progress_bar, qmc_rng
 from basesim.expressions import parse_outcome
 from basesim.parameters import Distribution
 from basesim.protocols.registry import with_model
@@ -415,8 +416,11 @@ def sensitivity(
     runs = check_int("n_runs", n_runs, 1)
     check_confidence_level(confidence_level)
     resamples = check_int("n_resamples", n_resamples, 1)
-    batch = POINTS_BATCH if batch_size is None else check_int("batch_size", batch_size, 1)
+    batch = None if batch_size is None else check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
+    text = scenario.to_toml()
+    if batch is None:
+        batch = points_batch(text, executor)
 
     root = as_seed_sequence(rng)
     seed = RootSeed.of(root)
@@ -430,7 +434,7 @@ def sensitivity(
     if by_counts:
         # A union of joint outcomes: its probability follows from the counts.
         counts, failures, _ = evaluate_points(
-            scenario.to_toml(),
+            text,
             seed,
             params,
             points,
@@ -445,7 +449,7 @@ def sensitivity(
         noise = y * (1 - y)
     else:
         sums, failures = _evaluate_sums(
-            scenario.to_toml(),
+            text,
             seed,
             params,
             points,
@@ -540,6 +544,7 @@ def _evaluate_sums(
             values=vals,
             n_runs=n_runs,
             outcome=outcome,
+            threads=0 if executor is None else 1,
         )
         for chunk, vals in chunk_points(range(m), values, n_runs=n_runs, batch_size=batch_size)
     )

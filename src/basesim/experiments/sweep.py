@@ -21,11 +21,12 @@ from basesim.experiments.executors import (
     RootSeed,
     check_executor,
     chunk_points,
+    points_batch,
     provenance_of,
     run_points_task,
     run_unordered,
 )
-from basesim.experiments.tasks import POINTS_BATCH, check_int, progress_bar, qmc_rng
+from basesim.experiments.tasks import check_int, progress_bar, qmc_rng
 from basesim.outcomes import OutcomeTable, wilson_interval
 from basesim.parameters import Distribution, Parameter
 from basesim.protocols.registry import with_model
@@ -248,6 +249,8 @@ def evaluate_points(
             points=chunk,
             values=vals,
             n_runs=n_runs,
+            # On an executor each worker plays its task on one thread: the workers share the cores.
+            threads=0 if executor is None else 1,
         )
         for chunk, vals in chunk_points(remaining, values, n_runs=n_runs, batch_size=batch_size)
     )
@@ -567,7 +570,7 @@ def sweep(
     params = swept_parameters(scenario, parameters)
     n_design = _check_design(design, n_points, len(params))
     runs = check_int("n_runs", n_runs, 1)
-    size = POINTS_BATCH if batch_size is None else check_int("batch_size", batch_size, 1)
+    size = None if batch_size is None else check_int("batch_size", batch_size, 1)
     executor = check_executor(executor)
     if checkpoint is not None and rng is None:
         raise SimulationError(
@@ -582,6 +585,8 @@ def sweep(
     values = np.column_stack([p.ppf(unit[:, k]) for k, p in enumerate(params)])
     table = OutcomeTable.of(scenario)
     text = scenario.to_toml()
+    if size is None:
+        size = points_batch(text, executor)
 
     store = None
     if checkpoint is not None:
