@@ -370,3 +370,32 @@ def test_tasks_sent_to_an_executor_play_on_one_thread(scenario):
     sent = basesim.sweep(scenario, {POSITION: (0.0, 0.6)}, executor=executor, **kwargs)
     assert executor.tasks and all(task.threads == 1 for task in executor.tasks)
     np.testing.assert_array_equal(serial.counts, sent.counts)
+
+
+def test_stacked_variants_get_the_parameters_they_would_get_alone(scenario, monkeypatch):
+    # The base's sampled values are shared by the variants of an engine call;
+    # each run's parameters must be, to the bit, those the variant maps alone.
+    from basesim.engine.compiled import compile_scenario
+    from basesim.experiments import executors
+
+    base = compile_scenario(scenario)
+    group = [
+        (0, executors._compile_variant(scenario, (POSITION,), np.array([0.1]))),
+        (1, executors._compile_variant(scenario, (TURKEY,), np.array([0.3]))),
+    ]
+    root = np.random.SeedSequence(3)
+    shared = executors.draw_inputs(base, root, 700, 2100)  # starts inside a block
+    given = []
+    real = executors.run_batch
+
+    def capture(engine_input, inputs, parameters=None):
+        given.append(parameters)
+        return real(engine_input, inputs, parameters=parameters)
+
+    monkeypatch.setattr(executors, "run_batch", capture)
+    executors._run_stacked(base, group, shared, root, 700, 2100)
+    for (_, variant), lo in zip(group, (0, 1400), strict=True):
+        alone = variant.parameters(executors.draw_inputs(variant, root, 700, 2100).quantiles)
+        for name in type(alone).__slots__:
+            stacked = getattr(given[0], name)[lo : lo + 1400]
+            np.testing.assert_array_equal(stacked, getattr(alone, name), err_msg=name, strict=True)

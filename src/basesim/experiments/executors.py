@@ -41,6 +41,7 @@ from basesim.engine.compiled import (
     batch_size_for,
     compile_scenario,
     draw_inputs,
+    sampled_values,
 )
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import BasesimError, SimulationError
@@ -213,14 +214,21 @@ def _run_stacked(
     column by column, are the variant's draws.
     """
     base_columns = {path: p for p, path in enumerate(base.uncertain_paths)}
+    base_values: NDArray[np.float64] | None = None
     parts: list[RunParameters] = []
     for _, compiled in group:
         columns = [base_columns.get(path, -1) for path in compiled.uncertain_paths]
         if -1 in columns:
-            quantiles = draw_inputs(compiled, root, lo, hi).quantiles
+            parts.append(compiled.parameters(draw_inputs(compiled, root, lo, hi).quantiles))
+        elif _same_distributions(base, compiled, columns):
+            # The variant's values are the base's, column by column: map the
+            # quantiles once for the whole group, not once per variant (each
+            # distribution's quantile function has a fixed cost per call).
+            if base_values is None:
+                base_values = sampled_values(base, shared.quantiles)
+            parts.append(compiled.parameters_from_values(base_values[:, columns]))
         else:
-            quantiles = shared.quantiles[:, columns]
-        parts.append(compiled.parameters(quantiles))
+            parts.append(compiled.parameters(shared.quantiles[:, columns]))
     n = hi - lo
     stacked = RunParameters(
         **{
@@ -239,6 +247,22 @@ def _run_stacked(
     )
     outcome = run_batch(engine_input, inputs, parameters=stacked)
     return [outcome.take(slice(i * n, (i + 1) * n)) for i in range(len(group))]
+
+
+def _same_distributions(
+    base: CompiledScenario, variant: CompiledScenario, columns: list[int]
+) -> bool:
+    """Whether ``variant``'s uncertain parameters are ``base``'s ``columns``, drawn alike.
+
+    Then the base's sampled values, column by column, are the variant's.  Not
+    with a posterior, whose particles set some columns' values.
+    """
+    if base.scenario.posterior is not None or variant.scenario.posterior is not None:
+        return False
+    return all(
+        dist == base.uncertain_distributions[c]
+        for dist, c in zip(variant.uncertain_distributions, columns, strict=True)
+    )
 
 
 def _compile_variant(
