@@ -2,16 +2,18 @@
 
 Measured in one process on ``syria-2025`` (or ``--scenario``): runs per
 second of :func:`basesim.simulate`, of :func:`basesim.sweep` with many small
-points and with a few large ones, and of :func:`basesim.sensitivity` (a small
-Saltelli sample: ``n * (d + 2)`` points over two parameters), with their
-default batch sizes; each figure's ratio to ``simulate`` in the same setting;
+points, middling ones and a few large ones, and of
+:func:`basesim.sensitivity` (a small Saltelli sample: ``n * (d + 2)`` points
+over two parameters), with their default batch sizes; each figure's ratio to
+``simulate`` in the same setting;
 serially in this process (the compiled month on every core) and on a process
 pool of ``--workers`` workers (one thread each).  Then the peak memory traced
 in this process by each, serially.  A benchmark, not a test: the figures
 depend on the machine and on what else runs on it.
 
     python benchmarks/bench_points.py                    # syria-2025, 2 workers
-    python benchmarks/bench_points.py --workers 4 --repeat 3
+    python benchmarks/bench_points.py --runs 64000 --points 64 --big-points 16 --sens-n 8
+    python benchmarks/bench_points.py --workers 4 --batch-size 4096
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def workloads(args: argparse.Namespace, scn: basesim.Scenario) -> list[tuple[str
     return [
         ("simulate", args.runs, simulate),
         (
+            f"sweep, {args.small_points} points x {args.small_point_runs:,} runs",
+            args.small_points * args.small_point_runs,
+            sweep(args.small_points, args.small_point_runs),
+        ),
+        (
             f"sweep, {args.points} points x {args.point_runs:,} runs",
             args.points * args.point_runs,
             sweep(args.points, args.point_runs),
@@ -130,12 +137,14 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="syria-2025")
-    parser.add_argument("--runs", type=int, default=64_000, help="runs of simulate")
-    parser.add_argument("--points", type=int, default=64, help="points of the first sweep")
+    parser.add_argument("--runs", type=int, default=32_000, help="runs of simulate")
+    parser.add_argument("--small-points", type=int, default=320, help="points of a sweep")
+    parser.add_argument("--small-point-runs", type=int, default=100, help="its runs per point")
+    parser.add_argument("--points", type=int, default=32, help="points of a second sweep")
     parser.add_argument("--point-runs", type=int, default=1_000, help="its runs per point")
-    parser.add_argument("--big-points", type=int, default=16, help="points of the second sweep")
+    parser.add_argument("--big-points", type=int, default=8, help="points of a third sweep")
     parser.add_argument("--big-point-runs", type=int, default=4_000, help="its runs per point")
-    parser.add_argument("--sens-n", type=int, default=8, help="sensitivity base sample size")
+    parser.add_argument("--sens-n", type=int, default=4, help="sensitivity base sample size")
     parser.add_argument("--sens-runs", type=int, default=2_000, help="its runs per point")
     parser.add_argument("--workers", type=int, default=2, help="process pool workers (0: none)")
     parser.add_argument("--repeat", type=int, default=2)

@@ -283,11 +283,12 @@ def points_batch(scenario_toml: str, executor: Executor | None) -> int:
 
     Serially, as many as :func:`~basesim.simulate` plays at once (16,384, fewer
     for scenarios whose runs hold much memory): a task's points are stacked into
-    engine calls of that many runs, which the compiled month shares out best
-    among its threads.  On an executor, :data:`~basesim.experiments.tasks.POINTS_BATCH`:
-    each task plays on one thread, where smaller calls cost no more per run,
-    and more tasks keep more workers busy to the end.  Results do not depend on
-    it.
+    engine calls of that many runs, whose chunks of runs the compiled month
+    shares among all its threads (a call of 4,096 runs has 16 chunks, fewer
+    than some machines have threads).  On an executor,
+    :data:`~basesim.experiments.tasks.POINTS_BATCH`: each task plays on one
+    thread, where the size of a call hardly matters, and more tasks keep more
+    workers busy to the end.  Results do not depend on it.
     """
     if executor is not None:
         return POINTS_BATCH

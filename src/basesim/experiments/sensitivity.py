@@ -352,7 +352,8 @@ def sensitivity(
     n_resamples
         Bootstrap resamples.
     batch_size
-        Runs per task, in whole points (default 4096); does not change results.
+        Runs per task, in whole points (default: as :func:`~basesim.sweep`);
+        does not change results.
     executor
         A :class:`concurrent.futures.Executor` (a process pool, or Dask's
         ``client.get_executor()``); serial if ``None``.

@@ -528,8 +528,10 @@ def sweep(
         Runs per point.  Each point's probabilities have Monte Carlo error
         about ``sqrt(p (1 - p) / n_runs)``.
     batch_size
-        Runs per task, in whole points (default 4096): about half a second of
-        work for the bundled scenario.  Does not change results.
+        Runs per task, in whole points.  By default, on an executor 4,096
+        (each task on one thread); in this process as many as
+        :func:`~basesim.simulate` plays at once (16,384, fewer for scenarios
+        whose runs hold much memory).  Does not change results.
     checkpoint
         A folder to save finished chunks of points in as they finish.  A sweep
         started again with the same arguments reads them and simulates only the
