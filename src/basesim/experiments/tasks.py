@@ -55,8 +55,9 @@ __all__ = [
 
 #: Default runs per task for :func:`~basesim.simulate` and :func:`~basesim.compare`, per engine.
 DEFAULT_BATCH = {"batch": 16_384, "mesa": 256, "numpy": 16_384}
-#: Default runs per task (whole design points) for sweeps and sensitivity:
-#: about half a second of work.
+#: Default runs per task (whole design points) for sweeps and sensitivity on an
+#: executor: small enough to keep every worker busy to the end
+#: (:func:`~basesim.experiments.executors.points_batch`).
 POINTS_BATCH = 4096
 
 
