@@ -6,7 +6,7 @@ import html
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -529,8 +529,9 @@ def compare(
         to_shared.append(place)
 
     def shared_codes(s: int, result: TaskResult) -> NDArray[np.int64]:
-        codes = cast("NDArray[np.integer[Any]]", result.codes)  # run_compare_task asks for them
-        return to_shared[s][codes[:, code_columns[s]]]
+        codes = cast("NDArray[np.intp]", result.codes)  # run_compare_task asks for them
+        shared_columns: NDArray[np.int64] = to_shared[s][codes[:, code_columns[s]]]
+        return shared_columns
 
     same = np.zeros((len(scns), n_columns), dtype=np.int64)
 
