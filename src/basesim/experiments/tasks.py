@@ -18,7 +18,6 @@ import datetime as _dt
 import inspect
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,7 +27,7 @@ from numpy.typing import NDArray
 
 from basesim.engine.batch import ENGINES, run_batch, run_mesa, run_reference
 from basesim.engine.compiled import BLOCK_SIZE, CompiledScenario, compile_scenario, draw_inputs
-from basesim.engine.kernel.threads import limited_threads
+from basesim.engine.kernel.threads import limited_threads as compiled_threads
 from basesim.engine.outcome import BatchOutcome
 from basesim.exceptions import SimulationError
 from basesim.outcomes import OutcomeTable, Tally, TallyPart
@@ -220,9 +219,9 @@ def run_task_tally(
     if first >= last:  # no whole block in the task
         first = last = outcome.n_runs
     blocks = [outcome.take(slice(lo, lo + BLOCK_SIZE)) for lo in range(first, last, BLOCK_SIZE)]
-    table = OutcomeTable.of(compiled.scenario)
     run_codes = None
     if codes:
+        table = OutcomeTable.of(compiled.scenario)
         full = table.codes(compiled.scenario, outcome)
         run_codes = full.astype(np.min_scalar_type(table.n_columns))
     return TaskResult(
@@ -241,18 +240,6 @@ def _records(outcome: BatchOutcome, lo: int, hi: int) -> BatchOutcome | None:
         return None
     part = outcome.take(slice(lo, hi))
     return dataclasses.replace(part, sampled=np.empty((hi - lo, 0)))
-
-
-@contextmanager
-def compiled_threads(threads: int) -> Iterator[None]:
-    """Play the compiled month on at most ``threads`` threads inside the block (0: unchanged).
-
-    Tasks sent to an executor use 1: the executor's workers already share the
-    cores.  The setting is this thread's (:func:`basesim.set_threads`) and is
-    restored on leaving.
-    """
-    with limited_threads(threads):
-        yield
 
 
 def batch_tasks(
